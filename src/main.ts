@@ -1,0 +1,2 @@
+import * as core from '@actions/core'
+export async function run(): Promise<void> { core.info('hello') }

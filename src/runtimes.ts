@@ -1,0 +1,109 @@
+/**
+ * The Lambda Python runtimes: which Amazon Linux each runs on, its glibc, and AWS's deprecation
+ * schedule (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html, read 2026-11).
+ * Python 3.10 and 3.11 run on Amazon Linux 2 (glibc 2.26); 3.12 and later on Amazon Linux 2023
+ * (glibc 2.34). Deprecation dates follow the OS or the language, whichever ends first.
+ */
+
+export type Architecture = 'x86_64' | 'arm64'
+export const ARCHITECTURES: readonly Architecture[] = ['x86_64', 'arm64']
+
+export interface Runtime {
+  /** `3.12` */
+  readonly version: string
+  /** `python3.12`, as Lambda names it in CompatibleRuntimes */
+  readonly identifier: string
+  /** `cp312`: the CPython ABI tag of its wheels */
+  readonly abi: string
+  readonly os: 'Amazon Linux 2' | 'Amazon Linux 2023'
+  /** [major, minor] of the runtime's glibc */
+  readonly glibc: readonly [number, number]
+  /** ISO dates (UTC) from AWS's runtime table */
+  readonly deprecation: string
+  readonly blockFunctionCreate: string
+  readonly blockFunctionUpdate: string
+}
+
+const AL2 = { os: 'Amazon Linux 2', glibc: [2, 26] } as const
+const AL2023 = { os: 'Amazon Linux 2023', glibc: [2, 34] } as const
+
+function runtime(
+  version: string,
+  linux: typeof AL2 | typeof AL2023,
+  deprecation: string,
+  blockFunctionCreate: string,
+  blockFunctionUpdate: string
+): Runtime {
+  return Object.freeze({
+    version,
+    identifier: `python${version}`,
+    abi: `cp${version.replace('.', '')}`,
+    ...linux,
+    deprecation,
+    blockFunctionCreate,
+    blockFunctionUpdate
+  })
+}
+
+export const RUNTIMES: readonly Runtime[] = Object.freeze([
+  runtime('3.10', AL2, '2026-06-30', '2026-07-31', '2026-08-31'),
+  runtime('3.11', AL2, '2027-06-30', '2027-07-31', '2027-08-31'),
+  runtime('3.12', AL2023, '2028-10-31', '2028-11-30', '2029-01-10'),
+  runtime('3.13', AL2023, '2029-06-30', '2029-07-31', '2029-08-31'),
+  runtime('3.14', AL2023, '2029-06-30', '2029-07-31', '2029-08-31')
+])
+
+export const DEFAULT_PYTHON_VERSION = '3.12'
+
+export function findRuntime(version: string): Runtime | undefined {
+  return RUNTIMES.find(r => r.version === version)
+}
+
+export type RuntimeStatus = 'supported' | 'deprecated' | 'blocked'
+
+/**
+ * `deprecated`: AWS no longer patches it (a warning). `blocked`: no function can be created on it
+ * or updated any more, so a new layer version could never be attached (an error).
+ */
+export function runtimeStatus(r: Runtime, today: Date = new Date()): RuntimeStatus {
+  const day = today.toISOString().slice(0, 10)
+  if (day >= r.blockFunctionUpdate) return 'blocked'
+  if (day >= r.deprecation) return 'deprecated'
+  return 'supported'
+}
+
+/** The machine name wheels use for a Lambda architecture. */
+export function wheelMachine(architecture: Architecture): 'x86_64' | 'aarch64' {
+  return architecture === 'arm64' ? 'aarch64' : 'x86_64'
+}
+
+/**
+ * Every platform tag a wheel may carry and still load on the runtime, best first: one
+ * `manylinux_2_<n>` per glibc minor the runtime has (pip does not expand these itself when given
+ * `--platform`), each followed by its legacy alias (PEP 600). x86_64 goes down to glibc 2.5, other
+ * machines to 2.17, as pip's own tag list does.
+ */
+export function platformTags(r: Runtime, architecture: Architecture): string[] {
+  const machine = wheelMachine(architecture)
+  const [major, newest] = r.glibc
+  const oldest = machine === 'x86_64' ? 5 : 17
+  const legacy: Record<number, string> =
+    machine === 'x86_64'
+      ? { 17: 'manylinux2014', 12: 'manylinux2010', 5: 'manylinux1' }
+      : { 17: 'manylinux2014' }
+  const tags: string[] = []
+  for (let minor = newest; minor >= oldest; minor--) {
+    tags.push(`manylinux_${major}_${minor}_${machine}`)
+    if (legacy[minor]) tags.push(`${legacy[minor]}_${machine}`)
+  }
+  return tags
+}
+
+/** The runtimes (by identifier) whose glibc and machine accept a wheel's platform tag, oldest first. */
+export function runtimesAccepting(platformTag: string): string[] {
+  return RUNTIMES.flatMap(r =>
+    ARCHITECTURES.filter(a => platformTag === 'any' || platformTags(r, a).includes(platformTag)).map(
+      a => `${r.identifier} (${a})`
+    )
+  )
+}
