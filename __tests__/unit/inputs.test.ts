@@ -1,0 +1,146 @@
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { getInputs, splitArgs, redactUrl } from '../../src/inputs'
+import { InputError } from '../../src/errors'
+import { setInputs } from '../helpers/action'
+
+let workspace: string
+const TODAY = new Date('2026-11-22T12:00:00Z')
+const BASE = { 'layer-name': 'common', bucket: 'my-bucket', region: 'eu-west-1' }
+
+before(async () => {
+  workspace = await mkdtemp(path.join(os.tmpdir(), 'layer-inputs-'))
+  await writeFile(path.join(workspace, 'requirements.txt'), 'requests\n')
+})
+after(() => rm(workspace, { recursive: true, force: true }))
+
+function read(given: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
+  const undo = setInputs(given)
+  try {
+    return getInputs({ GITHUB_WORKSPACE: workspace, ...env }, TODAY)
+  } finally {
+    undo()
+  }
+}
+
+function rejects(given: Record<string, string>, input: string, allowed: RegExp, env: NodeJS.ProcessEnv = {}) {
+  assert.throws(
+    () => read(given, env),
+    (e: unknown) => {
+      assert.ok(e instanceof InputError, String(e))
+      assert.equal(e.input, input)
+      assert.match(e.message, new RegExp(`^Input '${input}'`))
+      assert.match(e.message, allowed)
+      return true
+    }
+  )
+}
+
+test('defaults from action.yml give the contract defaults', () => {
+  const i = read(BASE)
+  assert.equal(i.requirements, path.join(workspace, 'requirements.txt'))
+  assert.equal(i.publishedName, 'common')
+  assert.equal(i.runtime.identifier, 'python3.12')
+  assert.deepEqual(i.compatibleRuntimes, ['python3.12'])
+  assert.equal(i.architecture, 'x86_64')
+  assert.equal(i.s3Prefix, 'layers')
+  assert.deepEqual(i.regions, ['eu-west-1'])
+  assert.equal(i.slim && i.cache && i.publish && i.skipUnchanged && i.tag && i.smokeTest, true)
+  assert.equal(i.tagPrefix, 'v')
+  assert.equal(i.initialVersion, '1.0.0')
+  assert.equal(i.defaultBump, 'patch')
+  assert.equal(i.keepVersions, 0)
+  assert.ok(Object.isFrozen(i))
+})
+
+test('environment names the published layer; region falls back to AWS_REGION then AWS_DEFAULT_REGION', () => {
+  const { region: _, ...noRegion } = BASE
+  assert.equal(read({ ...BASE, environment: 'dev' }).publishedName, 'common-dev')
+  assert.deepEqual(read(noRegion, { AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'us-west-1' }).regions, ['us-east-2'])
+  assert.deepEqual(read(noRegion, { AWS_DEFAULT_REGION: 'us-west-1' }).regions, ['us-west-1'])
+  assert.deepEqual(read({ ...BASE, regions: 'eu-west-1, us-east-1\nap-south-1', bucket: 'b-{region}' }).regions, [
+    'eu-west-1',
+    'us-east-1',
+    'ap-south-1'
+  ])
+})
+
+test('lists accept commas and newlines; python-version accepts python3.x', () => {
+  const i = read({
+    ...BASE,
+    'python-version': 'python3.13',
+    'compatible-runtimes': 'python3.13,\npython3.13',
+    'share-with': '123456789012, o-abcdefghij\n*',
+    'update-functions': 'fn-a\narn:aws:lambda:eu-west-1:123456789012:function:fn-b',
+    'pip-args': `--extra-index-url "https://x/simple" --pre`
+  })
+  assert.equal(i.runtime.version, '3.13')
+  assert.deepEqual(i.compatibleRuntimes, ['python3.13'])
+  assert.deepEqual(i.shareWith, ['123456789012', 'o-abcdefghij', '*'])
+  assert.equal(i.updateFunctions.length, 2)
+  assert.deepEqual(i.pipArgs, ['--extra-index-url', 'https://x/simple', '--pre'])
+})
+
+test('publish: false needs neither bucket nor region', () => {
+  const i = read({ 'layer-name': 'common', publish: 'false' })
+  assert.equal(i.publish, false)
+  assert.deepEqual(i.regions, [])
+})
+
+const BAD: [string, Record<string, string>, string, RegExp][] = [
+  ['missing layer-name', { ...BASE, 'layer-name': '' }, 'layer-name', /required/],
+  ['layer-name with a space', { ...BASE, 'layer-name': 'my layer' }, 'layer-name', /letters, digits/],
+  ['environment with a dot', { ...BASE, environment: 'dev.1' }, 'environment', /common-dev\.1/],
+  ['python 3.9', { ...BASE, 'python-version': '3.9' }, 'python-version', /'3\.11', '3\.12', '3\.13', '3\.14'/],
+  ['python 3.15', { ...BASE, 'python-version': '3.15' }, 'python-version', /Lambda Python runtimes/],
+  ['python 3.10 after its update block', { ...BASE, 'python-version': '3.10' }, 'python-version', /blocks updating functions/],
+  ['architecture aarch64', { ...BASE, architecture: 'aarch64' }, 'architecture', /x86_64, arm64/],
+  ['slim yes', { ...BASE, slim: 'yes' }, 'slim', /true or false/],
+  ['publish 1', { ...BASE, publish: '1' }, 'publish', /true or false/],
+  ['missing bucket', { ...BASE, bucket: '' }, 'bucket', /required unless publish is false/],
+  ['bucket with capitals', { ...BASE, bucket: 'My_Bucket' }, 'bucket', /3 to 63 lowercase/],
+  ['missing region', { 'layer-name': 'x', bucket: 'my-bucket' }, 'region', /AWS_REGION/],
+  ['region typo', { ...BASE, region: 'eu-west' }, 'region', /eu-west-1/],
+  ['missing requirements file', { ...BASE, requirements: 'nope.txt' }, 'requirements', /no file at/],
+  ['compatible runtime nodejs', { ...BASE, 'compatible-runtimes': 'nodejs20.x' }, 'compatible-runtimes', /python3\.12/],
+  ['index-url without scheme', { ...BASE, 'index-url': 'pypi.example.com/simple' }, 'index-url', /http\(s\)/],
+  ['pip-args --target', { ...BASE, 'pip-args': '--target /tmp/x' }, 'pip-args', /python-version and architecture/],
+  ['pip-args --platform=x', { ...BASE, 'pip-args': '--platform=linux_x86_64' }, 'pip-args', /--platform/],
+  ['pip-args unbalanced quote', { ...BASE, 'pip-args': '--pre "x' }, 'pip-args', /balanced quotes/],
+  ['description too long', { ...BASE, description: 'x'.repeat(257) }, 'description', /256/],
+  ['tag-prefix with space', { ...BASE, 'tag-prefix': 'v ' }, 'tag-prefix', /git tag/],
+  ['initial-version with v', { ...BASE, 'initial-version': 'v1.0.0' }, 'initial-version', /MAJOR\.MINOR\.PATCH/],
+  ['default-bump huge', { ...BASE, 'default-bump': 'huge' }, 'default-bump', /patch, none|major, minor, patch, none/],
+  ['keep-versions -1', { ...BASE, 'keep-versions': '-1' }, 'keep-versions', /whole number/],
+  ['share-with short account', { ...BASE, 'share-with': '12345' }, 'share-with', /12-digit/],
+  ['update-functions with a space', { ...BASE, 'update-functions': 'my fn' }, 'update-functions', /function names/]
+]
+for (const [name, given, input, allowed] of BAD) {
+  test(`bad input: ${name}`, () => rejects(given, input, allowed))
+}
+
+test('python 3.11 is accepted with a deprecation warning once AWS deprecates it', () => {
+  const undo = setInputs({ ...BASE, 'python-version': '3.11' })
+  try {
+    assert.equal(getInputs({ GITHUB_WORKSPACE: workspace }, new Date('2027-07-01T00:00:00Z')).runtime.identifier, 'python3.11')
+  } finally {
+    undo()
+  }
+})
+
+test('credentials in index-url are redacted from messages', () => {
+  assert.equal(redactUrl('https://user:s3cret@pkgs.example.com/simple/'), 'https://***@pkgs.example.com/simple/')
+  assert.equal(redactUrl('https://pkgs.example.com/simple/'), 'https://pkgs.example.com/simple/')
+  assert.throws(
+    () => read({ ...BASE, 'index-url': 'ftp://user:s3cret@host/simple' }),
+    (e: unknown) => e instanceof InputError && !e.message.includes('s3cret')
+  )
+})
+
+test('splitArgs splits like a shell', () => {
+  assert.deepEqual(splitArgs(''), [])
+  assert.deepEqual(splitArgs(`  --a  'b c' "d \\"e\\"" f\\ g `), ['--a', 'b c', 'd "e"', 'f g'])
+})

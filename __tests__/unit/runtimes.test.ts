@@ -1,0 +1,59 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { RUNTIMES, findRuntime, platformTags, runtimeStatus, runtimesAccepting } from '../../src/runtimes'
+
+const rt = (v: string) => {
+  const r = findRuntime(v)
+  assert.ok(r, v)
+  return r
+}
+
+test('3.10 and 3.11 run on Amazon Linux 2 (glibc 2.26), 3.12+ on Amazon Linux 2023 (glibc 2.34)', () => {
+  assert.deepEqual(
+    RUNTIMES.map(r => [r.identifier, r.os, r.glibc.join('.'), r.abi]),
+    [
+      ['python3.10', 'Amazon Linux 2', '2.26', 'cp310'],
+      ['python3.11', 'Amazon Linux 2', '2.26', 'cp311'],
+      ['python3.12', 'Amazon Linux 2023', '2.34', 'cp312'],
+      ['python3.13', 'Amazon Linux 2023', '2.34', 'cp313'],
+      ['python3.14', 'Amazon Linux 2023', '2.34', 'cp314']
+    ]
+  )
+  assert.equal(findRuntime('3.9'), undefined)
+  assert.equal(findRuntime('3.15'), undefined)
+})
+
+test('x86_64 tags: one per glibc level from the runtime down to 2.5, with legacy aliases', () => {
+  const tags = platformTags(rt('3.11'), 'x86_64')
+  assert.equal(tags[0], 'manylinux_2_26_x86_64')
+  assert.ok(!tags.includes('manylinux_2_27_x86_64'))
+  for (let minor = 26; minor >= 5; minor--) assert.ok(tags.includes(`manylinux_2_${minor}_x86_64`), `2_${minor}`)
+  assert.ok(tags.indexOf('manylinux2014_x86_64') === tags.indexOf('manylinux_2_17_x86_64') + 1)
+  assert.ok(tags.includes('manylinux2010_x86_64'))
+  assert.equal(tags.at(-1), 'manylinux1_x86_64')
+  assert.ok(tags.every(t => !t.includes('musllinux')))
+})
+
+test('aarch64 tags stop at 2.17 and only alias manylinux2014', () => {
+  const tags = platformTags(rt('3.12'), 'arm64')
+  assert.equal(tags[0], 'manylinux_2_34_aarch64')
+  assert.equal(tags.at(-1), 'manylinux2014_aarch64')
+  assert.equal(tags.length, 34 - 17 + 1 + 1)
+  assert.ok(tags.every(t => t.endsWith('_aarch64')))
+})
+
+test('deprecation status follows the dates in the table', () => {
+  const r = rt('3.11')
+  assert.equal(runtimeStatus(r, new Date('2027-06-29T12:00:00Z')), 'supported')
+  assert.equal(runtimeStatus(r, new Date('2027-06-30T00:00:00Z')), 'deprecated')
+  assert.equal(runtimeStatus(r, new Date('2027-08-31T00:00:00Z')), 'blocked')
+})
+
+test('runtimesAccepting names the runtimes whose glibc and machine load a tag', () => {
+  assert.deepEqual(runtimesAccepting('manylinux_2_28_x86_64'), [
+    'python3.12 (x86_64)',
+    'python3.13 (x86_64)',
+    'python3.14 (x86_64)'
+  ])
+  assert.equal(runtimesAccepting('musllinux_1_2_x86_64').length, 0)
+})

@@ -1,0 +1,328 @@
+import * as core from '@actions/core'
+import { existsSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { Inputs } from './constants'
+import { InputError } from './errors'
+import {
+  ARCHITECTURES,
+  DEFAULT_PYTHON_VERSION,
+  RUNTIMES,
+  findRuntime,
+  runtimeStatus,
+  type Architecture,
+  type Runtime
+} from './runtimes'
+
+export type Bump = 'major' | 'minor' | 'patch' | 'none'
+const BUMPS: readonly Bump[] = ['major', 'minor', 'patch', 'none']
+
+/** Everything the run needs from the workflow, parsed and validated once. */
+export interface ActionInputs {
+  readonly workspace: string
+  /** absolute path of the requirements file */
+  readonly requirements: string
+  readonly layerName: string
+  readonly environment: string
+  /** `<layer-name>-<environment>`, or `<layer-name>` without an environment */
+  readonly publishedName: string
+  readonly bucket: string
+  readonly s3Prefix: string
+  /** the regions to publish to, the primary first (one unless `regions` is set) */
+  readonly regions: readonly string[]
+  readonly runtime: Runtime
+  readonly compatibleRuntimes: readonly string[]
+  readonly architecture: Architecture
+  readonly include: readonly string[]
+  readonly slim: boolean
+  readonly exclude: readonly string[]
+  readonly indexUrl: string
+  readonly pipArgs: readonly string[]
+  readonly cache: boolean
+  readonly publish: boolean
+  readonly skipUnchanged: boolean
+  readonly description: string
+  readonly licenseInfo: string
+  readonly tagPrefix: string
+  readonly initialVersion: string
+  readonly defaultBump: Bump
+  readonly tag: boolean
+  readonly githubToken: string
+  readonly keepVersions: number
+  readonly shareWith: readonly string[]
+  readonly smokeTest: boolean
+  readonly updateFunctions: readonly string[]
+}
+
+/** Lambda's LayerName for a name (not an ARN): letters, digits, `-` and `_`, at most 140 characters. */
+const LAYER_NAME = /^[a-zA-Z0-9_-]{1,140}$/
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
+/** S3 bucket naming rules; `{region}` stands for each region's name when `regions` is set. */
+const BUCKET = /^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/
+const ACCOUNT = /^\d{12}$/
+const ORGANIZATION = /^o-[a-z0-9]{10,32}$/
+const FUNCTION = /^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]+))?$/
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/
+/** git check-ref-format, as far as a tag prefix can break it */
+const BAD_TAG_PREFIX = /[\s~^:?*[\\]|\.\.|@\{|^\/|\/\/|^-/
+/** pip flags the action sets itself from python-version and architecture */
+const RESERVED_PIP_ARGS = [
+  '-t',
+  '--target',
+  '-d',
+  '--dest',
+  '--platform',
+  '--python-version',
+  '--implementation',
+  '--abi',
+  '--only-binary',
+  '--no-binary',
+  '--prefix',
+  '--root',
+  '--user'
+]
+const DESCRIPTION_LIMIT = 256
+const LICENSE_LIMIT = 512
+const RUNTIME_LIMIT = 15
+
+/** Reads every input once. Throws InputError (naming the input, the value and what is allowed). */
+export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date()): ActionInputs {
+  const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
+  const publish = bool(Inputs.Publish)
+
+  const runtime = pythonRuntime(core.getInput(Inputs.PythonVersion) || DEFAULT_PYTHON_VERSION, today)
+  const architecture = oneOf(Inputs.Architecture, core.getInput(Inputs.Architecture) || 'x86_64', ARCHITECTURES)
+
+  const layerName = core.getInput(Inputs.LayerName)
+  if (!layerName) throw new InputError(Inputs.LayerName, '', 'it is required: the base name of the layer, e.g. common')
+  const environment = core.getInput(Inputs.Environment)
+  const publishedName = environment ? `${layerName}-${environment}` : layerName
+  if (!LAYER_NAME.test(publishedName)) {
+    const input = LAYER_NAME.test(layerName) ? Inputs.Environment : Inputs.LayerName
+    throw new InputError(
+      input,
+      input === Inputs.LayerName ? layerName : environment,
+      `the layer name '${publishedName}' must be 1 to 140 letters, digits, '-' or '_'`
+    )
+  }
+
+  const regionsInput = list(core.getInput(Inputs.Regions))
+  const region = core.getInput(Inputs.Region) || env.AWS_REGION || env.AWS_DEFAULT_REGION || ''
+  const regions = unique(regionsInput.length > 0 ? regionsInput : region ? [region] : [])
+  for (const r of regions) {
+    if (!REGION.test(r))
+      throw new InputError(regionsInput.length > 0 ? Inputs.Regions : Inputs.Region, r, 'an AWS region name such as eu-west-1')
+  }
+
+  const bucket = core.getInput(Inputs.Bucket)
+  if (publish) {
+    if (!bucket) throw new InputError(Inputs.Bucket, '', 'it is required unless publish is false: the S3 bucket the zip is uploaded to')
+    if (regions.length === 0)
+      throw new InputError(Inputs.Region, '', 'it is required to publish: set region, or AWS_REGION (aws-actions/configure-aws-credentials sets it)')
+  }
+  if (bucket) {
+    for (const r of regions.length > 0 ? regions : ['us-east-1']) {
+      const name = bucket.replaceAll('{region}', r)
+      if (!BUCKET.test(name) || name.includes('..'))
+        throw new InputError(Inputs.Bucket, bucket, 'an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens ({region} is replaced by each region)')
+    }
+    if (regions.length > 1 && !bucket.includes('{region}'))
+      core.warning(`'${Inputs.Bucket}' has no {region} placeholder but ${regions.length} regions are set: a layer can only be published from a bucket in its own region, so each region needs its own bucket, e.g. my-artifacts-{region}`)
+  }
+
+  const requirementsInput = core.getInput(Inputs.Requirements) || 'requirements.txt'
+  const requirements = path.resolve(workspace, requirementsInput)
+  if (!existsSync(requirements) || !statSync(requirements).isFile())
+    throw new InputError(Inputs.Requirements, requirementsInput, `a pip requirements file; no file at ${requirements}`)
+
+  const compatibleRuntimes = list(core.getInput(Inputs.CompatibleRuntimes))
+  const runtimes = compatibleRuntimes.length > 0 ? unique(compatibleRuntimes) : [runtime.identifier]
+  for (const id of runtimes) {
+    if (!RUNTIMES.some(r => r.identifier === id))
+      throw new InputError(Inputs.CompatibleRuntimes, id, `Lambda Python runtimes: ${RUNTIMES.map(r => r.identifier).join(', ')}`)
+    if (id !== runtime.identifier)
+      core.warning(`'${Inputs.CompatibleRuntimes}' lists ${id}, but the layer is built for ${runtime.identifier}: compiled packages (${runtime.abi} wheels) will not import on ${id}; pure-Python packages will.`)
+  }
+  if (runtimes.length > RUNTIME_LIMIT)
+    throw new InputError(Inputs.CompatibleRuntimes, runtimes.join(','), `at most ${RUNTIME_LIMIT} runtimes (a Lambda limit)`)
+
+  const indexUrl = core.getInput(Inputs.IndexUrl)
+  if (indexUrl) maskUrlCredentials(indexUrl)
+  if (indexUrl && !/^(https?|file):\/\//.test(indexUrl))
+    throw new InputError(Inputs.IndexUrl, redactUrl(indexUrl), 'an http(s):// or file:// URL of a PEP 503 simple index')
+
+  const pipArgs = splitArgs(core.getInput(Inputs.PipArgs))
+  for (const arg of pipArgs) {
+    const flag = arg.split('=')[0]
+    if (RESERVED_PIP_ARGS.includes(flag))
+      throw new InputError(Inputs.PipArgs, arg, `any pip option except ${RESERVED_PIP_ARGS.join(' ')}: the action sets these from python-version and architecture`)
+  }
+
+  const description = core.getInput(Inputs.Description)
+  if (description.length > DESCRIPTION_LIMIT)
+    throw new InputError(Inputs.Description, description, `at most ${DESCRIPTION_LIMIT} characters (a Lambda limit)`)
+  const licenseInfo = core.getInput(Inputs.LicenseInfo)
+  if (licenseInfo.length > LICENSE_LIMIT)
+    throw new InputError(Inputs.LicenseInfo, licenseInfo, `at most ${LICENSE_LIMIT} characters (a Lambda limit)`)
+
+  const tagPrefix = core.getInput(Inputs.TagPrefix, { trimWhitespace: false })
+  if (BAD_TAG_PREFIX.test(tagPrefix))
+    throw new InputError(Inputs.TagPrefix, tagPrefix, 'text allowed in a git tag name: no spaces, ~ ^ : ? * [ \\, "..", or a leading "-" or "/"')
+  const initialVersion = core.getInput(Inputs.InitialVersion) || '1.0.0'
+  if (!SEMVER.test(initialVersion))
+    throw new InputError(Inputs.InitialVersion, initialVersion, 'a version MAJOR.MINOR.PATCH such as 1.0.0 (no prefix, no pre-release)')
+
+  const keepVersions = integer(Inputs.KeepVersions, core.getInput(Inputs.KeepVersions) || '0')
+  const shareWith = unique(list(core.getInput(Inputs.ShareWith)))
+  for (const p of shareWith) {
+    if (!(p === '*' || ACCOUNT.test(p) || ORGANIZATION.test(p)))
+      throw new InputError(Inputs.ShareWith, p, "a 12-digit AWS account ID, an organization ID (o-…), or '*' for everyone")
+  }
+  const updateFunctions = unique(list(core.getInput(Inputs.UpdateFunctions)))
+  for (const f of updateFunctions) {
+    if (!FUNCTION.test(f)) throw new InputError(Inputs.UpdateFunctions, f, 'Lambda function names or function ARNs')
+  }
+
+  const githubToken = core.getInput(Inputs.GithubToken)
+  if (githubToken) core.setSecret(githubToken)
+
+  const inputs: ActionInputs = {
+    workspace,
+    requirements,
+    layerName,
+    environment,
+    publishedName,
+    bucket,
+    s3Prefix: core.getInput(Inputs.S3Prefix).replace(/^\/+|\/+$/g, ''),
+    regions,
+    runtime,
+    compatibleRuntimes: runtimes,
+    architecture,
+    include: lines(core.getInput(Inputs.Include)),
+    slim: bool(Inputs.Slim),
+    exclude: lines(core.getInput(Inputs.Exclude)),
+    indexUrl,
+    pipArgs,
+    cache: bool(Inputs.Cache),
+    publish,
+    skipUnchanged: bool(Inputs.SkipUnchanged),
+    description,
+    licenseInfo,
+    tagPrefix,
+    initialVersion,
+    defaultBump: oneOf(Inputs.DefaultBump, core.getInput(Inputs.DefaultBump) || 'patch', BUMPS),
+    tag: bool(Inputs.Tag),
+    githubToken,
+    keepVersions,
+    shareWith,
+    smokeTest: bool(Inputs.SmokeTest),
+    updateFunctions
+  }
+  core.debug(`inputs: ${JSON.stringify({ ...inputs, githubToken: githubToken ? '***' : '', indexUrl: redactUrl(indexUrl) })}`)
+  return Object.freeze(inputs)
+}
+
+function pythonRuntime(value: string, today: Date): Runtime {
+  const version = value.replace(/^python/, '')
+  const runtime = findRuntime(version)
+  const allowed = `one of ${RUNTIMES.filter(r => runtimeStatus(r, today) !== 'blocked').map(r => `'${r.version}'`).join(', ')}`
+  if (!runtime) throw new InputError(Inputs.PythonVersion, value, `${allowed} (the Lambda Python runtimes)`)
+  const status = runtimeStatus(runtime, today)
+  if (status === 'blocked')
+    throw new InputError(
+      Inputs.PythonVersion,
+      value,
+      `${allowed}: Lambda deprecated ${runtime.identifier} on ${runtime.deprecation} and blocks updating functions on it since ${runtime.blockFunctionUpdate}, so no function could use a new layer version`
+    )
+  if (status === 'deprecated')
+    core.warning(
+      `${runtime.identifier} is deprecated by Lambda since ${runtime.deprecation} (no more security patches); functions on it can no longer be created from ${runtime.blockFunctionCreate} nor updated from ${runtime.blockFunctionUpdate}. Move to python3.12 or later.`
+    )
+  return runtime
+}
+
+/** The toolkit's YAML 1.2 core booleans, reported as an InputError. */
+function bool(name: Inputs): boolean {
+  try {
+    return core.getBooleanInput(name)
+  } catch {
+    throw new InputError(name, core.getInput(name), 'true or false')
+  }
+}
+
+function oneOf<T extends string>(name: Inputs, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  throw new InputError(name, value, `one of ${allowed.join(', ')}`)
+}
+
+function integer(name: Inputs, value: string): number {
+  if (!/^\d+$/.test(value)) throw new InputError(name, value, 'a whole number, 0 or more')
+  return Number(value)
+}
+
+/** Comma or newline separated. */
+export function list(value: string): string[] {
+  return value
+    .split(/[,\n]/)
+    .map(s => s.trim())
+    .filter(Boolean)
+}
+
+/** Newline separated (paths and globs may contain commas). */
+function lines(value: string): string[] {
+  return value
+    .split('\n')
+    .map(s => s.trim())
+    .filter(Boolean)
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)]
+}
+
+/** Splits pip-args as a shell would: whitespace separates, quotes group, backslash escapes. */
+export function splitArgs(value: string): string[] {
+  const args: string[] = []
+  let current: string | undefined
+  let quote: string | undefined
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]
+    if (quote) {
+      if (c === quote) quote = undefined
+      else if (c === '\\' && quote === '"' && i + 1 < value.length) current += value[++i]
+      else current += c
+    } else if (c === '"' || c === "'") {
+      quote = c
+      current ??= ''
+    } else if (c === '\\' && i + 1 < value.length) {
+      current = (current ?? '') + value[++i]
+    } else if (/\s/.test(c)) {
+      if (current !== undefined) args.push(current)
+      current = undefined
+    } else {
+      current = (current ?? '') + c
+    }
+  }
+  if (quote) throw new InputError(Inputs.PipArgs, value, 'arguments with balanced quotes')
+  if (current !== undefined) args.push(current)
+  return args
+}
+
+/** Registers the user-info of a URL as a secret, so no log line shows it. */
+export function maskUrlCredentials(url: string): void {
+  const match = /^[a-z+]+:\/\/([^@/]+)@/i.exec(url)
+  if (!match) return
+  core.setSecret(match[1])
+  for (const part of match[1].split(':')) {
+    if (part) core.setSecret(part)
+    try {
+      if (decodeURIComponent(part) !== part) core.setSecret(decodeURIComponent(part))
+    } catch {
+      // not percent-encoded
+    }
+  }
+}
+
+/** The URL with its user-info replaced by `***`, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/)[^@/]+@/i, '$1***@')
+}
