@@ -1,0 +1,142 @@
+/**
+ * Which Lambda runtimes would load a given distribution file: the same tag rules pip applies with
+ * the target arguments of pipTargetArgs(), used to explain a failed resolution.
+ */
+import { ARCHITECTURES, RUNTIMES, platformTags, type Architecture, type Runtime } from '../runtimes'
+
+export interface Tag {
+  python: string
+  abi: string
+  platform: string
+}
+
+export interface DistributionFile {
+  filename: string
+  /** PEP 503 normalised project name */
+  project: string
+  version: string
+  kind: 'wheel' | 'sdist'
+  /** every tag of a wheel (compressed tag sets expanded); empty for an sdist */
+  tags: Tag[]
+}
+
+export interface Target {
+  runtime: Runtime
+  architecture: Architecture
+}
+
+export function normalizeProject(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-')
+}
+
+const SDIST = /^(.+)-([^-]+?)\.(tar\.gz|tar\.bz2|tar\.xz|zip|tgz|tar)$/i
+
+/** Parses `name-ver(-build)?-py-abi-plat.whl` and `name-ver.tar.gz`; undefined for anything else. */
+export function parseDistributionFile(filename: string): DistributionFile | undefined {
+  if (filename.endsWith('.whl')) {
+    const parts = filename.slice(0, -4).split('-')
+    if (parts.length !== 5 && parts.length !== 6) return undefined
+    const [name, version] = parts
+    const [pys, abis, plats] = parts.slice(-3)
+    const tags = pys
+      .split('.')
+      .flatMap(python =>
+        abis.split('.').flatMap(abi => plats.split('.').map(platform => ({ python, abi, platform })))
+      )
+    return { filename, project: normalizeProject(name), version, kind: 'wheel', tags }
+  }
+  const sdist = SDIST.exec(filename)
+  if (!sdist) return undefined
+  return { filename, project: normalizeProject(sdist[1]), version: sdist[2], kind: 'sdist', tags: [] }
+}
+
+function minorOf(runtime: Runtime): number {
+  return Number(runtime.version.split('.')[1])
+}
+
+/** Mirrors packaging.tags.cpython_tags + compatible_tags for `--implementation cp` on Linux. */
+function tagAccepted(tag: Tag, runtime: Runtime, platforms: readonly string[]): boolean {
+  const minor = minorOf(runtime)
+  const any = tag.platform === 'any'
+  if (!any && !platforms.includes(tag.platform)) return false
+  const cp = /^cp3(\d+)$/.exec(tag.python)
+  if (cp) {
+    const m = Number(cp[1])
+    if (m === minor) return any ? tag.abi === 'none' : ['abi3', 'none', runtime.abi].includes(tag.abi)
+    // abi3 wheels built for an older CPython 3 load on newer ones
+    return !any && m < minor && m >= 2 && tag.abi === 'abi3'
+  }
+  const py = /^py3(\d*)$/.exec(tag.python)
+  if (py) return tag.abi === 'none' && (py[1] === '' || Number(py[1]) <= minor)
+  return false
+}
+
+/** Whether the runtime's glibc and machine load this platform tag (`any` always). */
+export function platformAccepted(target: Target, platform: string): boolean {
+  return platform === 'any' || platformTags(target.runtime, target.architecture).includes(platform)
+}
+
+export function accepts(target: Target, file: DistributionFile): boolean {
+  if (file.kind !== 'wheel') return false
+  const platforms = platformTags(target.runtime, target.architecture)
+  return file.tags.some(t => tagAccepted(t, target.runtime, platforms))
+}
+
+/** Every (runtime, architecture) of the table that would load this file, oldest runtime first. */
+export function targetsAccepting(file: DistributionFile): Target[] {
+  return RUNTIMES.flatMap(runtime =>
+    ARCHITECTURES.filter(architecture => accepts({ runtime, architecture }, file)).map(architecture => ({
+      runtime,
+      architecture
+    }))
+  )
+}
+
+/** `python3.12+` when the list runs to the newest runtime, else `python3.10, python3.11`. */
+function describeRuntimes(runtimes: readonly Runtime[]): string {
+  const first = RUNTIMES.indexOf(runtimes[0])
+  const contiguousToNewest =
+    runtimes.length > 1 &&
+    first + runtimes.length === RUNTIMES.length &&
+    runtimes.every((r, i) => RUNTIMES[first + i] === r)
+  if (contiguousToNewest) return `${runtimes[0].identifier}+`
+  return runtimes.map(r => r.identifier).join(', ')
+}
+
+/** `python3.12+ (x86_64)`, `python3.10+ (x86_64, arm64)`, `python3.12 (arm64); python3.13 (x86_64)` or `no Lambda runtime`. */
+export function describeTargets(targets: readonly Target[]): string {
+  if (targets.length === 0) return 'no Lambda runtime'
+  const byArch = ARCHITECTURES.map(a => ({
+    architecture: a,
+    runtimes: RUNTIMES.filter(r => targets.some(t => t.runtime === r && t.architecture === a))
+  })).filter(g => g.runtimes.length > 0)
+  const texts = byArch.map(g => describeRuntimes(g.runtimes))
+  if (byArch.length === 2 && texts[0] === texts[1]) return `${texts[0]} (${ARCHITECTURES.join(', ')})`
+  return byArch.map((g, i) => `${texts[i]} (${g.architecture})`).join('; ')
+}
+
+/** Orders PEP 440 versions well enough to list the newest first (release, then pre < final < post). */
+export function compareVersions(a: string, b: string): number {
+  const key = (v: string): number[] => {
+    const m = /^(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|alpha|b|beta|c|rc|pre|preview)[-_.]?(\d*))?(?:[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?/i.exec(
+      v
+    )
+    if (!m) return [0]
+    const release = m[2].split('.').map(Number)
+    while (release.length < 6) release.push(0)
+    const preRank: Record<string, number> = { a: 0, alpha: 0, b: 1, beta: 1, c: 2, rc: 2, pre: 2, preview: 2 }
+    const post = m[5] !== undefined ? Number(m[5] || 0) + 1 : 0
+    // a bare `1.0.dev1` comes before `1.0a1`
+    const bareDev = !m[3] && m[5] === undefined && m[6] !== undefined
+    const pre = m[3] ? [preRank[m[3].toLowerCase()], Number(m[4] || 0)] : bareDev ? [-1, 0] : [3, 0]
+    const dev = m[6] !== undefined ? [0, Number(m[6] || 0)] : [1, 0]
+    return [Number(m[1] || 0), ...release, ...pre, post, ...dev]
+  }
+  const ka = key(a)
+  const kb = key(b)
+  for (let i = 0; i < Math.max(ka.length, kb.length); i++) {
+    const d = (ka[i] ?? 0) - (kb[i] ?? 0)
+    if (d !== 0) return d
+  }
+  return a.localeCompare(b)
+}
