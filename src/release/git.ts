@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import * as core from '@actions/core'
+import { LayerActionError } from '../errors'
+
+export interface GitResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+}
+
+export interface GitExecOptions {
+  /** Return a non-zero exit instead of throwing GitError. */
+  allowFailure?: boolean
+  /** Written to git's stdin (e.g. a tag message for `git tag -F -`). */
+  input?: string
+}
+
+/** A git command that exited non-zero; the message carries its (redacted) stderr. */
+export class GitError extends LayerActionError {
+  constructor(
+    readonly args: readonly string[],
+    readonly result: GitResult
+  ) {
+    const detail = lastLines(result.stderr || result.stdout, 8)
+    super(
+      `git ${redact(args.join(' '))} failed (exit code ${result.exitCode})${detail ? `: ${detail}` : ''}`
+    )
+  }
+}
+
+/** Credentials in URLs (`https://user:token@host`) never reach a log line or an error message. */
+export function redact(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@')
+}
+
+function lastLines(text: string, count: number): string {
+  return redact(text.trim()).split(/\r?\n/).slice(-count).join('\n')
+}
+
+/**
+ * Runs the real `git` in one working directory (after create-pull-request's GitCommandManager).
+ * Never prompts: a missing credential is a failure, not a hung job.
+ */
+export class Git {
+  private constructor(
+    readonly cwd: string,
+    private readonly env: NodeJS.ProcessEnv
+  ) {}
+
+  static create(cwd: string, env: NodeJS.ProcessEnv = process.env): Git {
+    return new Git(cwd, { ...env, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never' })
+  }
+
+  exec(args: readonly string[], options: GitExecOptions = {}): Promise<GitResult> {
+    core.debug(`git ${redact(args.join(' '))}`)
+    return new Promise<GitResult>((resolve, reject) => {
+      const child = spawn('git', args, {
+        cwd: this.cwd,
+        env: this.env,
+        stdio: ['pipe', 'pipe', 'pipe']
+      })
+      const stdout: Buffer[] = []
+      const stderr: Buffer[] = []
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+      child.on('error', error => {
+        const code = (error as NodeJS.ErrnoException).code
+        reject(
+          code === 'ENOENT'
+            ? new LayerActionError(
+                'git was not found on the PATH: versioning and tagging need git on the runner.',
+                { cause: error }
+              )
+            : error
+        )
+      })
+      child.on('close', code => {
+        const result: GitResult = {
+          exitCode: code ?? 1,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8')
+        }
+        if (result.exitCode !== 0 && !options.allowFailure) reject(new GitError(args, result))
+        else resolve(result)
+      })
+      // git may exit before reading stdin (e.g. a bad argument); that is reported by its exit code.
+      child.stdin.on('error', () => undefined)
+      child.stdin.end(options.input ?? '')
+    })
+  }
+}
+
+/** True when `cwd` is inside a git work tree (or a bare repository). */
+export async function isGitRepository(cwd: string): Promise<boolean> {
+  try {
+    await fs.access(path.resolve(cwd))
+  } catch {
+    return false
+  }
+  const git = Git.create(cwd)
+  const result = await git.exec(['rev-parse', '--git-dir'], { allowFailure: true })
+  return result.exitCode === 0
+}
