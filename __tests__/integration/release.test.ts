@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -430,6 +431,21 @@ describe('Git', () => {
       await rm(plain, { recursive: true, force: true })
     }
   })
+
+  it(
+    'isGitRepository: a repository owned by another user is an error naming safe.directory',
+    { skip: process.getuid?.() !== 0 && 'needs root to give the clone to another user' },
+    async () => {
+      const s = await sandbox()
+      commit(s.work, 'chore: init')
+      execFileSync('chown', ['-R', '65534:65534', s.work])
+      try {
+        await assert.rejects(isGitRepository(s.work), /safe\.directory/)
+      } finally {
+        execFileSync('chown', ['-R', `${process.getuid?.()}:${process.getgid?.()}`, s.work])
+      }
+    }
+  )
 
   it('exec throws a GitError with stderr, or returns the failure with allowFailure', async () => {
     const s = await sandbox()

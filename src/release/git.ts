@@ -92,7 +92,11 @@ export class Git {
   }
 }
 
-/** True when `cwd` is inside a git work tree (or a bare repository). */
+/**
+ * True when `cwd` is inside a git work tree (or a bare repository). A repository git refuses to
+ * open because another user owns it (container jobs) is an error, not "no repository": treating it
+ * as none would silently version every run as the initial version.
+ */
 export async function isGitRepository(cwd: string): Promise<boolean> {
   try {
     await fs.access(path.resolve(cwd))
@@ -101,5 +105,11 @@ export async function isGitRepository(cwd: string): Promise<boolean> {
   }
   const git = Git.create(cwd)
   const result = await git.exec(['rev-parse', '--git-dir'], { allowFailure: true })
+  if (/dubious ownership/.test(result.stderr)) {
+    throw new LayerActionError(
+      `git refuses to read the repository in ${cwd} because another user owns it (a container ` +
+        'job?). Add a step before this one: git config --global --add safe.directory "$GITHUB_WORKSPACE"'
+    )
+  }
   return result.exitCode === 0
 }

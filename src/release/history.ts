@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import * as semver from 'semver'
 import { LayerActionError, messageOf } from '../errors'
-import type { Git } from './git'
+import { redact, type Git } from './git'
 
 /** What history.ts and tag.ts need from a git runner (Git satisfies it). */
 export type GitRunner = Pick<Git, 'exec'>
@@ -83,9 +83,11 @@ export async function readHistory(git: GitRunner, options: ReadHistoryOptions): 
   })
   const head = headResult.stdout.trim()
   if (headResult.exitCode !== 0 || !head) {
+    const said = redact(headResult.stderr.trim())
     throw new LayerActionError(
       'The workspace has no git commit checked out, so no version can be derived from the history: ' +
-        "run actions/checkout (with 'fetch-depth: 0') before this step."
+        "run actions/checkout (with 'fetch-depth: 0') before this step." +
+        (said ? `\ngit said: ${said}` : '')
     )
   }
   const deepened = await deepenShallowClone(git)
