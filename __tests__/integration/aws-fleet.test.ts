@@ -1,0 +1,415 @@
+/**
+ * Fleet operations against a real moto_server: retention, sharing, several regions, pointing
+ * functions at the new version. moto answers LastUpdateStatus Successful at once and never
+ * reports a statement-ID conflict; the tests that need those answers inject them and say so.
+ */
+import { test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import AdmZip from 'adm-zip'
+import {
+  CreateFunctionCommand,
+  GetFunctionConfigurationCommand,
+  GetLayerVersionCommand,
+  GetLayerVersionPolicyCommand,
+  ListLayerVersionsCommand,
+  PublishLayerVersionCommand,
+  type LambdaClient
+} from '@aws-sdk/client-lambda'
+import { startMoto, setEnv, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
+import { startFaultProxy, lambdaFault, type FaultProxy } from '../helpers/fault-proxy'
+import { captureLog } from '../helpers/log'
+import {
+  makeZip,
+  fastClients,
+  createBucket,
+  objectKeys,
+  request,
+  type TestZip
+} from '../helpers/aws-fixtures'
+import {
+  deliverLayer,
+  deliverToRegions,
+  DeliveryError,
+  RegionsFailedError
+} from '../../src/aws/deliver'
+import { keepVersions, shareLayerVersion, updateFunctions } from '../../src/aws/fleet'
+import type { AwsClients } from '../../src/aws/clients'
+
+const US = 'us-east-1'
+const EU = 'eu-west-1'
+let moto: Moto
+let dir: string
+let zips: TestZip[]
+let restoreEnv: () => void
+let us: AwsClients
+let eu: AwsClients
+const opts = { log: () => undefined, sleep: async () => undefined }
+
+before(async () => {
+  moto = await startMoto()
+  restoreEnv = setEnv({ ...moto.env, AWS_PROFILE: undefined })
+  dir = await mkdtemp(path.join(os.tmpdir(), 'layer-aws-fleet-'))
+  zips = await Promise.all([1, 2, 3, 4, 5].map(n => makeZip(dir, 'common', `VALUE = ${n}\n`)))
+})
+
+after(async () => {
+  restoreEnv?.()
+  await moto?.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+beforeEach(async () => {
+  await moto.reset()
+  us = fastClients(US)
+  eu = fastClients(EU)
+  await createBucket(us.s3, 'layers-bucket', US)
+})
+
+async function versions(lambda: LambdaClient, name = 'common-dev'): Promise<number[]> {
+  const r = await lambda.send(new ListLayerVersionsCommand({ LayerName: name }))
+  return (r.LayerVersions ?? []).map(v => v.Version ?? 0).sort((a, b) => b - a)
+}
+
+async function policy(
+  lambda: LambdaClient,
+  version: number
+): Promise<{ Sid: string; Principal: unknown }[]> {
+  const r = await lambda.send(
+    new GetLayerVersionPolicyCommand({ LayerName: 'common-dev', VersionNumber: version })
+  )
+  return (JSON.parse(r.Policy ?? '{}') as { Statement: { Sid: string; Principal: unknown }[] })
+    .Statement
+}
+
+test('keep-versions deletes all but the newest N after a publish; 0 keeps all', async () => {
+  const deleted: number[][] = []
+  for (const zip of zips.slice(0, 4)) {
+    const r = await deliverLayer(us, { ...request(zip, { keepVersions: 2 }), region: US }, opts)
+    deleted.push(r.deleted)
+  }
+  assert.deepEqual(deleted, [[], [], [1], [2]])
+  assert.deepEqual(await versions(us.lambda), [4, 3])
+
+  const kept = await deliverLayer(
+    us,
+    { ...request(zips[4], { keepVersions: 0 }), region: US },
+    opts
+  )
+  assert.deepEqual(kept.deleted, [])
+  assert.deepEqual(await versions(us.lambda), [5, 4, 3])
+})
+
+test('keep-versions never deletes the protected version, even when it is not among the newest', async () => {
+  for (const zip of zips.slice(0, 3)) await deliverLayer(us, { ...request(zip), region: US }, opts)
+  const deleted = await keepVersions(us.lambda, 'common-dev', 1, {
+    protect: [2],
+    log: () => undefined
+  })
+  assert.deepEqual(deleted, [1])
+  assert.deepEqual(await versions(us.lambda), [3, 2])
+})
+
+test('share-with puts one statement per principal in the layer version policy, and a re-run does not fail', async () => {
+  const shareWith = ['111122223333', 'o-abcdefghij', '*']
+  const r = await deliverLayer(us, { ...request(zips[0], { shareWith }), region: US }, opts)
+  assert.deepEqual(r.shared, shareWith)
+  const statements = await policy(us.lambda, r.version)
+  const bySid = new Map(statements.map(s => [s.Sid, s]))
+  assert.deepEqual([...bySid.keys()].sort(), [
+    'layer-action-111122223333',
+    'layer-action-o-abcdefghij',
+    'layer-action-public'
+  ])
+  assert.equal(bySid.get('layer-action-111122223333')?.Principal, '111122223333')
+  assert.equal(bySid.get('layer-action-public')?.Principal, '*')
+
+  // unchanged content: nothing published, the same version shared again without an error
+  const again = await deliverLayer(us, { ...request(zips[0], { shareWith }), region: US }, opts)
+  assert.equal(again.published, false)
+  assert.equal(again.version, r.version)
+  // moto appends a duplicate where AWS answers ResourceConflictException (next test); same Sids
+  assert.deepEqual(
+    [...new Set((await policy(us.lambda, r.version)).map(s => s.Sid))].sort(),
+    [...bySid.keys()].sort()
+  )
+})
+
+test('an existing statement counts as shared (fault injected: proxy answers AddLayerVersionPermission with 409 ResourceConflictException, as AWS does for a taken statement ID)', async () => {
+  const r = await deliverLayer(us, { ...request(zips[0]), region: US }, opts)
+  const proxy = await startFaultProxy(moto.endpoint, req =>
+    req.method === 'POST' && /\/policy(\?|$)/.test(req.path)
+      ? {
+          respond: lambdaFault(
+            409,
+            'ResourceConflictException',
+            'The statement id (layer-action-111122223333) provided already exists. Please provide a new statement id, or remove the existing statement.'
+          )
+        }
+      : undefined
+  )
+  const undo = setEnv({ AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint })
+  try {
+    const shared = await shareLayerVersion(
+      fastClients(US).lambda,
+      'common-dev',
+      r.version,
+      ['111122223333'],
+      {
+        log: () => undefined
+      }
+    )
+    assert.deepEqual(shared, [
+      { given: '111122223333', statementId: 'layer-action-111122223333', status: 'present' }
+    ])
+  } finally {
+    undo()
+    await proxy.close()
+  }
+})
+
+test('two regions both get the layer, each output matching that region', async () => {
+  await createBucket(eu.s3, 'layers-eu-west-1', EU)
+  await createBucket(us.s3, 'layers-us-east-1', US)
+  // an older version in eu-west-1 only, so the version numbers differ per region
+  await deliverLayer(eu, { ...request(zips[1], { bucket: 'layers-{region}' }), region: EU }, opts)
+
+  const results = await deliverToRegions(
+    [US, EU],
+    fastClients,
+    request(zips[0], { bucket: 'layers-{region}' }),
+    opts
+  )
+  assert.deepEqual(
+    results.map(r => [r.region, r.version, r.published]),
+    [
+      [US, 1, true],
+      [EU, 2, true]
+    ]
+  )
+  for (const [r, c] of [
+    [results[0], us],
+    [results[1], eu]
+  ] as const) {
+    assert.equal(
+      r.layerVersionArn,
+      `arn:aws:lambda:${r.region}:${MOTO_ACCOUNT}:layer:common-dev:${r.version}`
+    )
+    const v = await c.lambda.send(
+      new GetLayerVersionCommand({ LayerName: 'common-dev', VersionNumber: r.version })
+    )
+    assert.equal(v.LayerVersionArn, r.layerVersionArn)
+    assert.equal(v.Content?.CodeSha256, zips[0].sha256)
+    assert.deepEqual(r.s3, { bucket: `layers-${r.region}`, key: request(zips[0]).key })
+    assert.ok((await objectKeys(c.s3, `layers-${r.region}`)).includes(request(zips[0]).key))
+  }
+})
+
+test('one region failing lets the other finish, then the error names it and carries the other result', async () => {
+  await createBucket(us.s3, 'layers-us-east-1', US) // none for eu-west-1
+  await assert.rejects(
+    deliverToRegions([US, EU], fastClients, request(zips[0], { bucket: 'layers-{region}' }), opts),
+    (e: unknown) => {
+      assert.ok(e instanceof RegionsFailedError)
+      assert.match(
+        e.message,
+        /failed in 1 of 2 regions: eu-west-1: S3 bucket 'layers-eu-west-1' does not exist/
+      )
+      assert.deepEqual(
+        e.failures.map(f => f.region),
+        [EU]
+      )
+      assert.deepEqual(
+        e.results.map(r => [r.region, r.version]),
+        [[US, 1]]
+      )
+      return true
+    }
+  )
+  assert.deepEqual(await versions(us.lambda), [1])
+  assert.deepEqual(await versions(eu.lambda), [])
+})
+
+async function publishOther(lambda: LambdaClient, name: string): Promise<string> {
+  const zip = new AdmZip()
+  zip.addFile(`python/${name}.py`, Buffer.from('X = 1\n'))
+  const r = await lambda.send(
+    new PublishLayerVersionCommand({ LayerName: name, Content: { ZipFile: zip.toBuffer() } })
+  )
+  return r.LayerVersionArn ?? ''
+}
+
+async function createFunction(lambda: LambdaClient, name: string, layers: string[]): Promise<void> {
+  const code = new AdmZip()
+  code.addFile('app.py', Buffer.from('def handler(event, context):\n    return 1\n'))
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: 'python3.12',
+      Handler: 'app.handler',
+      Role: `arn:aws:iam::${MOTO_ACCOUNT}:role/layer-action-test`,
+      Code: { ZipFile: code.toBuffer() },
+      Layers: layers
+    })
+  )
+}
+
+async function layersOf(lambda: LambdaClient, name: string): Promise<string[]> {
+  const c = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
+  return (c.Layers ?? []).map(l => l.Arn ?? '')
+}
+
+async function functionsFixture(): Promise<{ a: string; b: string; old: string }> {
+  await moto.iam('CreateRole', {
+    RoleName: 'layer-action-test',
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'lambda.amazonaws.com' },
+          Action: 'sts:AssumeRole'
+        }
+      ]
+    })
+  })
+  const a = await publishOther(us.lambda, 'other-a')
+  const b = await publishOther(us.lambda, 'other-b')
+  const old = (await deliverLayer(us, { ...request(zips[0]), region: US }, opts)).layerVersionArn
+  await createFunction(us.lambda, 'api', [a, old, b])
+  await createFunction(us.lambda, 'worker', [a])
+  return { a, b, old }
+}
+
+test('update-functions replaces this layer in place, appends it where absent, keeps the other layers in order', async () => {
+  const { a, b, old } = await functionsFixture()
+  assert.deepEqual(await layersOf(us.lambda, 'api'), [a, old, b])
+
+  const r = await deliverLayer(
+    us,
+    { ...request(zips[1], { updateFunctions: ['api', 'worker'] }), region: US },
+    opts
+  )
+  assert.equal(r.version, 2)
+  assert.deepEqual(await layersOf(us.lambda, 'api'), [a, r.layerVersionArn, b])
+  assert.deepEqual(await layersOf(us.lambda, 'worker'), [a, r.layerVersionArn])
+  assert.deepEqual(
+    r.functions.map(f => [f.name, f.status]),
+    [
+      ['api', 'updated'],
+      ['worker', 'updated']
+    ]
+  )
+
+  // run again with the same content: nothing published, functions already there
+  const again = await deliverLayer(
+    us,
+    { ...request(zips[1], { updateFunctions: ['api'] }), region: US },
+    opts
+  )
+  assert.equal(again.published, false)
+  assert.deepEqual(
+    again.functions.map(f => f.status),
+    ['unchanged']
+  )
+})
+
+test('a function that does not exist fails the delivery naming it, after the others were updated', async () => {
+  await functionsFixture()
+  const captured = captureLog()
+  try {
+    await assert.rejects(
+      deliverLayer(
+        us,
+        { ...request(zips[1], { updateFunctions: ['missing-fn', 'worker'] }), region: US },
+        opts
+      ),
+      (e: unknown) => {
+        assert.ok(e instanceof DeliveryError)
+        assert.match(e.message, /:layer:common-dev:2 was published, but then/)
+        assert.match(e.message, /Function 'missing-fn' does not exist in us-east-1/)
+        assert.equal(e.result?.version, 2)
+        return true
+      }
+    )
+  } finally {
+    captured.restore()
+  }
+  assert.match(captured.text(), /::warning::Function missing-fn: not updated/)
+  assert.equal((await layersOf(us.lambda, 'worker')).length, 2, 'worker was still updated')
+})
+
+/** GetFunctionConfiguration answers rewritten to report LastUpdateStatus, as Lambda does mid-update. */
+async function statusProxy(statuses: string[], reason?: string): Promise<FaultProxy> {
+  let updated = false
+  return startFaultProxy(moto.endpoint, req => {
+    if (req.method === 'PUT' && req.path.includes('/configuration')) updated = true
+    if (!updated || req.method !== 'GET' || !req.path.includes('/configuration')) return undefined
+    const status = statuses.shift()
+    if (!status) return undefined
+    return {
+      rewrite: body =>
+        JSON.stringify({
+          ...(JSON.parse(body) as object),
+          LastUpdateStatus: status,
+          ...(reason
+            ? { LastUpdateStatusReason: reason, LastUpdateStatusReasonCode: 'InvalidLayer' }
+            : {})
+        })
+    }
+  })
+}
+
+test('update-functions waits while LastUpdateStatus is InProgress (fault injected: proxy reports InProgress twice after the update)', async () => {
+  const { a } = await functionsFixture()
+  const proxy = await statusProxy(['InProgress', 'InProgress'])
+  const undo = setEnv({ AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint })
+  const waits: number[] = []
+  try {
+    const layerVersionArn = await publishOther(us.lambda, 'common-dev')
+    const results = await updateFunctions(
+      fastClients(US).lambda,
+      layerVersionArn.replace(/:\d+$/, ''),
+      layerVersionArn,
+      ['worker'],
+      { sleep: async ms => void waits.push(ms), pollMs: 1000, log: () => undefined }
+    )
+    assert.deepEqual(results, [{ name: 'worker', status: 'updated', layers: [a, layerVersionArn] }])
+  } finally {
+    undo()
+    await proxy.close()
+  }
+  assert.deepEqual(waits, [1000, 1000])
+})
+
+test("a failed update names the function and Lambda's reason (fault injected: proxy reports LastUpdateStatus Failed)", async () => {
+  await functionsFixture()
+  const proxy = await statusProxy(
+    ['Failed'],
+    'Layer version is not compatible with architecture arm64'
+  )
+  const undo = setEnv({ AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint })
+  const captured = captureLog()
+  try {
+    const layerVersionArn = await publishOther(us.lambda, 'common-dev')
+    await assert.rejects(
+      updateFunctions(
+        fastClients(US).lambda,
+        layerVersionArn.replace(/:\d+$/, ''),
+        layerVersionArn,
+        ['worker'],
+        {
+          sleep: async () => undefined,
+          log: () => undefined
+        }
+      ),
+      /Could not point 1 of 1 function\(s\).*'worker': InvalidLayer: Layer version is not compatible with architecture arm64/
+    )
+  } finally {
+    captured.restore()
+    undo()
+    await proxy.close()
+  }
+})

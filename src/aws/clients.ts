@@ -1,0 +1,72 @@
+/**
+ * The S3 and Lambda clients of one region. Credentials, endpoints (AWS_ENDPOINT_URL,
+ * AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_LAMBDA, a profile's endpoint_url) and retry settings come
+ * from the SDK's own resolution, so whatever configured the job's AWS access configures this too.
+ */
+import { LambdaClient } from '@aws-sdk/client-lambda'
+import { S3Client } from '@aws-sdk/client-s3'
+import { ConfiguredRetryStrategy } from '@smithy/core/retry'
+
+export interface AwsClients {
+  s3: S3Client
+  lambda: LambdaClient
+}
+
+export interface ClientOptions {
+  region: string
+  /** Product token added to the SDK's user agent, e.g. `layer-action/1.4.0`. */
+  userAgent?: string
+  /** Attempts per call, first one included (the SDK's default is 3; publishing is often throttled). */
+  maxAttempts?: number
+  /**
+   * Delay before retry `attempt` in ms. Unset: the SDK's standard mode (exponential backoff with
+   * jitter, longer for throttling). Tests set it so retries do not wait.
+   */
+  retryDelay?: (attempt: number) => number
+  /** Read only to decide path-style addressing; the SDK itself reads process.env. */
+  env?: NodeJS.ProcessEnv
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 5
+export const USER_AGENT_NAME = 'layer-action'
+
+/** The region of the layer: the input, then AWS_REGION, then AWS_DEFAULT_REGION. */
+export function resolveRegion(
+  input: string,
+  env: NodeJS.ProcessEnv = process.env
+): string | undefined {
+  for (const value of [input, env.AWS_REGION, env.AWS_DEFAULT_REGION]) {
+    const region = value?.trim()
+    if (region) return region
+  }
+  return undefined
+}
+
+/** The endpoint the SDK will use for S3 from the environment, if one is configured there. */
+export function s3EndpointFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (/^(true|1)$/i.test(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')) return undefined
+  return env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined
+}
+
+export function createClients(o: ClientOptions): AwsClients {
+  const maxAttempts = o.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
+  const common = {
+    region: o.region,
+    customUserAgent: o.userAgent ?? USER_AGENT_NAME,
+    maxAttempts,
+    retryMode: 'standard',
+    ...(o.retryDelay
+      ? { retryStrategy: new ConfiguredRetryStrategy(maxAttempts, o.retryDelay) }
+      : {})
+  }
+  return {
+    s3: new S3Client({
+      ...common,
+      // emulators and S3-compatible stores rarely resolve <bucket>.<host>; AWS itself needs no change
+      forcePathStyle: s3EndpointFromEnv(o.env) !== undefined,
+      // a bucket in another region is an error to explain, not to follow: Lambda needs it in-region
+      followRegionRedirects: false
+    }),
+    lambda: new LambdaClient(common)
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * Lambda layer versions: name rules, the latest version and its CodeSha256, publishing from S3.
+ * Limits are Lambda's API model (PublishLayerVersion, AddLayerVersionPermission, read 2026-11).
+ */
+import {
+  GetLayerVersionCommand,
+  ListLayerVersionsCommand,
+  PublishLayerVersionCommand,
+  type LambdaClient,
+  type LayerVersionsListItem,
+  type Runtime
+} from '@aws-sdk/client-lambda'
+import { InputError } from '../errors'
+import type { Architecture } from '../runtimes'
+import { explainAwsError, layerArnFor } from './errors'
+
+/** LayerName: `[a-zA-Z0-9-_]+`, 1 to 140 characters. */
+export const LAYER_NAME_PATTERN = /^[a-zA-Z0-9_-]+$/
+export const LAYER_NAME_MAX = 140
+/** Description: at most 256 characters. */
+export const DESCRIPTION_MAX = 256
+/** LicenseInfo: at most 512 characters. */
+export const LICENSE_INFO_MAX = 512
+
+/** Throws an InputError naming `input` unless `name` is a layer name Lambda accepts. */
+export function validateLayerName(name: string, input = 'layer-name'): string {
+  if (name.length < 1 || name.length > LAYER_NAME_MAX || !LAYER_NAME_PATTERN.test(name)) {
+    throw new InputError(
+      input,
+      name,
+      `a Lambda layer name is 1 to ${LAYER_NAME_MAX} characters of letters, digits, '-' and '_' ` +
+        `(with 'environment' set, '<layer-name>-<environment>' must fit these rules)`
+    )
+  }
+  return name
+}
+
+export function validateLicenseInfo(value: string, input = 'license-info'): string {
+  if ([...value].length > LICENSE_INFO_MAX) {
+    throw new InputError(input, value, `at most ${LICENSE_INFO_MAX} characters (Lambda's limit)`)
+  }
+  return value
+}
+
+/** The description cut to Lambda's limit, marked with an ellipsis when cut. */
+export function layerDescription(text: string): string {
+  const chars = [...text]
+  return chars.length <= DESCRIPTION_MAX ? text : chars.slice(0, DESCRIPTION_MAX - 1).join('') + '…'
+}
+
+/** `arn:…:layer:name:7` → `arn:…:layer:name` */
+export function layerArnOf(layerVersionArn: string): string {
+  return layerVersionArn.replace(/:\d+$/, '')
+}
+
+export interface LayerVersionInfo {
+  /** without the version */
+  layerArn: string
+  layerVersionArn: string
+  version: number
+  /** base64 SHA-256 of the zip */
+  codeSha256: string
+  codeSize?: number
+  description?: string
+  compatibleRuntimes: string[]
+  compatibleArchitectures: string[]
+  createdDate?: string
+}
+
+async function regionOf(lambda: LambdaClient): Promise<string> {
+  return lambda.config.region()
+}
+
+/** Every version of the layer, newest first; none (not an error) when the layer does not exist. */
+export async function listLayerVersions(
+  lambda: LambdaClient,
+  layerName: string
+): Promise<LayerVersionsListItem[]> {
+  const region = await regionOf(lambda)
+  const versions: LayerVersionsListItem[] = []
+  let marker: string | undefined
+  try {
+    do {
+      const page = await lambda.send(
+        new ListLayerVersionsCommand({ LayerName: layerName, Marker: marker })
+      )
+      versions.push(...(page.LayerVersions ?? []))
+      marker = page.NextMarker
+    } while (marker)
+  } catch (error: unknown) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return []
+    throw explainAwsError(error, {
+      action: 'lambda:ListLayerVersions',
+      resource: layerArnFor(region, layerName),
+      region
+    })
+  }
+  return versions.sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0))
+}
+
+/** The newest version of the layer with its CodeSha256, or undefined when it has none. */
+export async function latestLayerVersion(
+  lambda: LambdaClient,
+  layerName: string
+): Promise<LayerVersionInfo | undefined> {
+  const region = await regionOf(lambda)
+  let newest: LayerVersionsListItem | undefined
+  try {
+    // newest first: the first page holds the latest (sorted again in case a server does not)
+    const page = await lambda.send(new ListLayerVersionsCommand({ LayerName: layerName }))
+    newest = [...(page.LayerVersions ?? [])].sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0))[0]
+  } catch (error: unknown) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined
+    throw explainAwsError(error, {
+      action: 'lambda:ListLayerVersions',
+      resource: layerArnFor(region, layerName),
+      region
+    })
+  }
+  if (newest?.Version === undefined || !newest.LayerVersionArn) return undefined
+  // the list carries no CodeSha256; GetLayerVersion does
+  try {
+    const v = await lambda.send(
+      new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: newest.Version })
+    )
+    return {
+      layerArn: v.LayerArn ?? layerArnOf(newest.LayerVersionArn),
+      layerVersionArn: v.LayerVersionArn ?? newest.LayerVersionArn,
+      version: v.Version ?? newest.Version,
+      codeSha256: v.Content?.CodeSha256 ?? '',
+      codeSize: v.Content?.CodeSize,
+      description: v.Description,
+      compatibleRuntimes: [...(v.CompatibleRuntimes ?? [])],
+      compatibleArchitectures: [...(v.CompatibleArchitectures ?? [])],
+      createdDate: v.CreatedDate
+    }
+  } catch (error: unknown) {
+    throw explainAwsError(error, {
+      action: 'lambda:GetLayerVersion',
+      resource: newest.LayerVersionArn,
+      region
+    })
+  }
+}
+
+export interface PublishRequest {
+  layerName: string
+  bucket: string
+  key: string
+  /** pins the object when the bucket is versioned */
+  objectVersion?: string
+  description: string
+  compatibleRuntimes: readonly string[]
+  architecture: Architecture
+  licenseInfo?: string
+}
+
+export interface PublishedLayer {
+  layerArn: string
+  layerVersionArn: string
+  version: number
+  codeSha256: string
+  codeSize?: number
+}
+
+export async function publishLayerVersion(
+  lambda: LambdaClient,
+  p: PublishRequest
+): Promise<PublishedLayer> {
+  validateLayerName(p.layerName)
+  const region = await regionOf(lambda)
+  try {
+    const r = await lambda.send(
+      new PublishLayerVersionCommand({
+        LayerName: p.layerName,
+        Content: {
+          S3Bucket: p.bucket,
+          S3Key: p.key,
+          ...(p.objectVersion ? { S3ObjectVersion: p.objectVersion } : {})
+        },
+        Description: layerDescription(p.description),
+        CompatibleRuntimes: [...p.compatibleRuntimes] as Runtime[],
+        CompatibleArchitectures: [p.architecture],
+        ...(p.licenseInfo ? { LicenseInfo: validateLicenseInfo(p.licenseInfo) } : {})
+      })
+    )
+    if (!r.LayerVersionArn || r.Version === undefined) {
+      throw new Error('PublishLayerVersion answered without LayerVersionArn or Version')
+    }
+    return {
+      layerArn: r.LayerArn ?? layerArnOf(r.LayerVersionArn),
+      layerVersionArn: r.LayerVersionArn,
+      version: r.Version,
+      codeSha256: r.Content?.CodeSha256 ?? '',
+      codeSize: r.Content?.CodeSize
+    }
+  } catch (error: unknown) {
+    throw explainAwsError(error, {
+      action: 'lambda:PublishLayerVersion',
+      resource: layerArnFor(region, p.layerName, accountInMessage(error)),
+      region,
+      bucket: p.bucket,
+      key: p.key
+    })
+  }
+}
+
+/** Lambda's AccessDeniedException names the resource ARN, account included: reuse its account. */
+function accountInMessage(error: unknown): string | undefined {
+  const message = (error as { message?: unknown })?.message
+  return typeof message === 'string' ? /:lambda:[^:]+:(\d{12}):/.exec(message)?.[1] : undefined
+}
