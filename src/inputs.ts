@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { Inputs } from './constants'
 import { InputError } from './errors'
+import { BUMPS, PLAIN_VERSION_HELP, isPlainVersion, type Bump } from './release/bump'
 import {
   ARCHITECTURES,
   DEFAULT_PYTHON_VERSION,
@@ -13,8 +14,6 @@ import {
   type Runtime
 } from './runtimes'
 
-export type Bump = 'major' | 'minor' | 'patch' | 'none'
-const BUMPS: readonly Bump[] = ['major', 'minor', 'patch', 'none']
 
 /** Everything the run needs from the workflow, parsed and validated once. */
 export interface ActionInputs {
@@ -61,7 +60,6 @@ const BUCKET = /^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/
 const ACCOUNT = /^\d{12}$/
 const ORGANIZATION = /^o-[a-z0-9]{10,32}$/
 const FUNCTION = /^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]+))?$/
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/
 /** git check-ref-format, as far as a tag prefix can break it */
 const BAD_TAG_PREFIX = /[\s~^:?*[\\]|\.\.|@\{|^\/|\/\/|^-/
 /** pip flags the action sets itself from python-version and architecture */
@@ -168,8 +166,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
   if (BAD_TAG_PREFIX.test(tagPrefix))
     throw new InputError(Inputs.TagPrefix, tagPrefix, 'text allowed in a git tag name: no spaces, ~ ^ : ? * [ \\, "..", or a leading "-" or "/"')
   const initialVersion = core.getInput(Inputs.InitialVersion) || '1.0.0'
-  if (!SEMVER.test(initialVersion))
-    throw new InputError(Inputs.InitialVersion, initialVersion, 'a version MAJOR.MINOR.PATCH such as 1.0.0 (no prefix, no pre-release)')
+  if (!isPlainVersion(initialVersion)) throw new InputError(Inputs.InitialVersion, initialVersion, PLAIN_VERSION_HELP)
 
   const keepVersions = integer(Inputs.KeepVersions, core.getInput(Inputs.KeepVersions) || '0')
   const shareWith = unique(list(core.getInput(Inputs.ShareWith)))

@@ -112,7 +112,7 @@ const BAD: [string, Record<string, string>, string, RegExp][] = [
   ['pip-args unbalanced quote', { ...BASE, 'pip-args': '--pre "x' }, 'pip-args', /balanced quotes/],
   ['description too long', { ...BASE, description: 'x'.repeat(257) }, 'description', /256/],
   ['tag-prefix with space', { ...BASE, 'tag-prefix': 'v ' }, 'tag-prefix', /git tag/],
-  ['initial-version with v', { ...BASE, 'initial-version': 'v1.0.0' }, 'initial-version', /MAJOR\.MINOR\.PATCH/],
+  ['initial-version with v', { ...BASE, 'initial-version': 'v1.0.0' }, 'initial-version', /major\.minor\.patch/],
   ['default-bump huge', { ...BASE, 'default-bump': 'huge' }, 'default-bump', /patch, none|major, minor, patch, none/],
   ['keep-versions -1', { ...BASE, 'keep-versions': '-1' }, 'keep-versions', /whole number/],
   ['share-with short account', { ...BASE, 'share-with': '12345' }, 'share-with', /12-digit/],

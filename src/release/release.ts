@@ -1,0 +1,37 @@
+import * as core from '@actions/core'
+import type { VersionDecision } from './bump'
+import { formatTagMessage } from './changelog'
+import type { GitRunner } from './history'
+import { pushTag } from './tag'
+
+export interface TagOutcome {
+  readonly tag: string
+  readonly status: 'created' | 'exists' | 'skipped'
+  /** why no tag was pushed */
+  readonly reason?: string
+}
+
+/**
+ * Tags the release once a new layer version exists, and only then: a run that skipped as
+ * unchanged, failed, or built without publishing leaves the history as it was.
+ */
+export async function tagRelease(o: {
+  enabled: boolean
+  published: boolean
+  release: VersionDecision
+  sha: string
+  git?: GitRunner
+}): Promise<TagOutcome> {
+  const { tag } = o.release
+  const skip = (reason: string): TagOutcome => {
+    core.info(`No tag: ${reason}`)
+    return { tag, status: 'skipped', reason }
+  }
+  if (!o.enabled) return skip("'tag' is false")
+  if (!o.published) return skip('no new layer version was published')
+  if (!o.release.newTag) return skip(`this commit is already released as ${tag}`)
+  if (!o.git || !o.sha) return skip('the workspace is not a git repository')
+  const status = await pushTag(o.git, { tag, sha: o.sha, message: formatTagMessage(o.release) })
+  core.info(status === 'created' ? `Pushed tag ${tag} at ${o.sha.slice(0, 7)}` : `Tag ${tag} already on origin at ${o.sha.slice(0, 7)} (another job of this commit pushed it)`)
+  return { tag, status }
+}
