@@ -120,6 +120,8 @@ test('clients: path-style S3 only when an endpoint is configured; user agent and
     env: { AWS_ENDPOINT_URL: 'http://localhost:5000', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }
   })
   assert.equal(ignored.s3.config.forcePathStyle, false)
+  const fromEnv = createClients({ region: 'eu-west-1', env: { AWS_MAX_ATTEMPTS: '9' } })
+  assert.equal(await fromEnv.lambda.config.maxAttempts(), 9, "the workflow's AWS_MAX_ATTEMPTS wins")
 })
 
 const upload: AwsContext = {

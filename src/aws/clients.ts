@@ -23,7 +23,7 @@ export interface ClientOptions {
    * jitter, longer for throttling). Tests set it so retries do not wait.
    */
   retryDelay?: (attempt: number) => number
-  /** Read only to decide path-style addressing; the SDK itself reads process.env. */
+  /** Read for path-style addressing and retry settings; the SDK itself reads process.env. */
   env?: NodeJS.ProcessEnv
 }
 
@@ -49,12 +49,15 @@ export function s3EndpointFromEnv(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 export function createClients(o: ClientOptions): AwsClients {
-  const maxAttempts = o.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
+  const env = o.env ?? process.env
+  // AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, when the workflow sets them, win over our defaults
+  const fromEnv = Number.parseInt(env.AWS_MAX_ATTEMPTS ?? '', 10)
+  const maxAttempts = o.maxAttempts ?? (fromEnv > 0 ? fromEnv : DEFAULT_MAX_ATTEMPTS)
   const common = {
     region: o.region,
     customUserAgent: o.userAgent ?? USER_AGENT_NAME,
     maxAttempts,
-    retryMode: 'standard',
+    ...(env.AWS_RETRY_MODE ? {} : { retryMode: 'standard' }),
     ...(o.retryDelay
       ? { retryStrategy: new ConfiguredRetryStrategy(maxAttempts, o.retryDelay) }
       : {})
@@ -63,7 +66,7 @@ export function createClients(o: ClientOptions): AwsClients {
     s3: new S3Client({
       ...common,
       // emulators and S3-compatible stores rarely resolve <bucket>.<host>; AWS itself needs no change
-      forcePathStyle: s3EndpointFromEnv(o.env) !== undefined,
+      forcePathStyle: s3EndpointFromEnv(env) !== undefined,
       // a bucket in another region is an error to explain, not to follow: Lambda needs it in-region
       followRegionRedirects: false
     }),

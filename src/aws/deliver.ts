@@ -49,6 +49,8 @@ export interface DeliveryResult {
   layerVersionArn: string
   version: number
   codeSha256: string
+  /** bytes, as Lambda reports CodeSize */
+  codeSize?: number
   /** the uploaded object; absent when nothing was uploaded */
   s3?: { bucket: string; key: string; versionId?: string }
   /** versions deleted by keep-versions */
@@ -133,6 +135,7 @@ export async function deliverLayer(
       layerVersionArn: latest.layerVersionArn,
       version: latest.version,
       codeSha256: latest.codeSha256,
+      ...(latest.codeSize !== undefined ? { codeSize: latest.codeSize } : {}),
       deleted: [],
       shared: [],
       functions: []
@@ -245,6 +248,8 @@ export async function deliverToRegions(
   req: Omit<DeliveryRequest, 'region'>,
   o: DeliveryOptions = {}
 ): Promise<DeliveryResult[]> {
+  if (regions.length === 0)
+    throw new LayerActionError('No region to publish to: set region or regions')
   const baseLog = o.log ?? core.info
   const settled = await Promise.allSettled(
     regions.map(region => {

@@ -134,10 +134,17 @@ function attemptsText(f: ErrorFields): string {
   return f.attempts && f.attempts > 1 ? ` after ${f.attempts} attempts` : ''
 }
 
+/** AccessDeniedException names the resource ARN, account included: fill in our placeholder. */
+function withAccount(resource: string, message: string): string {
+  const account = /arn:[\w-]+:[\w-]+:[\w-]*:(\d{12}):/.exec(message)?.[1]
+  return account ? resource.replace('<account-id>', account) : resource
+}
+
 /** Turns whatever an SDK call threw into an AwsError whose message says what to do. */
-export function explainAwsError(error: unknown, ctx: AwsContext): AwsError {
+export function explainAwsError(error: unknown, given: AwsContext): AwsError {
   if (error instanceof AwsError) return error
   const f = fieldsOf(error)
+  const ctx = { ...given, resource: withAccount(given.resource, f.message) }
   const s3Code = s3CodeInLambdaMessage(f.message)
   const code = s3Code ?? f.name
   const said = `(AWS said: ${f.name}: ${f.message})`

@@ -197,16 +197,10 @@ export async function publishLayerVersion(
   } catch (error: unknown) {
     throw explainAwsError(error, {
       action: 'lambda:PublishLayerVersion',
-      resource: layerArnFor(region, p.layerName, accountInMessage(error)),
+      resource: layerArnFor(region, p.layerName),
       region,
       bucket: p.bucket,
       key: p.key
     })
   }
-}
-
-/** Lambda's AccessDeniedException names the resource ARN, account included: reuse its account. */
-function accountInMessage(error: unknown): string | undefined {
-  const message = (error as { message?: unknown })?.message
-  return typeof message === 'string' ? /:lambda:[^:]+:(\d{12}):/.exec(message)?.[1] : undefined
 }
