@@ -1,0 +1,168 @@
+/**
+ * The wheelhouse in the Actions cache. pip download always resolves against the index and only
+ * skips files already present, so the cache can never change what is installed: it only saves
+ * downloads. Any cache trouble is a warning and the build goes on.
+ */
+import * as cache from '@actions/cache'
+import * as core from '@actions/core'
+import { createHash } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
+import { messageOf } from '../errors'
+import type { Architecture, Runtime } from '../runtimes'
+import { pipTargetArgs } from './wheels'
+
+const PREFIX = 'layer-action-wheels'
+/** bumped when the wheelhouse layout or key recipe changes, so old entries are not restored */
+const KEY_VERSION = 1
+
+export interface RequirementFile {
+  path: string
+  content: string
+}
+
+export interface WheelhouseKeyInput {
+  /** the requirements file and every file it references with -r / -c, in reading order */
+  requirementFiles: readonly RequirementFile[]
+  runtime: Runtime
+  architecture: Architecture
+  pipArgs: readonly string[]
+  indexUrl?: string
+}
+
+/** A URL without its user-info: rotating a token must not throw the cache away. */
+function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#\s]*@/i, '$1')
+}
+
+/** `layer-action-wheels-python3.12-x86_64-` — the prefix shared by every key of a runtime and architecture. */
+export function wheelhouseRestoreKey(runtime: Runtime, architecture: Architecture): string {
+  return `${PREFIX}-${runtime.identifier}-${architecture}-`
+}
+
+/** `layer-action-wheels-python3.12-x86_64-<24 hex of sha256>` over everything that decides the downloads. */
+export function wheelhouseCacheKey(o: WheelhouseKeyInput): string {
+  const hash = createHash('sha256')
+    .update(
+      JSON.stringify({
+        version: KEY_VERSION,
+        requirements: o.requirementFiles.map(f => f.content),
+        target: pipTargetArgs(o.runtime, o.architecture),
+        pipArgs: o.pipArgs.map(a => a.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, withoutCredentials)),
+        indexUrl: o.indexUrl ? withoutCredentials(o.indexUrl) : ''
+      })
+    )
+    .digest('hex')
+  return `${wheelhouseRestoreKey(o.runtime, o.architecture)}${hash.slice(0, 24)}`
+}
+
+const REFERENCE = /^\s*(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s=]))(\S+)/
+
+/**
+ * The requirements file and, recursively, the files it references with -r/-c (relative to the
+ * file that names them, as pip reads them). URLs and missing files are left to pip to report.
+ */
+export async function readRequirementFiles(requirements: string): Promise<RequirementFile[]> {
+  const files: RequirementFile[] = []
+  const seen = new Set<string>()
+  const read = async (file: string): Promise<void> => {
+    const absolute = path.resolve(file)
+    if (seen.has(absolute)) return
+    seen.add(absolute)
+    let content: string
+    try {
+      content = await fs.readFile(absolute, 'utf8')
+    } catch {
+      return
+    }
+    files.push({ path: absolute, content })
+    for (const line of content.split(/\r?\n/)) {
+      const ref = REFERENCE.exec(line)?.[1]
+      if (ref && !/^[a-z][a-z0-9+.-]*:\/\//i.test(ref)) await read(path.resolve(path.dirname(absolute), ref))
+    }
+  }
+  await read(requirements)
+  return files
+}
+
+export type CacheStatus = 'exact' | 'partial' | 'miss' | 'unavailable' | 'failed'
+
+export interface CacheRestore {
+  status: CacheStatus
+  key: string
+  matchedKey?: string
+}
+
+let unavailableTold = false
+
+function available(): boolean {
+  if (cache.isFeatureAvailable()) return true
+  if (!unavailableTold) {
+    unavailableTold = true
+    core.info('No Actions cache service here (a local run?): wheels are downloaded without a cache.')
+  }
+  return false
+}
+
+/** Restores the wheelhouse: the exact key, else the newest entry of the same runtime and architecture. */
+export async function restoreWheelhouse(o: {
+  wheelhouse: string
+  key: string
+  restoreKeys: readonly string[]
+}): Promise<CacheRestore> {
+  if (!available()) return { status: 'unavailable', key: o.key }
+  try {
+    await fs.mkdir(o.wheelhouse, { recursive: true })
+    const matchedKey = await cache.restoreCache([o.wheelhouse], o.key, [...o.restoreKeys])
+    if (!matchedKey) {
+      core.info(`No cached wheels for ${o.key}`)
+      return { status: 'miss', key: o.key }
+    }
+    const status = matchedKey === o.key ? 'exact' : 'partial'
+    core.info(
+      status === 'exact'
+        ? `Restored cached wheels (${o.key})`
+        : `Restored cached wheels of an earlier build (${matchedKey}); pip downloads only what changed`
+    )
+    return { status, key: o.key, matchedKey }
+  } catch (error) {
+    core.warning(`Could not restore the wheel cache (building without it): ${messageOf(error)}`)
+    return { status: 'failed', key: o.key }
+  }
+}
+
+/**
+ * Removes wheels this build did not resolve to, so a wheelhouse restored from an older key does not
+ * grow forever. Keeps everything when `keep` is empty (nothing known to keep).
+ */
+export async function pruneWheelhouse(wheelhouse: string, keep: readonly string[]): Promise<string[]> {
+  if (keep.length === 0) return []
+  const wanted = new Set(keep)
+  const removed: string[] = []
+  for (const name of await fs.readdir(wheelhouse)) {
+    if (!wanted.has(name)) {
+      await fs.rm(path.join(wheelhouse, name), { recursive: true, force: true })
+      removed.push(name)
+    }
+  }
+  if (removed.length > 0) core.debug(`Pruned from the wheelhouse: ${removed.join(', ')}`)
+  return removed
+}
+
+/** Saves the wheelhouse under its key unless that exact key was restored. Returns whether it saved. */
+export async function saveWheelhouse(o: { wheelhouse: string; restored: CacheRestore }): Promise<boolean> {
+  if (o.restored.status === 'exact') {
+    core.info('Wheel cache unchanged: nothing to save')
+    return false
+  }
+  if (!available()) return false
+  try {
+    const id = await cache.saveCache([o.wheelhouse], o.restored.key)
+    if (id === -1) return false
+    core.info(`Saved the wheels in the Actions cache (${o.restored.key})`)
+    return true
+  } catch (error) {
+    core.warning(`Could not save the wheel cache (the layer is not affected): ${messageOf(error)}`)
+    return false
+  }
+}
