@@ -152,7 +152,7 @@ async function noWheelError(o: PipOptions, requirement: string, redactor: Redact
 }
 
 /** Progress worth seeing in the log; the rest (pip's resolver chatter) goes to debug. */
-const DOWNLOAD_INFO = /^(Looking in|Collecting|\s*Downloading|\s*File was already downloaded|Saved|Successfully|WARNING|ERROR)/
+const DOWNLOAD_INFO = /^(Looking in|Collecting|Processing|\s*Downloading|\s*File was already downloaded|Saved|Successfully|WARNING|ERROR)/
 
 /**
  * Downloads every wheel the requirements resolve to for the runtime into the wheelhouse (files
@@ -215,6 +215,8 @@ export async function installWheels(o: PipOptions & { layerPythonDir: string }):
     o.layerPythonDir,
     '--no-compile',
     '--no-warn-script-location',
+    // pip would check the runner's own packages against the layer's: noise that reads like an error
+    '--no-warn-conflicts',
     '--no-input',
     '--disable-pip-version-check',
     ...pipTargetArgs(o.runtime, o.architecture),
