@@ -44,15 +44,20 @@ export async function startCacheServer(): Promise<CacheServer> {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x')
       const json = (status: number, value?: unknown): void => {
-        res.writeHead(status, { 'Content-Type': 'application/json' }).end(value === undefined ? '' : JSON.stringify(value))
+        res
+          .writeHead(status, { 'Content-Type': 'application/json' })
+          .end(value === undefined ? '' : JSON.stringify(value))
       }
       const committed = entries.filter(e => e.size !== undefined)
       if (req.method === 'GET' && url.pathname === '/_apis/artifactcache/cache') {
         const version = url.searchParams.get('version')
         const keys = (url.searchParams.get('keys') ?? '').split(',')
-        const candidates = committed.filter(e => e.version === version).sort((a, b) => b.created - a.created)
+        const candidates = committed
+          .filter(e => e.version === version)
+          .sort((a, b) => b.created - a.created)
         for (const key of keys) {
-          const hit = candidates.find(e => e.key === key) ?? candidates.find(e => e.key.startsWith(key))
+          const hit =
+            candidates.find(e => e.key === key) ?? candidates.find(e => e.key.startsWith(key))
           if (hit) {
             const { port } = server.address() as AddressInfo
             return json(200, {
@@ -64,14 +69,23 @@ export async function startCacheServer(): Promise<CacheServer> {
         }
         return json(204)
       }
-      if (req.method === 'GET' && url.pathname === '/_apis/artifactcache/caches') return json(200, { totalCount: 0 })
+      if (req.method === 'GET' && url.pathname === '/_apis/artifactcache/caches')
+        return json(200, { totalCount: 0 })
       if (req.method === 'POST' && url.pathname === '/_apis/artifactcache/caches') {
         state.reservations++
         const request = JSON.parse((await body(req)).toString()) as { key: string; version: string }
         if (entries.some(e => e.key === request.key && e.version === request.version)) {
-          return json(409, { message: `Cache already exists. Scope: refs/heads/main, Key: ${request.key}` })
+          return json(409, {
+            message: `Cache already exists. Scope: refs/heads/main, Key: ${request.key}`
+          })
         }
-        const entry: Entry = { id: nextId++, key: request.key, version: request.version, chunks: [], created: ++clock }
+        const entry: Entry = {
+          id: nextId++,
+          key: request.key,
+          version: request.version,
+          chunks: [],
+          created: ++clock
+        }
         entries.push(entry)
         return json(201, { cacheId: entry.id })
       }
@@ -91,7 +105,12 @@ export async function startCacheServer(): Promise<CacheServer> {
       const stored = download ? committed.find(e => e.id === Number(download[1])) : undefined
       if (stored && req.method === 'GET') {
         const data = archive(stored)
-        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': data.length }).end(data)
+        res
+          .writeHead(200, {
+            'Content-Type': 'application/octet-stream',
+            'Content-Length': data.length
+          })
+          .end(data)
         return
       }
       json(404, { message: `${req.method} ${url.pathname} is not part of this fake` })
@@ -101,7 +120,8 @@ export async function startCacheServer(): Promise<CacheServer> {
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}/`,
-    entries: () => entries.filter(e => e.size !== undefined).map(e => ({ key: e.key, size: e.size })),
+    entries: () =>
+      entries.filter(e => e.size !== undefined).map(e => ({ key: e.key, size: e.size })),
     get reservations() {
       return state.reservations
     },

@@ -67,7 +67,9 @@ export async function makeWheel(dir: string, spec: WheelSpec): Promise<BuiltWhee
   ].join('\n')
   const tagLines = pyTags
     .split('.')
-    .flatMap(py => abiTags.split('.').flatMap(abi => platTags.split('.').map(p => `Tag: ${py}-${abi}-${p}`)))
+    .flatMap(py =>
+      abiTags.split('.').flatMap(abi => platTags.split('.').map(p => `Tag: ${py}-${abi}-${p}`))
+    )
   const wheel = [
     'Wheel-Version: 1.0',
     'Generator: layer-action-tests',
@@ -107,14 +109,21 @@ function projectOf(filename: string): string {
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
 }
 
 /**
  * Writes `<root>/simple/index.html`, `<root>/simple/<project>/index.html` and copies the files to
  * `<root>/files/`. Call again with more files to add them (projects are re-listed from disk).
  */
-export async function makeIndex(root: string, files: readonly (string | BuiltWheel)[]): Promise<void> {
+export async function makeIndex(
+  root: string,
+  files: readonly (string | BuiltWheel)[]
+): Promise<void> {
   const filesDir = path.join(root, 'files')
   await fs.mkdir(filesDir, { recursive: true })
   for (const file of files) {
@@ -140,7 +149,9 @@ export async function makeIndex(root: string, files: readonly (string | BuiltWhe
       const digest = createHash('sha256')
         .update(await fs.readFile(path.join(filesDir, name)))
         .digest('hex')
-      links.push(`<a href="../../files/${encodeURIComponent(name)}#sha256=${digest}">${escapeHtml(name)}</a>`)
+      links.push(
+        `<a href="../../files/${encodeURIComponent(name)}#sha256=${digest}">${escapeHtml(name)}</a>`
+      )
     }
     await fs.mkdir(path.join(simple, project), { recursive: true })
     await fs.writeFile(path.join(simple, project, 'index.html'), page(links))

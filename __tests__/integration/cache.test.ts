@@ -62,12 +62,18 @@ test('miss, save, then an exact hit restores the files and saves nothing again',
   assert.equal(first.status, 'miss')
   await fs.writeFile(path.join(wheelhouse(), 'a-1-py3-none-any.whl'), 'wheel a')
   assert.equal(await saveWheelhouse({ wheelhouse: wheelhouse(), restored: first }), true)
-  assert.deepEqual(server.entries().map(e => e.key), [key])
+  assert.deepEqual(
+    server.entries().map(e => e.key),
+    [key]
+  )
 
   await fs.rm(wheelhouse(), { recursive: true })
   const second = await restoreWheelhouse({ wheelhouse: wheelhouse(), key, restoreKeys })
   assert.deepEqual(second, { status: 'exact', key, matchedKey: key })
-  assert.equal(await fs.readFile(path.join(wheelhouse(), 'a-1-py3-none-any.whl'), 'utf8'), 'wheel a')
+  assert.equal(
+    await fs.readFile(path.join(wheelhouse(), 'a-1-py3-none-any.whl'), 'utf8'),
+    'wheel a'
+  )
 
   const reservations = server.reservations
   assert.equal(await saveWheelhouse({ wheelhouse: wheelhouse(), restored: second }), false)
@@ -85,15 +91,29 @@ test('changed requirements: a partial hit by prefix, pruned to what was resolved
   // what pip download would leave: the reused wheel, a new one; the old wheel resolved no more
   await fs.writeFile(path.join(wheelhouse(), 'b-2-py3-none-any.whl'), 'wheel b')
   await fs.writeFile(path.join(wheelhouse(), 'old-0-py3-none-any.whl'), 'stale')
-  const removed = await pruneWheelhouse(wheelhouse(), ['a-1-py3-none-any.whl', 'b-2-py3-none-any.whl'])
+  const removed = await pruneWheelhouse(wheelhouse(), [
+    'a-1-py3-none-any.whl',
+    'b-2-py3-none-any.whl'
+  ])
   assert.deepEqual(removed, ['old-0-py3-none-any.whl'])
   assert.equal(await saveWheelhouse({ wheelhouse: wheelhouse(), restored }), true)
-  assert.deepEqual(server.entries().map(e => e.key).sort(), [key, keyFor('a==1\n')].sort())
+  assert.deepEqual(
+    server
+      .entries()
+      .map(e => e.key)
+      .sort(),
+    [key, keyFor('a==1\n')].sort()
+  )
 })
 
 test('another runtime or architecture never restores these wheels', async () => {
   const other = findRuntime('3.11')!
-  const key = wheelhouseCacheKey({ requirementFiles: [], runtime: other, architecture: 'x86_64', pipArgs: [] })
+  const key = wheelhouseCacheKey({
+    requirementFiles: [],
+    runtime: other,
+    architecture: 'x86_64',
+    pipArgs: []
+  })
   const restored = await restoreWheelhouse({
     wheelhouse: path.join(tmp, 'wh-311'),
     key,
@@ -112,7 +132,13 @@ test('a key another job saved first (the service refuses the reservation) is no 
   const key = keyFor('a==1\nb==2\n')
   const lines = log.lines.length
   const reservations = server.reservations
-  assert.equal(await saveWheelhouse({ wheelhouse: wheelhouse(), restored: { status: 'miss', key } }), false)
+  assert.equal(
+    await saveWheelhouse({ wheelhouse: wheelhouse(), restored: { status: 'miss', key } }),
+    false
+  )
   assert.equal(server.reservations, reservations + 1, 'the save reached the service')
-  assert.ok(!log.lines.slice(lines).some(l => l.startsWith('::warning::')), log.lines.slice(lines).join('\n'))
+  assert.ok(
+    !log.lines.slice(lines).some(l => l.startsWith('::warning::')),
+    log.lines.slice(lines).join('\n')
+  )
 })

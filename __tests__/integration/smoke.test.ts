@@ -13,12 +13,18 @@ import { SmokeTestError, layerModules, smokeTest } from '../../src/build/smoke'
 import { makeWheel } from '../helpers/wheels'
 import { captureLog, type CapturedLog } from '../helpers/log'
 
-const version = execFileSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']).toString().trim()
-const machine = execFileSync('python3', ['-c', 'import platform; print(platform.machine())']).toString().trim()
+const version = execFileSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])
+  .toString()
+  .trim()
+const machine = execFileSync('python3', ['-c', 'import platform; print(platform.machine())'])
+  .toString()
+  .trim()
 const runtime = findRuntime(version) as Runtime
 const architecture: Architecture = machine === 'aarch64' ? 'arm64' : 'x86_64'
 /** PATH on which `python3` is the runner's interpreter but `python3.X` may not be: the smoke test must cope */
-const python3Dir = path.dirname(execFileSync('python3', ['-c', 'import sys; print(sys.executable)']).toString().trim())
+const python3Dir = path.dirname(
+  execFileSync('python3', ['-c', 'import sys; print(sys.executable)']).toString().trim()
+)
 
 let tmp: string
 let layerDir: string
@@ -30,7 +36,10 @@ async function write(file: string, content: string): Promise<void> {
 }
 
 before(async () => {
-  assert.ok(runtime, `python3 is ${version}, which is no Lambda runtime: this suite needs python3.10+ as python3`)
+  assert.ok(
+    runtime,
+    `python3 is ${version}, which is no Lambda runtime: this suite needs python3.10+ as python3`
+  )
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-test-'))
   layerDir = path.join(tmp, 'layer')
   const py = path.join(layerDir, 'python')
@@ -39,7 +48,10 @@ before(async () => {
     name: 'brokenpkg',
     version: '1.0',
     tags: 'py3-none-any',
-    modules: { 'brokenpkg/__init__.py': 'from . import inner\n', 'brokenpkg/inner.py': 'x = 1\nraise RuntimeError("boom at import")\n' }
+    modules: {
+      'brokenpkg/__init__.py': 'from . import inner\n',
+      'brokenpkg/inner.py': 'x = 1\nraise RuntimeError("boom at import")\n'
+    }
   })
   execFileSync('python3', ['-m', 'zipfile', '-e', broken.path, py])
   await write(path.join(py, 'goodpkg/__init__.py'), 'from goodmod import VALUE\n')
@@ -82,15 +94,34 @@ test('each failing import is reported with its module and error; the good ones p
   const result = await smokeTest({ layerDir, runtime, architecture })
   assert.equal(result.skipped, undefined)
   assert.ok(result.interpreter)
-  assert.deepEqual(result.modules, ['brokenpkg', 'crashes', 'exits', 'goodmod', 'goodpkg', 'needs_pip', 'nsonly', 'zlast'])
+  assert.deepEqual(result.modules, [
+    'brokenpkg',
+    'crashes',
+    'exits',
+    'goodmod',
+    'goodpkg',
+    'needs_pip',
+    'nsonly',
+    'zlast'
+  ])
   const byModule = Object.fromEntries(result.failures.map(f => [f.module, f.error]))
   assert.deepEqual(Object.keys(byModule).sort(), ['brokenpkg', 'crashes', 'exits', 'needs_pip'])
-  assert.equal(byModule.brokenpkg, 'RuntimeError: boom at import (python/brokenpkg/inner.py, line 2)')
-  assert.match(byModule.needs_pip, /^ModuleNotFoundError: No module named 'pip' \(python\/needs_pip\.py, line 1\)$/)
+  assert.equal(
+    byModule.brokenpkg,
+    'RuntimeError: boom at import (python/brokenpkg/inner.py, line 2)'
+  )
+  assert.match(
+    byModule.needs_pip,
+    /^ModuleNotFoundError: No module named 'pip' \(python\/needs_pip\.py, line 1\)$/
+  )
   assert.match(byModule.exits, /^SystemExit: 3/)
   assert.match(byModule.crashes, /crashed while importing it \(signal SIGSEGV\)/)
 
-  const error = new SmokeTestError(result.failures, { runtime, architecture, tested: result.modules.length })
+  const error = new SmokeTestError(result.failures, {
+    runtime,
+    architecture,
+    tested: result.modules.length
+  })
   assert.match(error.message, /4 of 8 top-level modules did not import/)
   assert.match(error.message, /brokenpkg: RuntimeError: boom at import/)
   assert.match(error.message, /smoke-test: false/)
@@ -101,24 +132,48 @@ test('a layer of good modules passes', async () => {
   await write(path.join(good, 'python/goodmod.py'), 'VALUE = 1\n')
   await write(path.join(good, 'python/goodpkg/__init__.py'), 'from goodmod import VALUE\n')
   const result = await smokeTest({ layerDir: good, runtime, architecture })
-  assert.deepEqual(result, { interpreter: result.interpreter, modules: ['goodmod', 'goodpkg'], failures: [] })
+  assert.deepEqual(result, {
+    interpreter: result.interpreter,
+    modules: ['goodmod', 'goodpkg'],
+    failures: []
+  })
 })
 
 test('skipped, with the reason, when the runner has no interpreter of the target Python', async () => {
   const empty = path.join(tmp, 'empty-bin')
   await fs.mkdir(empty, { recursive: true })
-  const result = await smokeTest({ layerDir, runtime, architecture, env: { ...process.env, PATH: empty } })
+  const result = await smokeTest({
+    layerDir,
+    runtime,
+    architecture,
+    env: { ...process.env, PATH: empty }
+  })
   assert.deepEqual(result.failures, [])
-  assert.match(result.skipped ?? '', new RegExp(`no ${runtime.identifier.replace('.', '\\.')} interpreter on the runner's PATH`))
+  assert.match(
+    result.skipped ?? '',
+    new RegExp(`no ${runtime.identifier.replace('.', '\\.')} interpreter on the runner's PATH`)
+  )
   assert.match(result.skipped ?? '', /actions\/setup-python/)
 
   const other = findRuntime(version === '3.13' ? '3.12' : '3.13') as Runtime
-  const wrongVersion = await smokeTest({ layerDir, runtime: other, architecture, env: { ...process.env, PATH: python3Dir } })
-  assert.match(wrongVersion.skipped ?? '', new RegExp(`no ${other.identifier.replace('.', '\\.')} interpreter`))
+  const wrongVersion = await smokeTest({
+    layerDir,
+    runtime: other,
+    architecture,
+    env: { ...process.env, PATH: python3Dir }
+  })
+  assert.match(
+    wrongVersion.skipped ?? '',
+    new RegExp(`no ${other.identifier.replace('.', '\\.')} interpreter`)
+  )
 })
 
 test('skipped when the runner is another machine than the layer', async () => {
-  const result = await smokeTest({ layerDir, runtime, architecture: architecture === 'x86_64' ? 'arm64' : 'x86_64' })
+  const result = await smokeTest({
+    layerDir,
+    runtime,
+    architecture: architecture === 'x86_64' ? 'arm64' : 'x86_64'
+  })
   assert.match(result.skipped ?? '', /its compiled modules cannot load here/)
   assert.deepEqual(result.failures, [])
 })

@@ -8,10 +8,22 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes'
-import { NoCompatibleWheelError, PipError, downloadWheels, installWheels } from '../../src/build/wheels'
+import {
+  NoCompatibleWheelError,
+  PipError,
+  downloadWheels,
+  installWheels
+} from '../../src/build/wheels'
 import { hermeticPipEnv } from '../helpers/pip-env'
 import { captureLog, type CapturedLog } from '../helpers/log'
-import { makeIndex, makeSdist, makeWheel, serveIndex, type ServedIndex, type WheelSpec } from '../helpers/wheels'
+import {
+  makeIndex,
+  makeSdist,
+  makeWheel,
+  serveIndex,
+  type ServedIndex,
+  type WheelSpec
+} from '../helpers/wheels'
 
 const PASSWORD = 'pa55-w0rd-x7Q'
 const python = 'python3'
@@ -53,7 +65,9 @@ before(async () => {
     await makeSdist(path.join(tmp, 'built'), 'sdistonly', '1.1')
   ]
   await makeIndex(path.join(tmp, 'index'), built)
-  index = await serveIndex(path.join(tmp, 'index'), { auth: { username: 'ci', password: PASSWORD } })
+  index = await serveIndex(path.join(tmp, 'index'), {
+    auth: { username: 'ci', password: PASSWORD }
+  })
   log = captureLog()
 })
 
@@ -70,8 +84,23 @@ async function requirements(...lines: string[]): Promise<string> {
   return file
 }
 
-function download(reqs: string, runtime: Runtime, architecture: Architecture, wheelhouse: string, env = hermeticPipEnv()) {
-  return downloadWheels({ requirements: reqs, wheelhouse, runtime, architecture, python, indexUrl: index.url, pipArgs: [], env })
+function download(
+  reqs: string,
+  runtime: Runtime,
+  architecture: Architecture,
+  wheelhouse: string,
+  env = hermeticPipEnv()
+) {
+  return downloadWheels({
+    requirements: reqs,
+    wheelhouse,
+    runtime,
+    architecture,
+    python,
+    indexUrl: index.url,
+    pipArgs: [],
+    env
+  })
 }
 
 const wheelhouse311 = () => path.join(tmp, 'wh-311')
@@ -113,7 +142,10 @@ test('install puts exactly the resolved set into python/, without bytecode', asy
     'with_dep',
     'with_dep-1.0.dist-info'
   ])
-  const wheelInfo = await fs.readFile(path.join(layerPythonDir, 'glibcpick-1.0.dist-info', 'WHEEL'), 'utf8')
+  const wheelInfo = await fs.readFile(
+    path.join(layerPythonDir, 'glibcpick-1.0.dist-info', 'WHEEL'),
+    'utf8'
+  )
   assert.match(wheelInfo, /Tag: py3-none-manylinux_2_17_x86_64/)
   const all = await fs.readdir(layerPythonDir, { recursive: true })
   assert.ok(!all.some(f => f.includes('__pycache__') || f.endsWith('.pyc')), all.join(' '))

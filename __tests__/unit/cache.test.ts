@@ -49,7 +49,9 @@ test('the key changes with everything that decides the downloads', () => {
   const key = wheelhouseCacheKey(base)
   const variants: Partial<WheelhouseKeyInput>[] = [
     { requirementFiles: [{ path: '/w/requirements.txt', content: 'requests==2.32.0\n' }] },
-    { requirementFiles: [...base.requirementFiles, { path: '/w/base.txt', content: 'urllib3<2\n' }] },
+    {
+      requirementFiles: [...base.requirementFiles, { path: '/w/base.txt', content: 'urllib3<2\n' }]
+    },
     { runtime: rt('3.13') },
     { architecture: 'arm64' },
     { pipArgs: ['--pre'] },
@@ -63,9 +65,15 @@ test('the key changes with everything that decides the downloads', () => {
 
 test('the key ignores credentials: a rotated token keeps the cache', () => {
   const key = wheelhouseCacheKey(base)
-  assert.equal(wheelhouseCacheKey({ ...base, indexUrl: 'https://ci:token-2@pkgs.example/simple/' }), key)
+  assert.equal(
+    wheelhouseCacheKey({ ...base, indexUrl: 'https://ci:token-2@pkgs.example/simple/' }),
+    key
+  )
   const withExtra = (token: string) =>
-    wheelhouseCacheKey({ ...base, pipArgs: [`--extra-index-url=https://${token}@more.example/simple/`] })
+    wheelhouseCacheKey({
+      ...base,
+      pipArgs: [`--extra-index-url=https://${token}@more.example/simple/`]
+    })
   assert.equal(withExtra('aaa'), withExtra('bbb'))
 })
 
@@ -76,7 +84,10 @@ test('requirement files referenced with -r / -c are read too, relative to the fi
     path.join(dir, 'requirements.txt'),
     '-r sub/base.txt\n--constraint=constraints.txt\nrequests\n-r https://example.com/remote.txt\n-r missing.txt\n'
   )
-  await fs.writeFile(path.join(dir, 'sub', 'base.txt'), '-rdeeper/core.txt\nurllib3\n-r ../requirements.txt\n')
+  await fs.writeFile(
+    path.join(dir, 'sub', 'base.txt'),
+    '-rdeeper/core.txt\nurllib3\n-r ../requirements.txt\n'
+  )
   await fs.writeFile(path.join(dir, 'sub', 'deeper', 'core.txt'), 'six\n')
   await fs.writeFile(path.join(dir, 'constraints.txt'), 'six==1.16.0\n')
   const files = await readRequirementFiles(path.join(dir, 'requirements.txt'))
@@ -88,7 +99,10 @@ test('requirement files referenced with -r / -c are read too, relative to the fi
 
   const key = wheelhouseCacheKey({ ...base, requirementFiles: files })
   await fs.writeFile(path.join(dir, 'sub', 'deeper', 'core.txt'), 'six==1.17.0\n')
-  const changed = wheelhouseCacheKey({ ...base, requirementFiles: await readRequirementFiles(path.join(dir, 'requirements.txt')) })
+  const changed = wheelhouseCacheKey({
+    ...base,
+    requirementFiles: await readRequirementFiles(path.join(dir, 'requirements.txt'))
+  })
   assert.notEqual(changed, key, 'a nested file changing changes the key')
 })
 
@@ -100,7 +114,11 @@ test('without a cache service: said once, restore and save go on without it', as
   try {
     const wheelhouse = path.join(tmp, 'wh')
     const key = wheelhouseCacheKey(base)
-    const restored = await restoreWheelhouse({ wheelhouse, key, restoreKeys: [wheelhouseRestoreKey(rt('3.12'), 'x86_64')] })
+    const restored = await restoreWheelhouse({
+      wheelhouse,
+      key,
+      restoreKeys: [wheelhouseRestoreKey(rt('3.12'), 'x86_64')]
+    })
     assert.deepEqual(restored, { status: 'unavailable', key })
     assert.equal(await saveWheelhouse({ wheelhouse, restored }), false)
     await restoreWheelhouse({ wheelhouse, key, restoreKeys: [] })
@@ -109,6 +127,10 @@ test('without a cache service: said once, restore and save go on without it', as
     if (saved.url !== undefined) process.env.ACTIONS_CACHE_URL = saved.url
     if (saved.results !== undefined) process.env.ACTIONS_RESULTS_URL = saved.results
   }
-  assert.equal(log.lines.filter(l => l.includes('No Actions cache service here')).length, 1, log.text())
+  assert.equal(
+    log.lines.filter(l => l.includes('No Actions cache service here')).length,
+    1,
+    log.text()
+  )
   assert.ok(!log.lines.some(l => l.startsWith('::warning::')), 'not a warning')
 })

@@ -59,10 +59,28 @@ test('distribution file names parse, with build tags and sdists', () => {
 })
 
 test('versions sort as PEP 440 orders them', () => {
-  const sorted = ['1.0', '1.10', '1.2', '1.0rc1', '1.0.post1', '1.0a2', '1.0.dev1', '2!0.1', '1.0b1'].sort(
-    compareVersions
-  )
-  assert.deepEqual(sorted, ['1.0.dev1', '1.0a2', '1.0b1', '1.0rc1', '1.0', '1.0.post1', '1.2', '1.10', '2!0.1'])
+  const sorted = [
+    '1.0',
+    '1.10',
+    '1.2',
+    '1.0rc1',
+    '1.0.post1',
+    '1.0a2',
+    '1.0.dev1',
+    '2!0.1',
+    '1.0b1'
+  ].sort(compareVersions)
+  assert.deepEqual(sorted, [
+    '1.0.dev1',
+    '1.0a2',
+    '1.0b1',
+    '1.0rc1',
+    '1.0',
+    '1.0.post1',
+    '1.2',
+    '1.10',
+    '2!0.1'
+  ])
 })
 
 test('a simple page yields its file names (anchor text, else the href), entities decoded', () => {
@@ -71,10 +89,19 @@ test('a simple page yields its file names (anchor text, else the href), entities
     <a data-requires-python="&gt;=3.8" href="https://files.example/x/a-2.0.tar.gz?x=1#sha256=11">a-2.0.tar.gz</a>
     <a href="/files/a_b-3.0-py3-none-any.whl">link</a>
   </body></html>`
-  assert.deepEqual(parseSimplePage(html), ['a-1.0-py3-none-any.whl', 'a-2.0.tar.gz', 'a_b-3.0-py3-none-any.whl'])
+  assert.deepEqual(parseSimplePage(html), [
+    'a-1.0-py3-none-any.whl',
+    'a-2.0.tar.gz',
+    'a_b-3.0-py3-none-any.whl'
+  ])
 })
 
-function explain(files: string[], version = '3.11', architecture: Architecture = 'x86_64', requirement = 'pkg') {
+function explain(
+  files: string[],
+  version = '3.11',
+  architecture: Architecture = 'x86_64',
+  requirement = 'pkg'
+) {
   return explainNoWheel({
     requirement,
     project: 'pkg',
@@ -84,7 +111,10 @@ function explain(files: string[], version = '3.11', architecture: Architecture =
 }
 
 test('the explanation lists at most ten files, newest version first', () => {
-  const files = Array.from({ length: 14 }, (_, i) => `pkg-1.${i}-py3-none-manylinux_2_28_x86_64.whl`)
+  const files = Array.from(
+    { length: 14 },
+    (_, i) => `pkg-1.${i}-py3-none-manylinux_2_28_x86_64.whl`
+  )
   const message = explain(files)
   const listed = message.split('\n').filter(l => l.startsWith('  pkg-'))
   assert.equal(listed.length, 10)
@@ -95,7 +125,10 @@ test('the explanation lists at most ten files, newest version first', () => {
 
 test('wheels only for another Python: says which ABI to look for and which runtime takes them', () => {
   const message = explain(['pkg-1.0-cp312-cp312-manylinux_2_17_x86_64.whl'], '3.11')
-  assert.match(message, /built for other Pythons \(cp312-cp312; python3\.12 \(x86_64\) accept these\)/)
+  assert.match(
+    message,
+    /built for other Pythons \(cp312-cp312; python3\.12 \(x86_64\) accept these\)/
+  )
   assert.match(message, /set python-version: '3\.12'/)
   assert.match(message, /cp311 or abi3 wheels/)
 })
@@ -103,17 +136,28 @@ test('wheels only for another Python: says which ABI to look for and which runti
 test('wheels only for the other architecture: suggests it', () => {
   const message = explain(['pkg-1.0-py3-none-manylinux_2_17_x86_64.whl'], '3.12', 'arm64')
   assert.match(message, /set architecture: x86_64/)
-  assert.match(message, /Linux wheels are for another machine than aarch64 \(manylinux_2_17_x86_64; python3\.10\+ \(x86_64\) accept these\)/)
+  assert.match(
+    message,
+    /Linux wheels are for another machine than aarch64 \(manylinux_2_17_x86_64; python3\.10\+ \(x86_64\) accept these\)/
+  )
 })
 
 test('only musllinux or macOS wheels: explains that Lambda runs glibc Linux', () => {
-  const message = explain(['pkg-1.0-py3-none-musllinux_1_2_x86_64.whl', 'pkg-1.0-py3-none-macosx_11_0_x86_64.whl'])
+  const message = explain([
+    'pkg-1.0-py3-none-musllinux_1_2_x86_64.whl',
+    'pkg-1.0-py3-none-macosx_11_0_x86_64.whl'
+  ])
   assert.match(message, /Lambda runs glibc Linux/)
   assert.match(message, /musllinux_1_2_x86_64/)
 })
 
 test('a fitting version excluded by a pin: says so instead of blaming the platform', () => {
-  const message = explain(['pkg-1.0-py3-none-any.whl', 'pkg-2.0-py3-none-manylinux_2_28_x86_64.whl'], '3.11', 'x86_64', 'pkg>=2')
+  const message = explain(
+    ['pkg-1.0-py3-none-any.whl', 'pkg-2.0-py3-none-manylinux_2_28_x86_64.whl'],
+    '3.11',
+    'x86_64',
+    'pkg>=2'
+  )
   assert.match(message, /matching 'pkg>=2'/)
   assert.match(message, /Version 1\.0 of pkg has wheels for python3\.11/)
 })
@@ -126,7 +170,10 @@ test('an unreadable index is said to be unreadable, a missing project to be miss
     target,
     listings: [{ url: 'https://pypi.org/simple/pkg/', problem: 'fetch failed' }]
   })
-  assert.match(unreadable, /Could not list the files that do exist for it \(https:\/\/pypi\.org\/simple\/pkg\/: fetch failed\)/)
+  assert.match(
+    unreadable,
+    /Could not list the files that do exist for it \(https:\/\/pypi\.org\/simple\/pkg\/: fetch failed\)/
+  )
   const missing = explainNoWheel({
     requirement: 'pkg',
     project: 'pkg',
@@ -143,9 +190,14 @@ test('credentials: password or lone token is the secret, redacted wherever it ap
   assert.deepEqual(urlSecrets('https://host/simple/'), [])
   assert.equal(redactUrl('https://aws:secret@host/simple/'), 'https://aws:***@host/simple/')
   assert.equal(redactUrl('https://tok3n@host/simple/'), 'https://***@host/simple/')
-  const redactor = new Redactor(['https://aws:s3cret@host/simple/', '--extra-index-url=https://tk@other/simple'])
+  const redactor = new Redactor([
+    'https://aws:s3cret@host/simple/',
+    '--extra-index-url=https://tk@other/simple'
+  ])
   assert.equal(
-    redactor.redact('from https://aws:s3cret@host/simple/x and https://tk@other/simple, raw s3cret, tk'),
+    redactor.redact(
+      'from https://aws:s3cret@host/simple/x and https://tk@other/simple, raw s3cret, tk'
+    ),
     'from https://aws:***@host/simple/x and https://***@other/simple, raw ***, ***'
   )
 })

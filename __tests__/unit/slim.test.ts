@@ -70,7 +70,8 @@ async function makeTree(): Promise<string> {
 async function remaining(dir: string): Promise<string[]> {
   const out: string[] = []
   for (const entry of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isDirectory()) out.push(path.relative(dir, path.join(entry.parentPath ?? entry.path, entry.name)))
+    if (!entry.isDirectory())
+      out.push(path.relative(dir, path.join(entry.parentPath ?? entry.path, entry.name)))
   }
   return out.sort()
 }
@@ -90,14 +91,26 @@ test('slim removes each rule’s files, keeps dist-info, sourceless .pyc, header
     'pkg/legacy.pyc',
     'pkg/old.pyo'
   ]
-  const tests = ['pkg/tests/__init__.py', 'pkg/tests/test_mod.py', 'pkg/tests/data/sample.json', 'pkg/sub/tests/conftest.py']
+  const tests = [
+    'pkg/tests/__init__.py',
+    'pkg/tests/test_mod.py',
+    'pkg/tests/data/sample.json',
+    'pkg/sub/tests/conftest.py'
+  ]
   const stubs = ['pkg/mod.pyi', 'pkg/py.typed', 'pkg/fast.pyi']
   const sources = ['pkg/fast.pyx', 'pkg/fast.c']
   const scripts = ['bin/tool', 'bin/other-tool']
   const gone = [...bytecode, ...tests, ...stubs, ...sources, ...scripts]
 
-  assert.deepEqual(await remaining(dir), Object.keys(TREE).filter(f => !gone.includes(f)).sort())
-  const byName = Object.fromEntries(report.byRule.map(r => [r.rule.split(':')[0], { files: r.files, bytes: r.bytes }]))
+  assert.deepEqual(
+    await remaining(dir),
+    Object.keys(TREE)
+      .filter(f => !gone.includes(f))
+      .sort()
+  )
+  const byName = Object.fromEntries(
+    report.byRule.map(r => [r.rule.split(':')[0], { files: r.files, bytes: r.bytes }])
+  )
   assert.deepEqual(byName, {
     bytecode: removedBy(bytecode),
     'test suites': removedBy(tests),
@@ -122,7 +135,10 @@ test('exclude globs apply even when slim is false; a matching directory goes who
   const log = captureLog()
   let report
   try {
-    report = await slimLayer(dir, { slim: false, exclude: ['**/*.md', 'pkg/sub', '*.txt', 'pkg/test*/', 'nothing/**'] })
+    report = await slimLayer(dir, {
+      slim: false,
+      exclude: ['**/*.md', 'pkg/sub', '*.txt', 'pkg/test*/', 'nothing/**']
+    })
   } finally {
     log.restore()
   }
@@ -138,7 +154,12 @@ test('exclude globs apply even when slim is false; a matching directory goes who
     'pkg/tests/test_mod.py',
     'pkg/tests/data/sample.json'
   ]
-  assert.deepEqual(await remaining(dir), Object.keys(TREE).filter(f => !gone.includes(f)).sort())
+  assert.deepEqual(
+    await remaining(dir),
+    Object.keys(TREE)
+      .filter(f => !gone.includes(f))
+      .sort()
+  )
   assert.deepEqual(
     report.byRule.map(r => [r.rule, r.files]),
     [
@@ -160,7 +181,10 @@ test('an exclude pattern that removes a dist-info is obeyed, with a warning abou
     log.restore()
   }
   assert.ok(!(await remaining(dir)).some(f => f.startsWith('pkg-1.0.dist-info')))
-  assert.match(log.text(), /::warning::'exclude' removed 1 \*\.dist-info directory \(pkg-1\.0\.dist-info\).*importlib\.metadata/)
+  assert.match(
+    log.text(),
+    /::warning::'exclude' removed 1 \*\.dist-info directory \(pkg-1\.0\.dist-info\).*importlib\.metadata/
+  )
 })
 
 test('glob matcher: *, ?, [set], ** and trailing slash', () => {

@@ -26,20 +26,27 @@ test('pipTargetArgs: binary only, CPython, the runtime version and its ABIs', ()
 test('pipTargetArgs: one --platform per tag of platformTags, in its order (best first)', () => {
   for (const v of ['3.10', '3.11', '3.12', '3.13', '3.14']) {
     for (const arch of ['x86_64', 'arm64'] as const) {
-      assert.deepEqual(values(pipTargetArgs(rt(v), arch), '--platform'), platformTags(rt(v), arch), `${v} ${arch}`)
+      assert.deepEqual(
+        values(pipTargetArgs(rt(v), arch), '--platform'),
+        platformTags(rt(v), arch),
+        `${v} ${arch}`
+      )
     }
   }
 })
 
 test('python3.11 x86_64: every manylinux level 2_26 … 2_5 and the three legacy aliases, nothing newer', () => {
   const platforms = values(pipTargetArgs(rt('3.11'), 'x86_64'), '--platform')
-  for (let minor = 5; minor <= 26; minor++) assert.ok(platforms.includes(`manylinux_2_${minor}_x86_64`), `2_${minor}`)
+  for (let minor = 5; minor <= 26; minor++)
+    assert.ok(platforms.includes(`manylinux_2_${minor}_x86_64`), `2_${minor}`)
   for (const legacy of ['manylinux2014_x86_64', 'manylinux2010_x86_64', 'manylinux1_x86_64']) {
     assert.ok(platforms.includes(legacy), legacy)
   }
   assert.equal(platforms.length, 22 + 3)
   assert.ok(!platforms.some(p => /manylinux_2_(2[7-9]|3\d)_/.test(p)))
-  assert.ok(!platforms.some(p => p.includes('musllinux') || p.includes('aarch64') || p.startsWith('linux_')))
+  assert.ok(
+    !platforms.some(p => p.includes('musllinux') || p.includes('aarch64') || p.startsWith('linux_'))
+  )
 })
 
 test('python3.12+ x86_64 goes up to manylinux_2_34, never 2_35', () => {
@@ -47,7 +54,8 @@ test('python3.12+ x86_64 goes up to manylinux_2_34, never 2_35', () => {
     const platforms = values(pipTargetArgs(rt(v), 'x86_64'), '--platform')
     assert.equal(platforms[0], 'manylinux_2_34_x86_64')
     assert.ok(!platforms.includes('manylinux_2_35_x86_64'))
-    for (let minor = 5; minor <= 34; minor++) assert.ok(platforms.includes(`manylinux_2_${minor}_x86_64`))
+    for (let minor = 5; minor <= 34; minor++)
+      assert.ok(platforms.includes(`manylinux_2_${minor}_x86_64`))
   }
 })
 

@@ -78,7 +78,8 @@ export async function readRequirementFiles(requirements: string): Promise<Requir
     files.push({ path: absolute, content })
     for (const line of content.split(/\r?\n/)) {
       const ref = REFERENCE.exec(line)?.[1]
-      if (ref && !/^[a-z][a-z0-9+.-]*:\/\//i.test(ref)) await read(path.resolve(path.dirname(absolute), ref))
+      if (ref && !/^[a-z][a-z0-9+.-]*:\/\//i.test(ref))
+        await read(path.resolve(path.dirname(absolute), ref))
     }
   }
   await read(requirements)
@@ -99,7 +100,9 @@ function available(): boolean {
   if (cache.isFeatureAvailable()) return true
   if (!unavailableTold) {
     unavailableTold = true
-    core.info('No Actions cache service here (a local run?): wheels are downloaded without a cache.')
+    core.info(
+      'No Actions cache service here (a local run?): wheels are downloaded without a cache.'
+    )
   }
   return false
 }
@@ -135,7 +138,10 @@ export async function restoreWheelhouse(o: {
  * Removes wheels this build did not resolve to, so a wheelhouse restored from an older key does not
  * grow forever. Keeps everything when `keep` is empty (nothing known to keep).
  */
-export async function pruneWheelhouse(wheelhouse: string, keep: readonly string[]): Promise<string[]> {
+export async function pruneWheelhouse(
+  wheelhouse: string,
+  keep: readonly string[]
+): Promise<string[]> {
   if (keep.length === 0) return []
   const wanted = new Set(keep)
   const removed: string[] = []
@@ -150,7 +156,10 @@ export async function pruneWheelhouse(wheelhouse: string, keep: readonly string[
 }
 
 /** Saves the wheelhouse under its key unless that exact key was restored. Returns whether it saved. */
-export async function saveWheelhouse(o: { wheelhouse: string; restored: CacheRestore }): Promise<boolean> {
+export async function saveWheelhouse(o: {
+  wheelhouse: string
+  restored: CacheRestore
+}): Promise<boolean> {
   if (o.restored.status === 'exact') {
     core.info('Wheel cache unchanged: nothing to save')
     return false

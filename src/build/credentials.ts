@@ -51,7 +51,9 @@ export class Redactor {
 
   constructor(urls: readonly string[]) {
     // longest first, so a secret that contains another is replaced whole
-    this.secrets = [...new Set(urlsIn(urls).flatMap(urlSecrets))].sort((a, b) => b.length - a.length)
+    this.secrets = [...new Set(urlsIn(urls).flatMap(urlSecrets))].sort(
+      (a, b) => b.length - a.length
+    )
   }
 
   /** Registers each secret with the runner so it is masked even in output we never see. */

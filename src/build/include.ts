@@ -20,7 +20,8 @@ const INPUT = 'include'
 
 /** The import name a top-level entry of python/ provides: `pkg/` → pkg, `mod.py` → mod, `ext.cpython-312-x86_64-linux-gnu.so` → ext. */
 function importName(entry: string): string | undefined {
-  if (entry.endsWith('.dist-info') || entry.endsWith('.data') || entry === '__pycache__') return undefined
+  if (entry.endsWith('.dist-info') || entry.endsWith('.data') || entry === '__pycache__')
+    return undefined
   const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:\.py|\.pyc|(?:\.[^.]+)?\.so)?$/.exec(entry)
   return m?.[1]
 }
@@ -82,7 +83,11 @@ export async function copyIncludes(
   for (const given of paths.map(p => p.trim()).filter(Boolean)) {
     const absolute = path.resolve(workspace, given)
     if (!inside(workspace, absolute)) {
-      throw new InputError(INPUT, given, 'a file or directory inside the workspace (not the workspace itself, nothing outside it)')
+      throw new InputError(
+        INPUT,
+        given,
+        'a file or directory inside the workspace (not the workspace itself, nothing outside it)'
+      )
     }
     let real: string
     try {
@@ -91,7 +96,11 @@ export async function copyIncludes(
       throw new InputError(INPUT, given, 'a file or directory inside the workspace')
     }
     if (!inside(realWorkspace, real)) {
-      throw new InputError(INPUT, given, 'a file or directory inside the workspace (this one is a link leading outside it)')
+      throw new InputError(
+        INPUT,
+        given,
+        'a file or directory inside the workspace (this one is a link leading outside it)'
+      )
     }
     const name = path.basename(absolute)
     const twin = planned.find(p => p.name === name)
@@ -103,7 +112,11 @@ export async function copyIncludes(
       )
     }
     if (name === 'bin' || name.endsWith('.dist-info') || name === '__pycache__') {
-      throw new InputError(INPUT, given, `a name other than python/${name}, which holds pip's own files (rename the directory)`)
+      throw new InputError(
+        INPUT,
+        given,
+        `a name other than python/${name}, which holds pip's own files (rename the directory)`
+      )
     }
     planned.push({ source: given, absolute, name })
   }
@@ -133,7 +146,12 @@ export async function copyIncludes(
   for (const p of planned) {
     const target = path.join(pythonDir, p.name)
     // links are followed: a layer zip holds files, not links into the runner's workspace
-    await fs.cp(p.absolute, target, { recursive: true, dereference: true, errorOnExist: true, force: false })
+    await fs.cp(p.absolute, target, {
+      recursive: true,
+      dereference: true,
+      errorOnExist: true,
+      force: false
+    })
     const { files, bytes } = await measure(target)
     core.info(`Included ${p.source} as python/${p.name} (${files} files, ${bytes} bytes)`)
     copied.push({ source: p.source, target: `python/${p.name}`, files, bytes })

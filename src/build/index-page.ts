@@ -27,8 +27,10 @@ function flagValues(args: readonly string[], flags: readonly string[]): string[]
   args.forEach((arg, i) => {
     for (const flag of flags) {
       if (arg === flag && i + 1 < args.length) values.push(args[i + 1])
-      else if (flag.startsWith('--') && arg.startsWith(`${flag}=`)) values.push(arg.slice(flag.length + 1))
-      else if (!flag.startsWith('--') && arg.startsWith(flag) && arg.length > flag.length) values.push(arg.slice(flag.length))
+      else if (flag.startsWith('--') && arg.startsWith(`${flag}=`))
+        values.push(arg.slice(flag.length + 1))
+      else if (!flag.startsWith('--') && arg.startsWith(flag) && arg.length > flag.length)
+        values.push(arg.slice(flag.length))
     }
   })
   return values
@@ -70,7 +72,10 @@ export async function configuredIndexUrls(o: {
     config.get(`download.${key}`) ??
     config.get(`global.${key}`)
   const primary =
-    flagValues(o.pipArgs, ['--index-url', '-i']).at(-1) || o.indexUrl || fromConfig('index-url') || PYPI_SIMPLE
+    flagValues(o.pipArgs, ['--index-url', '-i']).at(-1) ||
+    o.indexUrl ||
+    fromConfig('index-url') ||
+    PYPI_SIMPLE
   const extras = [
     ...flagValues(o.pipArgs, ['--extra-index-url']),
     ...(fromConfig('extra-index-url') ?? '').split(/\s+/)
@@ -78,7 +83,14 @@ export async function configuredIndexUrls(o: {
   return [...new Set([primary, ...extras])]
 }
 
-const HTML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", '#39': "'" }
+const HTML_ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  '#39': "'"
+}
 
 function unescapeHtml(text: string): string {
   return text.replace(/&(amp|lt|gt|quot|apos|#39);/g, (_m, e: string) => HTML_ENTITIES[e])
@@ -103,7 +115,11 @@ export function parseSimplePage(html: string): string[] {
 }
 
 /** Reads `<index>/<project>/`, sending any credentials of the URL as basic auth. */
-export async function readProjectPage(indexUrl: string, project: string, timeoutMs = 15000): Promise<ProjectListing> {
+export async function readProjectPage(
+  indexUrl: string,
+  project: string,
+  timeoutMs = 15000
+): Promise<ProjectListing> {
   const pageUrl = `${indexUrl.replace(/\/*$/, '/')}${normalizeProject(project)}/`
   const shown = redactUrl(pageUrl)
   try {
@@ -111,7 +127,10 @@ export async function readProjectPage(indexUrl: string, project: string, timeout
     if (url.protocol === 'file:') {
       const dir = fileURLToPath(url)
       try {
-        return { url: shown, files: parseSimplePage(await fs.readFile(`${dir}/index.html`, 'utf8')) }
+        return {
+          url: shown,
+          files: parseSimplePage(await fs.readFile(`${dir}/index.html`, 'utf8'))
+        }
       } catch (error) {
         const notFound = (error as NodeJS.ErrnoException).code === 'ENOENT'
         return { url: shown, notFound, problem: notFound ? 'no such page' : messageOf(error) }

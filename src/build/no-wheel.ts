@@ -57,7 +57,8 @@ function advice(project: string, target: Target, wheels: DistributionFile[]): st
   const fitting = wheels.filter(w => accepts(target, w))
   if (fitting.length > 0) {
     const versions = [...new Set(newestFirst(fitting).map(w => w.version))].slice(0, 5)
-    const which = versions.length === 1 ? `Version ${versions[0]}` : `Versions ${versions.join(', ')}`
+    const which =
+      versions.length === 1 ? `Version ${versions[0]}` : `Versions ${versions.join(', ')}`
     return (
       `${which} of ${project} ${versions.length === 1 ? 'has' : 'have'} wheels for ${target.runtime.identifier}, ` +
       'so the version asked for (or a constraint, or another package requiring it) rules them out: ' +
@@ -67,7 +68,9 @@ function advice(project: string, target: Target, wheels: DistributionFile[]): st
   const others = wheels.flatMap(targetsAccepting)
   const platformFits = wheels.filter(w => w.tags.some(t => platformAccepted(target, t.platform)))
   const fixes: string[] = []
-  const sameArch = RUNTIMES.filter(r => others.some(t => t.runtime === r && t.architecture === target.architecture))
+  const sameArch = RUNTIMES.filter(r =>
+    others.some(t => t.runtime === r && t.architecture === target.architecture)
+  )
   const newer = sameArch.filter(r => compareVersions(r.version, target.runtime.version) > 0)
   const suggested = newer[0] ?? sameArch.at(-1)
   if (suggested) fixes.push(`set python-version: '${suggested.version}'`)
@@ -77,13 +80,17 @@ function advice(project: string, target: Target, wheels: DistributionFile[]): st
   const accepted = describeTargets(others)
   if (platformFits.length > 0) {
     // the platform is right, the Python (ABI) is not
-    const pythons = [...new Set(platformFits.flatMap(w => w.tags.map(t => `${t.python}-${t.abi}`)))].slice(0, 4)
+    const pythons = [
+      ...new Set(platformFits.flatMap(w => w.tags.map(t => `${t.python}-${t.abi}`)))
+    ].slice(0, 4)
     fixes.push(`pin a version of ${project} that has ${target.runtime.abi} or abi3 wheels`)
     return `Its wheels for this platform are built for other Pythons (${pythons.join(', ')}; ${accepted} accept these): ${fixes.join(', or ')}.`
   }
   const forMachine = [
     ...new Set(
-      wheels.flatMap(w => w.tags.map(t => t.platform)).filter(p => p.startsWith('manylinux') && p.endsWith(`_${machine}`))
+      wheels
+        .flatMap(w => w.tags.map(t => t.platform))
+        .filter(p => p.startsWith('manylinux') && p.endsWith(`_${machine}`))
     )
   ]
   if (forMachine.length > 0) {
@@ -92,7 +99,8 @@ function advice(project: string, target: Target, wheels: DistributionFile[]): st
     return `Only wheels for a newer glibc than ${target.runtime.glibc.join('.')} exist (${shown}; ${accepted} accept these): ${fixes.join(', or ')}.`
   }
   const platforms = [...new Set(wheels.flatMap(w => w.tags.map(t => t.platform)))]
-  const list = (tags: string[]): string => tags.slice(0, 4).join(', ') + (tags.length > 4 ? ', …' : '')
+  const list = (tags: string[]): string =>
+    tags.slice(0, 4).join(', ') + (tags.length > 4 ? ', …' : '')
   fixes.push(`pin a version of ${project} that publishes manylinux wheels for ${machine}`)
   const otherMachine = platforms.filter(p => p.startsWith('manylinux'))
   if (otherMachine.length > 0) {

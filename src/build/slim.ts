@@ -52,7 +52,9 @@ const stemOf = (name: string): string => name.slice(0, name.lastIndexOf('.'))
 /** Whether a directory holds a test suite: pytest files anywhere inside it. */
 async function holdsTestSuite(dir: string): Promise<boolean> {
   const names = await fs.readdir(dir, { recursive: true })
-  return names.some(n => /(^|\/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py)$/.test(n.split(path.sep).join('/')))
+  return names.some(n =>
+    /(^|\/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py)$/.test(n.split(path.sep).join('/'))
+  )
 }
 
 function slimRules(pythonDir: string): Rule[] {
@@ -90,7 +92,11 @@ function slimRules(pythonDir: string): Rule[] {
         if (e.name === 'py.typed') return true
         if (!e.name.endsWith('.pyi')) return false
         const stem = stemOf(e.name)
-        return e.siblings.has(`${stem}.py`) || e.siblings.has(stem) || hasExtensionModule(e.siblings, stem)
+        return (
+          e.siblings.has(`${stem}.py`) ||
+          e.siblings.has(stem) ||
+          hasExtensionModule(e.siblings, stem)
+        )
       }
     },
     {
@@ -142,7 +148,10 @@ export async function slimLayer(
   o: { slim: boolean; exclude: readonly string[] }
 ): Promise<SlimReport> {
   const rules = o.slim ? slimRules(pythonDir) : []
-  const globs: Glob[] = o.exclude.map(p => p.trim()).filter(Boolean).map(compileGlob)
+  const globs: Glob[] = o.exclude
+    .map(p => p.trim())
+    .filter(Boolean)
+    .map(compileGlob)
   const tally = new Map<string, SlimRuleReport>()
   const excludedDistInfo: string[] = []
 
@@ -200,11 +209,15 @@ export async function slimLayer(
   }
   for (const g of globs) {
     if (![...tally.keys()].includes(`exclude: ${g.pattern}`)) {
-      core.info(`exclude pattern '${g.pattern}' matched nothing under python/ (patterns are relative to python/; use **/ to match at any depth)`)
+      core.info(
+        `exclude pattern '${g.pattern}' matched nothing under python/ (patterns are relative to python/; use **/ to match at any depth)`
+      )
     }
   }
   // largest saving first: the order a summary shows them in
-  const byRule = [...tally.values()].sort((a, b) => b.bytes - a.bytes || a.rule.localeCompare(b.rule))
+  const byRule = [...tally.values()].sort(
+    (a, b) => b.bytes - a.bytes || a.rule.localeCompare(b.rule)
+  )
   for (const r of byRule) core.info(`Removed ${r.files} files (${formatBytes(r.bytes)}): ${r.rule}`)
   return {
     removedFiles: byRule.reduce((n, r) => n + r.files, 0),

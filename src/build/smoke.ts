@@ -45,7 +45,17 @@ export class SmokeTestError extends LayerActionError {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
 /** Top-level names that are not the layer's modules: pip's scripts and data, and stray test/doc trees some wheels install. */
-const NOT_MODULES = new Set(['bin', '__pycache__', 'tests', 'test', 'docs', 'examples', 'benchmarks', 'setup', 'conftest'])
+const NOT_MODULES = new Set([
+  'bin',
+  '__pycache__',
+  'tests',
+  'test',
+  'docs',
+  'examples',
+  'benchmarks',
+  'setup',
+  'conftest'
+])
 
 /** The importable top-level names of python/: packages (with or without __init__.py), *.py, extension modules. */
 export async function layerModules(pythonDir: string): Promise<string[]> {
@@ -78,7 +88,11 @@ interface Run {
   timedOut: boolean
 }
 
-function run(file: string, args: string[], o: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number }): Promise<Run> {
+function run(
+  file: string,
+  args: string[],
+  o: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number }
+): Promise<Run> {
   return new Promise(resolve => {
     const child = spawn(file, args, { env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
@@ -101,7 +115,8 @@ function run(file: string, args: string[], o: { env: NodeJS.ProcessEnv; cwd?: st
   })
 }
 
-const PROBE = 'import json, platform, sys; print(json.dumps([sys.implementation.name, list(sys.version_info[:2]), platform.machine()]))'
+const PROBE =
+  'import json, platform, sys; print(json.dumps([sys.implementation.name, list(sys.version_info[:2]), platform.machine()]))'
 
 /** The first `python3.X`, `python3` or `python` on PATH that is CPython of the runtime's version. */
 async function findInterpreter(
@@ -121,8 +136,13 @@ async function findInterpreter(
         continue
       }
       try {
-        const [impl, [major, minor], machine] = JSON.parse(probe.stdout) as [string, [number, number], string]
-        if (impl === 'cpython' && `${major}.${minor}` === runtime.version) return { path: file, machine }
+        const [impl, [major, minor], machine] = JSON.parse(probe.stdout) as [
+          string,
+          [number, number],
+          string
+        ]
+        if (impl === 'cpython' && `${major}.${minor}` === runtime.version)
+          return { path: file, machine }
       } catch {
         problems.push(`${file} answered ${JSON.stringify(probe.stdout.trim())}`)
       }
@@ -183,7 +203,11 @@ export async function smokeTest(o: {
   const pythonDir = path.resolve(o.layerDir, 'python')
   const modules = await layerModules(pythonDir)
   if (process.platform !== 'linux') {
-    return { skipped: `the runner is ${process.platform}, not Linux like Lambda`, modules: [], failures: [] }
+    return {
+      skipped: `the runner is ${process.platform}, not Linux like Lambda`,
+      modules: [],
+      failures: []
+    }
   }
   const found = await findInterpreter(o.runtime, env)
   if ('problem' in found) return { skipped: found.problem, modules: [], failures: [] }
@@ -207,17 +231,26 @@ export async function smokeTest(o: {
       const resultsFile = path.join(work, `results-${attempt}.jsonl`)
       await fs.writeFile(modulesFile, JSON.stringify(remaining))
       await fs.writeFile(resultsFile, '')
-      const result = await run(found.path, ['-I', '-S', '-c', IMPORTER, pythonDir, modulesFile, resultsFile], {
-        env,
-        cwd: work,
-        timeoutMs: o.timeoutMs ?? 300000
-      })
+      const result = await run(
+        found.path,
+        ['-I', '-S', '-c', IMPORTER, pythonDir, modulesFile, resultsFile],
+        {
+          env,
+          cwd: work,
+          timeoutMs: o.timeoutMs ?? 300000
+        }
+      )
       if (result.stdout.trim()) core.debug(`smoke test output:\n${result.stdout.trim()}`)
       if (result.stderr.trim()) core.debug(`smoke test errors:\n${result.stderr.trim()}`)
       const done = new Set<string>()
       let current: string | undefined
       for (const line of (await fs.readFile(resultsFile, 'utf8')).split('\n').filter(Boolean)) {
-        const record = JSON.parse(line) as { start?: string; ok?: string; fail?: string; error?: string }
+        const record = JSON.parse(line) as {
+          start?: string
+          ok?: string
+          fail?: string
+          error?: string
+        }
         if (record.start) current = record.start
         if (record.ok) done.add(record.ok)
         if (record.fail) {

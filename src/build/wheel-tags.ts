@@ -41,13 +41,21 @@ export function parseDistributionFile(filename: string): DistributionFile | unde
     const tags = pys
       .split('.')
       .flatMap(python =>
-        abis.split('.').flatMap(abi => plats.split('.').map(platform => ({ python, abi, platform })))
+        abis
+          .split('.')
+          .flatMap(abi => plats.split('.').map(platform => ({ python, abi, platform })))
       )
     return { filename, project: normalizeProject(name), version, kind: 'wheel', tags }
   }
   const sdist = SDIST.exec(filename)
   if (!sdist) return undefined
-  return { filename, project: normalizeProject(sdist[1]), version: sdist[2], kind: 'sdist', tags: [] }
+  return {
+    filename,
+    project: normalizeProject(sdist[1]),
+    version: sdist[2],
+    kind: 'sdist',
+    tags: []
+  }
 }
 
 function minorOf(runtime: Runtime): number {
@@ -62,7 +70,8 @@ function tagAccepted(tag: Tag, runtime: Runtime, platforms: readonly string[]): 
   const cp = /^cp3(\d+)$/.exec(tag.python)
   if (cp) {
     const m = Number(cp[1])
-    if (m === minor) return any ? tag.abi === 'none' : ['abi3', 'none', runtime.abi].includes(tag.abi)
+    if (m === minor)
+      return any ? tag.abi === 'none' : ['abi3', 'none', runtime.abi].includes(tag.abi)
     // abi3 wheels built for an older CPython 3 load on newer ones
     return !any && m < minor && m >= 2 && tag.abi === 'abi3'
   }
@@ -85,10 +94,12 @@ export function accepts(target: Target, file: DistributionFile): boolean {
 /** Every (runtime, architecture) of the table that would load this file, oldest runtime first. */
 export function targetsAccepting(file: DistributionFile): Target[] {
   return RUNTIMES.flatMap(runtime =>
-    ARCHITECTURES.filter(architecture => accepts({ runtime, architecture }, file)).map(architecture => ({
-      runtime,
-      architecture
-    }))
+    ARCHITECTURES.filter(architecture => accepts({ runtime, architecture }, file)).map(
+      architecture => ({
+        runtime,
+        architecture
+      })
+    )
   )
 }
 
@@ -111,20 +122,31 @@ export function describeTargets(targets: readonly Target[]): string {
     runtimes: RUNTIMES.filter(r => targets.some(t => t.runtime === r && t.architecture === a))
   })).filter(g => g.runtimes.length > 0)
   const texts = byArch.map(g => describeRuntimes(g.runtimes))
-  if (byArch.length === 2 && texts[0] === texts[1]) return `${texts[0]} (${ARCHITECTURES.join(', ')})`
+  if (byArch.length === 2 && texts[0] === texts[1])
+    return `${texts[0]} (${ARCHITECTURES.join(', ')})`
   return byArch.map((g, i) => `${texts[i]} (${g.architecture})`).join('; ')
 }
 
 /** Orders PEP 440 versions well enough to list the newest first (release, then pre < final < post). */
 export function compareVersions(a: string, b: string): number {
   const key = (v: string): number[] => {
-    const m = /^(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|alpha|b|beta|c|rc|pre|preview)[-_.]?(\d*))?(?:[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?/i.exec(
-      v
-    )
+    const m =
+      /^(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|alpha|b|beta|c|rc|pre|preview)[-_.]?(\d*))?(?:[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?/i.exec(
+        v
+      )
     if (!m) return [0]
     const release = m[2].split('.').map(Number)
     while (release.length < 6) release.push(0)
-    const preRank: Record<string, number> = { a: 0, alpha: 0, b: 1, beta: 1, c: 2, rc: 2, pre: 2, preview: 2 }
+    const preRank: Record<string, number> = {
+      a: 0,
+      alpha: 0,
+      b: 1,
+      beta: 1,
+      c: 2,
+      rc: 2,
+      pre: 2,
+      preview: 2
+    }
     const post = m[5] !== undefined ? Number(m[5] || 0) + 1 : 0
     // a bare `1.0.dev1` comes before `1.0a1`
     const bareDev = !m[3] && m[5] === undefined && m[6] !== undefined

@@ -80,7 +80,11 @@ async function runPip(
   levelOf: (line: string, stream: 'stdout' | 'stderr') => 'info' | 'debug'
 ): Promise<PipResult> {
   const argv = ['-m', 'pip', ...args]
-  core.debug(redactor.redact(`${o.python} ${argv.map(a => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`))
+  core.debug(
+    redactor.redact(
+      `${o.python} ${argv.map(a => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`
+    )
+  )
   const base = o.env ?? process.env
   const env: NodeJS.ProcessEnv = {
     ...base,
@@ -141,10 +145,19 @@ function missingRequirement(stderr: string): string | undefined {
   return /No matching distribution found for (\S+)/.exec(stderr)?.[1]
 }
 
-async function noWheelError(o: PipOptions, requirement: string, redactor: Redactor): Promise<NoCompatibleWheelError> {
+async function noWheelError(
+  o: PipOptions,
+  requirement: string,
+  redactor: Redactor
+): Promise<NoCompatibleWheelError> {
   const project = /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(requirement)?.[0] ?? requirement
   const env = o.env ?? process.env
-  const indexes = await configuredIndexUrls({ python: o.python, indexUrl: o.indexUrl, pipArgs: o.pipArgs, env })
+  const indexes = await configuredIndexUrls({
+    python: o.python,
+    indexUrl: o.indexUrl,
+    pipArgs: o.pipArgs,
+    env
+  })
   const listings = await Promise.all(indexes.map(url => readProjectPage(url, project)))
   const target = { runtime: o.runtime, architecture: o.architecture }
   const message = redactor.redact(explainNoWheel({ requirement, project, target, listings }))
@@ -152,7 +165,8 @@ async function noWheelError(o: PipOptions, requirement: string, redactor: Redact
 }
 
 /** Progress worth seeing in the log; the rest (pip's resolver chatter) goes to debug. */
-const DOWNLOAD_INFO = /^(Looking in|Collecting|Processing|\s*Downloading|\s*File was already downloaded|Saved|Successfully|WARNING|ERROR)/
+const DOWNLOAD_INFO =
+  /^(Looking in|Collecting|Processing|\s*Downloading|\s*File was already downloaded|Saved|Successfully|WARNING|ERROR)/
 
 /**
  * Downloads every wheel the requirements resolve to for the runtime into the wheelhouse (files
@@ -189,7 +203,9 @@ export async function downloadWheels(o: PipOptions): Promise<string[]> {
     )
   }
   const names = new Set<string>()
-  for (const m of result.stdout.matchAll(/^\s*(?:Saved|File was already downloaded) (.+\.whl)\s*$/gm)) {
+  for (const m of result.stdout.matchAll(
+    /^\s*(?:Saved|File was already downloaded) (.+\.whl)\s*$/gm
+  )) {
     names.add(path.basename(m[1]))
   }
   if (names.size === 0) {
