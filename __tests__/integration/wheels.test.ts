@@ -53,6 +53,7 @@ const WHEELS: WheelSpec[] = [
   { name: 'with-dep', version: '1.0', tags: 'py3-none-any', requires: ['depdep>=1.0'] },
   { name: 'depdep', version: '0.9', tags: 'py3-none-any' },
   { name: 'depdep', version: '1.0', tags: 'py3-none-any' },
+  { name: 'needs-sdist', version: '1.0', tags: 'py3-none-any', requires: ['sdistonly'] },
   { name: 'toonew', version: '1.0', tags: 'cp311-cp311-manylinux_2_28_x86_64' },
   { name: 'toonew', version: '2.0', tags: 'py3-none-manylinux_2_28_x86_64' }
 ]
@@ -202,13 +203,18 @@ test('only too-new wheels: NoCompatibleWheelError names the package, runtime, gl
   assert.ok(!message.includes(PASSWORD), message)
 })
 
-test('a source-only package gets its own explanation', async () => {
-  const reqs = await requirements('sdistonly')
+test('a source-only dependency gets its own explanation, naming who requires it', async () => {
+  const reqs = await requirements('needs-sdist')
   const error = await download(reqs, rt('3.11'), 'x86_64', path.join(tmp, 'wh-fail')).then(
     () => assert.fail('expected NoCompatibleWheelError'),
     (e: unknown) => e
   )
   assert.ok(error instanceof NoCompatibleWheelError)
+  assert.equal(error.project, 'sdistonly')
+  assert.match(
+    error.message,
+    /^No wheel of 'sdistonly' \(required by needs-sdist\) fits python3\.11/
+  )
   assert.match(error.message, /sdistonly-1\.1\.tar\.gz: source only/)
   assert.match(error.message, /only source distributions/)
   assert.ok(!error.message.includes(PASSWORD))

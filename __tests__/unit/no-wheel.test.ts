@@ -160,6 +160,7 @@ test('a fitting version excluded by a pin: says so instead of blaming the platfo
   )
   assert.match(message, /matching 'pkg>=2'/)
   assert.match(message, /Version 1\.0 of pkg has wheels for python3\.11/)
+  assert.match(message, /Requires-Python/)
 })
 
 test('an unreadable index is said to be unreadable, a missing project to be missing', () => {
@@ -199,5 +200,23 @@ test('credentials: password or lone token is the secret, redacted wherever it ap
       'from https://aws:s3cret@host/simple/x and https://tk@other/simple, raw s3cret, tk'
     ),
     'from https://aws:***@host/simple/x and https://***@other/simple, raw ***, ***'
+  )
+})
+
+test("pip's notes on Requires-Python and the requiring package are passed on", () => {
+  const message = explainNoWheel({
+    requirement: 'pkg',
+    project: 'pkg',
+    requiredBy: 'app',
+    pipNotes: [
+      'Ignored the following versions that require a different python version: 2.0 Requires-Python >=3.12'
+    ],
+    target: { runtime: rt('3.11'), architecture: 'x86_64' },
+    listings: [{ url: 'https://idx.example/simple/pkg/', files: ['pkg-2.0-py3-none-any.whl'] }]
+  })
+  assert.match(message, /^No wheel of 'pkg' \(required by app\) fits python3\.11/)
+  assert.match(
+    message,
+    /\npip: Ignored the following versions that require a different python version: 2\.0/
   )
 })

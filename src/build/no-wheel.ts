@@ -20,6 +20,10 @@ const MAX_FILES = 10
 export interface NoWheelFacts {
   /** the requirement pip reported, e.g. `toonew==2.0` */
   requirement: string
+  /** the package that requires it, when it is a dependency */
+  requiredBy?: string
+  /** pip's own explanations worth passing on (versions skipped for their Requires-Python) */
+  pipNotes?: readonly string[]
   project: string
   target: Target
   listings: readonly ProjectListing[]
@@ -61,8 +65,8 @@ function advice(project: string, target: Target, wheels: DistributionFile[]): st
       versions.length === 1 ? `Version ${versions[0]}` : `Versions ${versions.join(', ')}`
     return (
       `${which} of ${project} ${versions.length === 1 ? 'has' : 'have'} wheels for ${target.runtime.identifier}, ` +
-      'so the version asked for (or a constraint, or another package requiring it) rules them out: ' +
-      'pin one of those versions, or relax the pin.'
+      'so something else rules them out: the version asked for, a constraint, another ' +
+      "package's requirement, or their Requires-Python. Pin one of those versions, or relax the pin."
     )
   }
   const others = wheels.flatMap(targetsAccepting)
@@ -121,9 +125,12 @@ export function explainNoWheel(facts: NoWheelFacts): string {
   const { project, target, listings } = facts
   const matching =
     facts.requirement && facts.requirement !== project ? ` matching '${facts.requirement}'` : ''
+  const by = facts.requiredBy ? ` (required by ${facts.requiredBy})` : ''
   const lines = [
-    `No wheel of '${project}' fits ${describeTarget(target)}: pip found no version${matching} with a ` +
-      'wheel this runtime can load (a Lambda layer needs prebuilt wheels; pip builds none for another platform).'
+    `No wheel of '${project}'${by} fits ${describeTarget(target)}: pip found no version${matching} ` +
+      'with a wheel this runtime can load (a Lambda layer needs prebuilt wheels; pip builds none for ' +
+      'another platform).',
+    ...(facts.pipNotes ?? []).map(note => `pip: ${note}`)
   ]
   const readable = listings.filter(l => l.files !== undefined)
   if (readable.length === 0) {

@@ -145,9 +145,23 @@ function missingRequirement(stderr: string): string | undefined {
   return /No matching distribution found for (\S+)/.exec(stderr)?.[1]
 }
 
+/** The parent of a missing dependency: "…satisfies the requirement b>=1 (from a) (from versions: …)". */
+function requiringPackage(stderr: string): string | undefined {
+  return /satisfies the requirement \S+ \(from ([^)]+)\) \(from versions/.exec(stderr)?.[1]
+}
+
+/** pip's line about versions skipped for their Requires-Python, when there is one. */
+function pipNotes(stderr: string): string[] {
+  return stderr
+    .split('\n')
+    .map(l => l.replace(/^ERROR:\s*/, '').trim())
+    .filter(l => l.startsWith('Ignored the following versions'))
+}
+
 async function noWheelError(
   o: PipOptions,
   requirement: string,
+  stderr: string,
   redactor: Redactor
 ): Promise<NoCompatibleWheelError> {
   const project = /^[A-Za-z0-9][A-Za-z0-9._-]*/.exec(requirement)?.[0] ?? requirement
@@ -160,7 +174,16 @@ async function noWheelError(
   })
   const listings = await Promise.all(indexes.map(url => readProjectPage(url, project)))
   const target = { runtime: o.runtime, architecture: o.architecture }
-  const message = redactor.redact(explainNoWheel({ requirement, project, target, listings }))
+  const message = redactor.redact(
+    explainNoWheel({
+      requirement,
+      project,
+      target,
+      listings,
+      requiredBy: requiringPackage(stderr),
+      pipNotes: pipNotes(stderr)
+    })
+  )
   return new NoCompatibleWheelError(message, project, requirement, o.runtime, o.architecture)
 }
 
@@ -196,7 +219,7 @@ export async function downloadWheels(o: PipOptions): Promise<string[]> {
   )
   if (result.code !== 0) {
     const requirement = missingRequirement(result.stderr)
-    if (requirement) throw await noWheelError(o, requirement, redactor)
+    if (requirement) throw await noWheelError(o, requirement, result.stderr, redactor)
     throw new PipError(
       `pip could not download the wheels of ${o.requirements} for ${target} ` +
         `(exit code ${result.code}):\n${pipErrorLines(result, redactor)}`
