@@ -237,6 +237,19 @@ test('a missing interpreter is a PipError that says what the runner needs', asyn
   )
 })
 
+test("any other pip failure is a PipError carrying pip's own error lines", async () => {
+  const reqs = await requirements('-r does-not-exist.txt')
+  await assert.rejects(
+    download(reqs, rt('3.11'), 'x86_64', path.join(tmp, 'wh-fail')),
+    (e: unknown) =>
+      e instanceof PipError &&
+      /pip could not download the wheels of .*requirements-\d+\.txt for python3\.11/.test(
+        e.message
+      ) &&
+      /ERROR: Could not open requirements file.*does-not-exist\.txt/.test(e.message)
+  )
+})
+
 test('the password never reaches the log; it is registered as a secret', () => {
   const text = log.text()
   assert.match(text, /Collecting glibcpick/, 'pip output was streamed to the log')

@@ -128,16 +128,20 @@ async function runPip(
   })
 }
 
-/** pip's own ERROR lines (or its last lines), credentials removed, for an error message. */
+/** pip's error (from its first ERROR line on, or its last lines), credentials removed. */
 function pipErrorLines(result: PipResult, redactor: Redactor): string {
   const lines = result.stderr.split('\n').map(l => l.trimEnd())
-  const errors = lines.filter(l => /^ERROR:/.test(l))
-  const chosen = (errors.length > 0 ? errors : lines.filter(Boolean)).slice(-15)
+  const first = lines.findIndex(l => /^ERROR:/.test(l))
+  const chosen =
+    first >= 0 ? lines.slice(first).filter(Boolean).slice(0, 20) : lines.filter(Boolean).slice(-15)
   return redactor.redact(chosen.join('\n'))
 }
 
 function redactorFor(o: PipOptions): Redactor {
-  return new Redactor([...(o.indexUrl ? [o.indexUrl] : []), ...o.pipArgs]).register()
+  const env = o.env ?? process.env
+  // index URLs may also come from the environment the user gave pip
+  const fromEnv = [env.PIP_INDEX_URL, env.PIP_EXTRA_INDEX_URL].filter((u): u is string => !!u)
+  return new Redactor([...(o.indexUrl ? [o.indexUrl] : []), ...o.pipArgs, ...fromEnv]).register()
 }
 
 /** `(requirement)` from pip's "No matching distribution found for toonew==2.0" (pip 20–25 wording). */
