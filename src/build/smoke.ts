@@ -29,13 +29,15 @@ export interface SmokeResult {
 export class SmokeTestError extends LayerActionError {
   constructor(
     readonly failures: readonly SmokeFailure[],
-    o: { runtime: Runtime; architecture: Architecture; tested: number }
+    o?: { runtime: Runtime; architecture: Architecture; tested: number }
   ) {
     const lines = failures.slice(0, 20).map(f => `  ${f.module}: ${f.error}`)
     if (failures.length > 20) lines.push(`  … and ${failures.length - 20} more`)
+    const count = o ? `${failures.length} of ${o.tested}` : `${failures.length}`
+    const where = o ? `a clean ${o.runtime.identifier} (${o.architecture})` : 'a clean interpreter'
     super(
-      `The layer failed its smoke test: ${failures.length} of ${o.tested} top-level modules did not import in ` +
-        `a clean ${o.runtime.identifier} (${o.architecture}) with only the layer on sys.path:\n${lines.join('\n')}\n` +
+      `The layer failed its smoke test: ${count} top-level modules did not import in ${where} ` +
+        `with only the layer on sys.path:\n${lines.join('\n')}\n` +
         'Nothing was uploaded. A missing shared library, a wheel for another platform or a missing ' +
         'dependency shows up here first. If a module only imports inside Lambda (it reads Lambda ' +
         "environment variables at import, say), set 'smoke-test: false'."
