@@ -3,6 +3,9 @@ import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { Inputs } from './constants'
 import { InputError } from './errors'
+import { DESCRIPTION_MAX, LAYER_NAME_MAX, LAYER_NAME_PATTERN, validateLicenseInfo } from './aws/layers'
+import { parsePrincipal } from './aws/fleet'
+import { redactUrl, urlSecrets } from './build/credentials'
 import { BUMPS, PLAIN_VERSION_HELP, isPlainVersion, type Bump } from './release/bump'
 import {
   ARCHITECTURES,
@@ -52,13 +55,9 @@ export interface ActionInputs {
   readonly updateFunctions: readonly string[]
 }
 
-/** Lambda's LayerName for a name (not an ARN): letters, digits, `-` and `_`, at most 140 characters. */
-const LAYER_NAME = /^[a-zA-Z0-9_-]{1,140}$/
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
 /** S3 bucket naming rules; `{region}` stands for each region's name when `regions` is set. */
 const BUCKET = /^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/
-const ACCOUNT = /^\d{12}$/
-const ORGANIZATION = /^o-[a-z0-9]{10,32}$/
 const FUNCTION = /^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]+))?$/
 /** git check-ref-format, as far as a tag prefix can break it */
 const BAD_TAG_PREFIX = /[\s~^:?*[\\]|\.\.|@\{|^\/|\/\/|^-/
@@ -78,8 +77,6 @@ const RESERVED_PIP_ARGS = [
   '--root',
   '--user'
 ]
-const DESCRIPTION_LIMIT = 256
-const LICENSE_LIMIT = 512
 const RUNTIME_LIMIT = 15
 
 /** Reads every input once. Throws InputError (naming the input, the value and what is allowed). */
@@ -94,12 +91,13 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
   if (!layerName) throw new InputError(Inputs.LayerName, '', 'it is required: the base name of the layer, e.g. common')
   const environment = core.getInput(Inputs.Environment)
   const publishedName = environment ? `${layerName}-${environment}` : layerName
-  if (!LAYER_NAME.test(publishedName)) {
-    const input = LAYER_NAME.test(layerName) ? Inputs.Environment : Inputs.LayerName
+  const validName = (name: string) => LAYER_NAME_PATTERN.test(name) && name.length <= LAYER_NAME_MAX
+  if (!validName(publishedName)) {
+    const input = validName(layerName) ? Inputs.Environment : Inputs.LayerName
     throw new InputError(
       input,
       input === Inputs.LayerName ? layerName : environment,
-      `the layer name '${publishedName}' must be 1 to 140 letters, digits, '-' or '_'`
+      `the layer name '${publishedName}' must be 1 to ${LAYER_NAME_MAX} letters, digits, '-' or '_'`
     )
   }
 
@@ -144,23 +142,22 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
     throw new InputError(Inputs.CompatibleRuntimes, runtimes.join(','), `at most ${RUNTIME_LIMIT} runtimes (a Lambda limit)`)
 
   const indexUrl = core.getInput(Inputs.IndexUrl)
-  if (indexUrl) maskUrlCredentials(indexUrl)
+  for (const secret of urlSecrets(indexUrl)) core.setSecret(secret)
   if (indexUrl && !/^(https?|file):\/\//.test(indexUrl))
     throw new InputError(Inputs.IndexUrl, redactUrl(indexUrl), 'an http(s):// or file:// URL of a PEP 503 simple index')
 
   const pipArgs = splitArgs(core.getInput(Inputs.PipArgs))
   for (const arg of pipArgs) {
+    for (const url of arg.match(/[a-z][a-z0-9+.-]*:\/\/\S+/gi) ?? []) urlSecrets(url).forEach(core.setSecret)
     const flag = arg.split('=')[0]
     if (RESERVED_PIP_ARGS.includes(flag))
       throw new InputError(Inputs.PipArgs, arg, `any pip option except ${RESERVED_PIP_ARGS.join(' ')}: the action sets these from python-version and architecture`)
   }
 
   const description = core.getInput(Inputs.Description)
-  if (description.length > DESCRIPTION_LIMIT)
-    throw new InputError(Inputs.Description, description, `at most ${DESCRIPTION_LIMIT} characters (a Lambda limit)`)
-  const licenseInfo = core.getInput(Inputs.LicenseInfo)
-  if (licenseInfo.length > LICENSE_LIMIT)
-    throw new InputError(Inputs.LicenseInfo, licenseInfo, `at most ${LICENSE_LIMIT} characters (a Lambda limit)`)
+  if ([...description].length > DESCRIPTION_MAX)
+    throw new InputError(Inputs.Description, description, `at most ${DESCRIPTION_MAX} characters (a Lambda limit)`)
+  const licenseInfo = validateLicenseInfo(core.getInput(Inputs.LicenseInfo), Inputs.LicenseInfo)
 
   const tagPrefix = core.getInput(Inputs.TagPrefix, { trimWhitespace: false })
   if (BAD_TAG_PREFIX.test(tagPrefix))
@@ -170,10 +167,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
 
   const keepVersions = integer(Inputs.KeepVersions, core.getInput(Inputs.KeepVersions) || '0')
   const shareWith = unique(list(core.getInput(Inputs.ShareWith)))
-  for (const p of shareWith) {
-    if (!(p === '*' || ACCOUNT.test(p) || ORGANIZATION.test(p)))
-      throw new InputError(Inputs.ShareWith, p, "a 12-digit AWS account ID, an organization ID (o-…), or '*' for everyone")
-  }
+  for (const p of shareWith) parsePrincipal(p, Inputs.ShareWith)
   const updateFunctions = unique(list(core.getInput(Inputs.UpdateFunctions)))
   for (const f of updateFunctions) {
     if (!FUNCTION.test(f)) throw new InputError(Inputs.UpdateFunctions, f, 'Lambda function names or function ARNs')
@@ -302,24 +296,4 @@ export function splitArgs(value: string): string[] {
   if (quote) throw new InputError(Inputs.PipArgs, value, 'arguments with balanced quotes')
   if (current !== undefined) args.push(current)
   return args
-}
-
-/** Registers the user-info of a URL as a secret, so no log line shows it. */
-export function maskUrlCredentials(url: string): void {
-  const match = /^[a-z+]+:\/\/([^@/]+)@/i.exec(url)
-  if (!match) return
-  core.setSecret(match[1])
-  for (const part of match[1].split(':')) {
-    if (part) core.setSecret(part)
-    try {
-      if (decodeURIComponent(part) !== part) core.setSecret(decodeURIComponent(part))
-    } catch {
-      // not percent-encoded
-    }
-  }
-}
-
-/** The URL with its user-info replaced by `***`, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z+]+:\/\/)[^@/]+@/i, '$1***@')
 }

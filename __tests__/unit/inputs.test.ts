@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { getInputs, splitArgs, redactUrl } from '../../src/inputs'
+import { getInputs, splitArgs } from '../../src/inputs'
+import { redactUrl } from '../../src/build/credentials'
 import { InputError } from '../../src/errors'
 import { setInputs } from '../helpers/action'
 
@@ -132,7 +133,7 @@ test('python 3.11 is accepted with a deprecation warning once AWS deprecates it'
 })
 
 test('credentials in index-url are redacted from messages', () => {
-  assert.equal(redactUrl('https://user:s3cret@pkgs.example.com/simple/'), 'https://***@pkgs.example.com/simple/')
+  assert.equal(redactUrl('https://user:s3cret@pkgs.example.com/simple/'), 'https://user:***@pkgs.example.com/simple/')
   assert.equal(redactUrl('https://pkgs.example.com/simple/'), 'https://pkgs.example.com/simple/')
   assert.throws(
     () => read({ ...BASE, 'index-url': 'ftp://user:s3cret@host/simple' }),
