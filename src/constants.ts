@@ -55,3 +55,6 @@ export enum Outputs {
 }
 
 export const ACTION_NAME = 'layer-action'
+
+/** This action's version, for the AWS user agent (kept equal to package.json's by a test). */
+export const ACTION_VERSION = '1.0.0'

@@ -3,7 +3,12 @@ import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { Inputs } from './constants'
 import { InputError } from './errors'
-import { DESCRIPTION_MAX, LAYER_NAME_MAX, LAYER_NAME_PATTERN, validateLicenseInfo } from './aws/layers'
+import {
+  DESCRIPTION_MAX,
+  LAYER_NAME_MAX,
+  LAYER_NAME_PATTERN,
+  validateLicenseInfo
+} from './aws/layers'
 import { parsePrincipal } from './aws/fleet'
 import { redactUrl, urlSecrets } from './build/credentials'
 import { BUMPS, PLAIN_VERSION_HELP, isPlainVersion, type Bump } from './release/bump'
@@ -16,7 +21,6 @@ import {
   type Architecture,
   type Runtime
 } from './runtimes'
-
 
 /** Everything the run needs from the workflow, parsed and validated once. */
 export interface ActionInputs {
@@ -58,7 +62,8 @@ export interface ActionInputs {
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
 /** S3 bucket naming rules; `{region}` stands for each region's name when `regions` is set. */
 const BUCKET = /^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/
-const FUNCTION = /^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]+))?$/
+const FUNCTION =
+  /^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]+))?$/
 /** git check-ref-format, as far as a tag prefix can break it */
 const BAD_TAG_PREFIX = /[\s~^:?*[\\]|\.\.|@\{|^\/|\/\/|^-/
 /** pip flags the action sets itself from python-version and architecture */
@@ -84,11 +89,23 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
   const publish = bool(Inputs.Publish)
 
-  const runtime = pythonRuntime(core.getInput(Inputs.PythonVersion) || DEFAULT_PYTHON_VERSION, today)
-  const architecture = oneOf(Inputs.Architecture, core.getInput(Inputs.Architecture) || 'x86_64', ARCHITECTURES)
+  const runtime = pythonRuntime(
+    core.getInput(Inputs.PythonVersion) || DEFAULT_PYTHON_VERSION,
+    today
+  )
+  const architecture = oneOf(
+    Inputs.Architecture,
+    core.getInput(Inputs.Architecture) || 'x86_64',
+    ARCHITECTURES
+  )
 
   const layerName = core.getInput(Inputs.LayerName)
-  if (!layerName) throw new InputError(Inputs.LayerName, '', 'it is required: the base name of the layer, e.g. common')
+  if (!layerName)
+    throw new InputError(
+      Inputs.LayerName,
+      '',
+      'it is required: the base name of the layer, e.g. common'
+    )
   const environment = core.getInput(Inputs.Environment)
   const publishedName = environment ? `${layerName}-${environment}` : layerName
   const validName = (name: string) => LAYER_NAME_PATTERN.test(name) && name.length <= LAYER_NAME_MAX
@@ -106,71 +123,123 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
   const regions = unique(regionsInput.length > 0 ? regionsInput : region ? [region] : [])
   for (const r of regions) {
     if (!REGION.test(r))
-      throw new InputError(regionsInput.length > 0 ? Inputs.Regions : Inputs.Region, r, 'an AWS region name such as eu-west-1')
+      throw new InputError(
+        regionsInput.length > 0 ? Inputs.Regions : Inputs.Region,
+        r,
+        'an AWS region name such as eu-west-1'
+      )
   }
 
   const bucket = core.getInput(Inputs.Bucket)
   if (publish) {
-    if (!bucket) throw new InputError(Inputs.Bucket, '', 'it is required unless publish is false: the S3 bucket the zip is uploaded to')
+    if (!bucket)
+      throw new InputError(
+        Inputs.Bucket,
+        '',
+        'it is required unless publish is false: the S3 bucket the zip is uploaded to'
+      )
     if (regions.length === 0)
-      throw new InputError(Inputs.Region, '', 'it is required to publish: set region, or AWS_REGION (aws-actions/configure-aws-credentials sets it)')
+      throw new InputError(
+        Inputs.Region,
+        '',
+        'it is required to publish: set region, or AWS_REGION (aws-actions/configure-aws-credentials sets it)'
+      )
   }
   if (bucket) {
     for (const r of regions.length > 0 ? regions : ['us-east-1']) {
       const name = bucket.replaceAll('{region}', r)
       if (!BUCKET.test(name) || name.includes('..'))
-        throw new InputError(Inputs.Bucket, bucket, 'an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens ({region} is replaced by each region)')
+        throw new InputError(
+          Inputs.Bucket,
+          bucket,
+          'an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens ({region} is replaced by each region)'
+        )
     }
     if (regions.length > 1 && !bucket.includes('{region}'))
-      core.warning(`'${Inputs.Bucket}' has no {region} placeholder but ${regions.length} regions are set: a layer can only be published from a bucket in its own region, so each region needs its own bucket, e.g. my-artifacts-{region}`)
+      core.warning(
+        `'${Inputs.Bucket}' has no {region} placeholder but ${regions.length} regions are set: a layer can only be published from a bucket in its own region, so each region needs its own bucket, e.g. my-artifacts-{region}`
+      )
   }
 
   const requirementsInput = core.getInput(Inputs.Requirements) || 'requirements.txt'
   const requirements = path.resolve(workspace, requirementsInput)
   if (!existsSync(requirements) || !statSync(requirements).isFile())
-    throw new InputError(Inputs.Requirements, requirementsInput, `a pip requirements file; no file at ${requirements}`)
+    throw new InputError(
+      Inputs.Requirements,
+      requirementsInput,
+      `a pip requirements file; no file at ${requirements}`
+    )
 
   const compatibleRuntimes = list(core.getInput(Inputs.CompatibleRuntimes))
   const runtimes = compatibleRuntimes.length > 0 ? unique(compatibleRuntimes) : [runtime.identifier]
   for (const id of runtimes) {
     if (!RUNTIMES.some(r => r.identifier === id))
-      throw new InputError(Inputs.CompatibleRuntimes, id, `Lambda Python runtimes: ${RUNTIMES.map(r => r.identifier).join(', ')}`)
+      throw new InputError(
+        Inputs.CompatibleRuntimes,
+        id,
+        `Lambda Python runtimes: ${RUNTIMES.map(r => r.identifier).join(', ')}`
+      )
     if (id !== runtime.identifier)
-      core.warning(`'${Inputs.CompatibleRuntimes}' lists ${id}, but the layer is built for ${runtime.identifier}: compiled packages (${runtime.abi} wheels) will not import on ${id}; pure-Python packages will.`)
+      core.warning(
+        `'${Inputs.CompatibleRuntimes}' lists ${id}, but the layer is built for ${runtime.identifier}: compiled packages (${runtime.abi} wheels) will not import on ${id}; pure-Python packages will.`
+      )
   }
   if (runtimes.length > RUNTIME_LIMIT)
-    throw new InputError(Inputs.CompatibleRuntimes, runtimes.join(','), `at most ${RUNTIME_LIMIT} runtimes (a Lambda limit)`)
+    throw new InputError(
+      Inputs.CompatibleRuntimes,
+      runtimes.join(','),
+      `at most ${RUNTIME_LIMIT} runtimes (a Lambda limit)`
+    )
 
   const indexUrl = core.getInput(Inputs.IndexUrl)
   for (const secret of urlSecrets(indexUrl)) core.setSecret(secret)
   if (indexUrl && !/^(https?|file):\/\//.test(indexUrl))
-    throw new InputError(Inputs.IndexUrl, redactUrl(indexUrl), 'an http(s):// or file:// URL of a PEP 503 simple index')
+    throw new InputError(
+      Inputs.IndexUrl,
+      redactUrl(indexUrl),
+      'an http(s):// or file:// URL of a PEP 503 simple index'
+    )
 
   const pipArgs = splitArgs(core.getInput(Inputs.PipArgs))
   for (const arg of pipArgs) {
-    for (const url of arg.match(/[a-z][a-z0-9+.-]*:\/\/\S+/gi) ?? []) urlSecrets(url).forEach(core.setSecret)
+    for (const url of arg.match(/[a-z][a-z0-9+.-]*:\/\/\S+/gi) ?? [])
+      urlSecrets(url).forEach(core.setSecret)
     const flag = arg.split('=')[0]
     if (RESERVED_PIP_ARGS.includes(flag))
-      throw new InputError(Inputs.PipArgs, arg, `any pip option except ${RESERVED_PIP_ARGS.join(' ')}: the action sets these from python-version and architecture`)
+      throw new InputError(
+        Inputs.PipArgs,
+        arg,
+        `any pip option except ${RESERVED_PIP_ARGS.join(' ')}: the action sets these from python-version and architecture`
+      )
   }
 
   const description = core.getInput(Inputs.Description)
   if ([...description].length > DESCRIPTION_MAX)
-    throw new InputError(Inputs.Description, description, `at most ${DESCRIPTION_MAX} characters (a Lambda limit)`)
+    throw new InputError(
+      Inputs.Description,
+      description,
+      `at most ${DESCRIPTION_MAX} characters (a Lambda limit)`
+    )
   const licenseInfo = validateLicenseInfo(core.getInput(Inputs.LicenseInfo), Inputs.LicenseInfo)
 
   const tagPrefix = core.getInput(Inputs.TagPrefix, { trimWhitespace: false })
   if (BAD_TAG_PREFIX.test(tagPrefix))
-    throw new InputError(Inputs.TagPrefix, tagPrefix, 'text allowed in a git tag name: no spaces, ~ ^ : ? * [ \\, "..", or a leading "-" or "/"')
+    throw new InputError(
+      Inputs.TagPrefix,
+      tagPrefix,
+      'text allowed in a git tag name: no spaces, ~ ^ : ? * [ \\, "..", or a leading "-" or "/"'
+    )
   const initialVersion = core.getInput(Inputs.InitialVersion) || '1.0.0'
-  if (!isPlainVersion(initialVersion)) throw new InputError(Inputs.InitialVersion, initialVersion, PLAIN_VERSION_HELP)
+  if (!isPlainVersion(initialVersion))
+    throw new InputError(Inputs.InitialVersion, initialVersion, PLAIN_VERSION_HELP)
 
   const keepVersions = integer(Inputs.KeepVersions, core.getInput(Inputs.KeepVersions) || '0')
   const shareWith = unique(list(core.getInput(Inputs.ShareWith)))
   for (const p of shareWith) parsePrincipal(p, Inputs.ShareWith)
   const updateFunctions = unique(list(core.getInput(Inputs.UpdateFunctions)))
   for (const f of updateFunctions) {
-    if (!FUNCTION.test(f)) throw new InputError(Inputs.UpdateFunctions, f, 'Lambda function names or function ARNs')
+    if (!FUNCTION.test(f))
+      throw new InputError(Inputs.UpdateFunctions, f, 'Lambda function names or function ARNs')
   }
 
   const githubToken = core.getInput(Inputs.GithubToken)
@@ -208,15 +277,20 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
     smokeTest: bool(Inputs.SmokeTest),
     updateFunctions
   }
-  core.debug(`inputs: ${JSON.stringify({ ...inputs, githubToken: githubToken ? '***' : '', indexUrl: redactUrl(indexUrl) })}`)
+  core.debug(
+    `inputs: ${JSON.stringify({ ...inputs, githubToken: githubToken ? '***' : '', indexUrl: redactUrl(indexUrl) })}`
+  )
   return Object.freeze(inputs)
 }
 
 function pythonRuntime(value: string, today: Date): Runtime {
   const version = value.replace(/^python/, '')
   const runtime = findRuntime(version)
-  const allowed = `one of ${RUNTIMES.filter(r => runtimeStatus(r, today) !== 'blocked').map(r => `'${r.version}'`).join(', ')}`
-  if (!runtime) throw new InputError(Inputs.PythonVersion, value, `${allowed} (the Lambda Python runtimes)`)
+  const allowed = `one of ${RUNTIMES.filter(r => runtimeStatus(r, today) !== 'blocked')
+    .map(r => `'${r.version}'`)
+    .join(', ')}`
+  if (!runtime)
+    throw new InputError(Inputs.PythonVersion, value, `${allowed} (the Lambda Python runtimes)`)
   const status = runtimeStatus(runtime, today)
   if (status === 'blocked')
     throw new InputError(

@@ -1,2 +1,58 @@
 import * as core from '@actions/core'
-export async function run(): Promise<void> { core.info('hello') }
+import { getInputs } from './inputs'
+import { makePlan } from './plan'
+import { buildLayer } from './build/layer'
+import { smokeTest, SmokeTestError } from './build/smoke'
+import { packageLayer } from './package/package'
+import { publishLayer } from './aws/publish'
+import { tagRelease } from './release/release'
+import { report } from './report'
+import { LayerActionError, messageOf } from './errors'
+
+/**
+ * One run: inputs → plan → layer directory → zip → S3 + layer version(s) → tag → outputs.
+ * Every decision is made in the plan, before any side effect; this is the only place that fails the step.
+ */
+export async function run(): Promise<void> {
+  try {
+    const inputs = getInputs()
+    const plan = await core.group('Plan', () => makePlan(inputs))
+    const layer = await core.group(`Build ${plan.layerName} for ${plan.runtimeLabel}`, () =>
+      buildLayer(inputs, plan)
+    )
+    const smoke = inputs.smokeTest
+      ? await core.group('Smoke test', () =>
+          smokeTest({
+            layerDir: layer.dir,
+            runtime: inputs.runtime,
+            architecture: inputs.architecture
+          })
+        )
+      : undefined
+    if (smoke && smoke.failures.length > 0)
+      throw new SmokeTestError(smoke.failures, {
+        runtime: inputs.runtime,
+        architecture: inputs.architecture,
+        tested: smoke.modules.length
+      })
+    const packaged = await core.group('Package', () => packageLayer(layer.pythonDir, plan.zipPath))
+    const deliveries = inputs.publish
+      ? await core.group('Publish', () => publishLayer(inputs, plan, packaged.zip))
+      : []
+    const published = deliveries.some(d => d.published)
+    const tag = await core.group('Tag', () =>
+      tagRelease({
+        enabled: inputs.tag,
+        published,
+        release: plan.release,
+        sha: plan.sha,
+        git: plan.git
+      })
+    )
+    await report({ inputs, plan, layer, smoke, packaged, deliveries, tag })
+  } catch (error) {
+    if (!(error instanceof LayerActionError))
+      core.debug(error instanceof Error ? (error.stack ?? '') : '')
+    core.setFailed(messageOf(error))
+  }
+}

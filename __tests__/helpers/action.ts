@@ -111,7 +111,9 @@ export async function runAction(o: {
   let stderr = ''
   child.stdout.on('data', d => (stdout += d))
   child.stderr.on('data', d => (stderr += d))
-  const exitCode: number = await new Promise(resolve => child.on('close', code => resolve(code ?? 1)))
+  const exitCode: number = await new Promise(resolve =>
+    child.on('close', code => resolve(code ?? 1))
+  )
   const errors = stdout
     .split('\n')
     .filter(l => l.startsWith('::error'))

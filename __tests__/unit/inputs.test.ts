@@ -27,7 +27,12 @@ function read(given: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
   }
 }
 
-function rejects(given: Record<string, string>, input: string, allowed: RegExp, env: NodeJS.ProcessEnv = {}) {
+function rejects(
+  given: Record<string, string>,
+  input: string,
+  allowed: RegExp,
+  env: NodeJS.ProcessEnv = {}
+) {
   assert.throws(
     () => read(given, env),
     (e: unknown) => {
@@ -60,13 +65,15 @@ test('defaults from action.yml give the contract defaults', () => {
 test('environment names the published layer; region falls back to AWS_REGION then AWS_DEFAULT_REGION', () => {
   const { region: _, ...noRegion } = BASE
   assert.equal(read({ ...BASE, environment: 'dev' }).publishedName, 'common-dev')
-  assert.deepEqual(read(noRegion, { AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'us-west-1' }).regions, ['us-east-2'])
+  assert.deepEqual(
+    read(noRegion, { AWS_REGION: 'us-east-2', AWS_DEFAULT_REGION: 'us-west-1' }).regions,
+    ['us-east-2']
+  )
   assert.deepEqual(read(noRegion, { AWS_DEFAULT_REGION: 'us-west-1' }).regions, ['us-west-1'])
-  assert.deepEqual(read({ ...BASE, regions: 'eu-west-1, us-east-1\nap-south-1', bucket: 'b-{region}' }).regions, [
-    'eu-west-1',
-    'us-east-1',
-    'ap-south-1'
-  ])
+  assert.deepEqual(
+    read({ ...BASE, regions: 'eu-west-1, us-east-1\nap-south-1', bucket: 'b-{region}' }).regions,
+    ['eu-west-1', 'us-east-1', 'ap-south-1']
+  )
 })
 
 test('lists accept commas and newlines; python-version accepts python3.x', () => {
@@ -93,11 +100,31 @@ test('publish: false needs neither bucket nor region', () => {
 
 const BAD: [string, Record<string, string>, string, RegExp][] = [
   ['missing layer-name', { ...BASE, 'layer-name': '' }, 'layer-name', /required/],
-  ['layer-name with a space', { ...BASE, 'layer-name': 'my layer' }, 'layer-name', /letters, digits/],
+  [
+    'layer-name with a space',
+    { ...BASE, 'layer-name': 'my layer' },
+    'layer-name',
+    /letters, digits/
+  ],
   ['environment with a dot', { ...BASE, environment: 'dev.1' }, 'environment', /common-dev\.1/],
-  ['python 3.9', { ...BASE, 'python-version': '3.9' }, 'python-version', /'3\.11', '3\.12', '3\.13', '3\.14'/],
-  ['python 3.15', { ...BASE, 'python-version': '3.15' }, 'python-version', /Lambda Python runtimes/],
-  ['python 3.10 after its update block', { ...BASE, 'python-version': '3.10' }, 'python-version', /blocks updating functions/],
+  [
+    'python 3.9',
+    { ...BASE, 'python-version': '3.9' },
+    'python-version',
+    /'3\.11', '3\.12', '3\.13', '3\.14'/
+  ],
+  [
+    'python 3.15',
+    { ...BASE, 'python-version': '3.15' },
+    'python-version',
+    /Lambda Python runtimes/
+  ],
+  [
+    'python 3.10 after its update block',
+    { ...BASE, 'python-version': '3.10' },
+    'python-version',
+    /blocks updating functions/
+  ],
   ['architecture aarch64', { ...BASE, architecture: 'aarch64' }, 'architecture', /x86_64, arm64/],
   ['slim yes', { ...BASE, slim: 'yes' }, 'slim', /true or false/],
   ['publish 1', { ...BASE, publish: '1' }, 'publish', /true or false/],
@@ -105,19 +132,59 @@ const BAD: [string, Record<string, string>, string, RegExp][] = [
   ['bucket with capitals', { ...BASE, bucket: 'My_Bucket' }, 'bucket', /3 to 63 lowercase/],
   ['missing region', { 'layer-name': 'x', bucket: 'my-bucket' }, 'region', /AWS_REGION/],
   ['region typo', { ...BASE, region: 'eu-west' }, 'region', /eu-west-1/],
-  ['missing requirements file', { ...BASE, requirements: 'nope.txt' }, 'requirements', /no file at/],
-  ['compatible runtime nodejs', { ...BASE, 'compatible-runtimes': 'nodejs20.x' }, 'compatible-runtimes', /python3\.12/],
-  ['index-url without scheme', { ...BASE, 'index-url': 'pypi.example.com/simple' }, 'index-url', /http\(s\)/],
-  ['pip-args --target', { ...BASE, 'pip-args': '--target /tmp/x' }, 'pip-args', /python-version and architecture/],
-  ['pip-args --platform=x', { ...BASE, 'pip-args': '--platform=linux_x86_64' }, 'pip-args', /--platform/],
+  [
+    'missing requirements file',
+    { ...BASE, requirements: 'nope.txt' },
+    'requirements',
+    /no file at/
+  ],
+  [
+    'compatible runtime nodejs',
+    { ...BASE, 'compatible-runtimes': 'nodejs20.x' },
+    'compatible-runtimes',
+    /python3\.12/
+  ],
+  [
+    'index-url without scheme',
+    { ...BASE, 'index-url': 'pypi.example.com/simple' },
+    'index-url',
+    /http\(s\)/
+  ],
+  [
+    'pip-args --target',
+    { ...BASE, 'pip-args': '--target /tmp/x' },
+    'pip-args',
+    /python-version and architecture/
+  ],
+  [
+    'pip-args --platform=x',
+    { ...BASE, 'pip-args': '--platform=linux_x86_64' },
+    'pip-args',
+    /--platform/
+  ],
   ['pip-args unbalanced quote', { ...BASE, 'pip-args': '--pre "x' }, 'pip-args', /balanced quotes/],
   ['description too long', { ...BASE, description: 'x'.repeat(257) }, 'description', /256/],
   ['tag-prefix with space', { ...BASE, 'tag-prefix': 'v ' }, 'tag-prefix', /git tag/],
-  ['initial-version with v', { ...BASE, 'initial-version': 'v1.0.0' }, 'initial-version', /major\.minor\.patch/],
-  ['default-bump huge', { ...BASE, 'default-bump': 'huge' }, 'default-bump', /patch, none|major, minor, patch, none/],
+  [
+    'initial-version with v',
+    { ...BASE, 'initial-version': 'v1.0.0' },
+    'initial-version',
+    /major\.minor\.patch/
+  ],
+  [
+    'default-bump huge',
+    { ...BASE, 'default-bump': 'huge' },
+    'default-bump',
+    /patch, none|major, minor, patch, none/
+  ],
   ['keep-versions -1', { ...BASE, 'keep-versions': '-1' }, 'keep-versions', /whole number/],
   ['share-with short account', { ...BASE, 'share-with': '12345' }, 'share-with', /12-digit/],
-  ['update-functions with a space', { ...BASE, 'update-functions': 'my fn' }, 'update-functions', /function names/]
+  [
+    'update-functions with a space',
+    { ...BASE, 'update-functions': 'my fn' },
+    'update-functions',
+    /function names/
+  ]
 ]
 for (const [name, given, input, allowed] of BAD) {
   test(`bad input: ${name}`, () => rejects(given, input, allowed))
@@ -126,14 +193,21 @@ for (const [name, given, input, allowed] of BAD) {
 test('python 3.11 is accepted with a deprecation warning once AWS deprecates it', () => {
   const undo = setInputs({ ...BASE, 'python-version': '3.11' })
   try {
-    assert.equal(getInputs({ GITHUB_WORKSPACE: workspace }, new Date('2027-07-01T00:00:00Z')).runtime.identifier, 'python3.11')
+    assert.equal(
+      getInputs({ GITHUB_WORKSPACE: workspace }, new Date('2027-07-01T00:00:00Z')).runtime
+        .identifier,
+      'python3.11'
+    )
   } finally {
     undo()
   }
 })
 
 test('credentials in index-url are redacted from messages', () => {
-  assert.equal(redactUrl('https://user:s3cret@pkgs.example.com/simple/'), 'https://user:***@pkgs.example.com/simple/')
+  assert.equal(
+    redactUrl('https://user:s3cret@pkgs.example.com/simple/'),
+    'https://user:***@pkgs.example.com/simple/'
+  )
   assert.equal(redactUrl('https://pkgs.example.com/simple/'), 'https://pkgs.example.com/simple/')
   assert.throws(
     () => read({ ...BASE, 'index-url': 'ftp://user:s3cret@host/simple' }),

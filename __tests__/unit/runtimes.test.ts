@@ -1,6 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { RUNTIMES, findRuntime, platformTags, runtimeStatus, runtimesAccepting } from '../../src/runtimes'
+import {
+  RUNTIMES,
+  findRuntime,
+  platformTags,
+  runtimeStatus,
+  runtimesAccepting
+} from '../../src/runtimes'
 
 const rt = (v: string) => {
   const r = findRuntime(v)
@@ -27,7 +33,8 @@ test('x86_64 tags: one per glibc level from the runtime down to 2.5, with legacy
   const tags = platformTags(rt('3.11'), 'x86_64')
   assert.equal(tags[0], 'manylinux_2_26_x86_64')
   assert.ok(!tags.includes('manylinux_2_27_x86_64'))
-  for (let minor = 26; minor >= 5; minor--) assert.ok(tags.includes(`manylinux_2_${minor}_x86_64`), `2_${minor}`)
+  for (let minor = 26; minor >= 5; minor--)
+    assert.ok(tags.includes(`manylinux_2_${minor}_x86_64`), `2_${minor}`)
   assert.ok(tags.indexOf('manylinux2014_x86_64') === tags.indexOf('manylinux_2_17_x86_64') + 1)
   assert.ok(tags.includes('manylinux2010_x86_64'))
   assert.equal(tags.at(-1), 'manylinux1_x86_64')

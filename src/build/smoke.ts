@@ -121,7 +121,7 @@ const PROBE =
   'import json, platform, sys; print(json.dumps([sys.implementation.name, list(sys.version_info[:2]), platform.machine()]))'
 
 /** The first `python3.X`, `python3` or `python` on PATH that is CPython of the runtime's version. */
-async function findInterpreter(
+export async function findInterpreter(
   runtime: Runtime,
   env: NodeJS.ProcessEnv
 ): Promise<{ path: string; machine: string } | { problem: string }> {
@@ -235,7 +235,8 @@ export async function smokeTest(o: {
       await fs.writeFile(resultsFile, '')
       const result = await run(
         found.path,
-        ['-I', '-S', '-c', IMPORTER, pythonDir, modulesFile, resultsFile],
+        // -B: importing must not write __pycache__ into the layer that is zipped next
+        ['-I', '-S', '-B', '-c', IMPORTER, pythonDir, modulesFile, resultsFile],
         {
           env,
           cwd: work,

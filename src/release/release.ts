@@ -32,6 +32,10 @@ export async function tagRelease(o: {
   if (!o.release.newTag) return skip(`this commit is already released as ${tag}`)
   if (!o.git || !o.sha) return skip('the workspace is not a git repository')
   const status = await pushTag(o.git, { tag, sha: o.sha, message: formatTagMessage(o.release) })
-  core.info(status === 'created' ? `Pushed tag ${tag} at ${o.sha.slice(0, 7)}` : `Tag ${tag} already on origin at ${o.sha.slice(0, 7)} (another job of this commit pushed it)`)
+  core.info(
+    status === 'created'
+      ? `Pushed tag ${tag} at ${o.sha.slice(0, 7)}`
+      : `Tag ${tag} already on origin at ${o.sha.slice(0, 7)} (another job of this commit pushed it)`
+  )
   return { tag, status }
 }

@@ -1,0 +1,317 @@
+/**
+ * End to end: the bundled dist/index.js, run as the runner runs it (INPUT_* with action.yml's
+ * defaults, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY read back), against real pip and a local index of
+ * generated wheels, a real git repository with a bare origin, and the real moto_server.
+ */
+import { test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import AdmZip from 'adm-zip'
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import {
+  GetLayerVersionCommand,
+  LambdaClient,
+  ListLayerVersionsCommand
+} from '@aws-sdk/client-lambda'
+import { actionYml, runAction, type ActionRun } from '../helpers/action'
+import { startMoto, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
+import { createBucket, objectKeys } from '../helpers/aws-fixtures'
+import { makeIndex, makeWheel, serveIndex, type ServedIndex } from '../helpers/wheels'
+import { hermeticPipEnv } from '../helpers/pip-env'
+import { createSandbox, commit, git, isolateGit, type Sandbox } from '../helpers/git'
+import { localPython } from '../helpers/python'
+
+const REGION = 'eu-west-1'
+const BUCKET = 'e2e-layers'
+const PY = localPython()
+const CP = `cp${PY.replace('.', '')}`
+
+let dir: string
+let home: string
+let index: ServedIndex
+let moto: Moto
+let s3: S3Client
+let lambda: LambdaClient
+let sandbox: Sandbox
+
+before(async () => {
+  home = await isolateGit()
+  dir = await mkdtemp(path.join(os.tmpdir(), 'layer-e2e-'))
+  const wheels = path.join(dir, 'wheels')
+  await makeIndex(path.join(dir, 'index'), [
+    await makeWheel(wheels, {
+      name: 'greeting',
+      version: '1.2.0',
+      tags: 'py3-none-any',
+      requires: ['helper-lib>=0.1'],
+      modules: {
+        'greeting/__init__.py':
+          'from helper_lib import shout\n\ndef hello(name):\n    return shout("hello " + name)\n',
+        'greeting/tests/test_greeting.py': 'def test_x():\n    pass\n',
+        'greeting/tests/conftest.py': ''
+      }
+    }),
+    await makeWheel(wheels, {
+      name: 'helper-lib',
+      version: '0.3.1',
+      tags: 'py3-none-any',
+      modules: { 'helper_lib/__init__.py': 'def shout(s):\n    return s.upper()\n' }
+    }),
+    // a platform wheel: picked only because its tags fit the runtime (no real .so: it must import here)
+    await makeWheel(wheels, {
+      name: 'fastcore',
+      version: '2.0.0',
+      tags: `${CP}-${CP}-manylinux_2_17_x86_64.manylinux2014_x86_64`,
+      modules: { 'fastcore/__init__.py': 'SPEED = "fast"\n' }
+    }),
+    await makeWheel(wheels, {
+      name: 'fastcore',
+      version: '2.1.0',
+      tags: `${CP}-${CP}-manylinux_2_99_x86_64`,
+      modules: { 'fastcore/__init__.py': 'SPEED = "too new"\n' }
+    }),
+    await makeWheel(wheels, {
+      name: 'broken-pkg',
+      version: '1.0.0',
+      tags: 'py3-none-any',
+      modules: { 'broken_pkg/__init__.py': 'raise RuntimeError("cannot start on Lambda")\n' }
+    })
+  ])
+  index = await serveIndex(path.join(dir, 'index'))
+  moto = await startMoto()
+  const clientConfig = {
+    region: REGION,
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+  }
+  s3 = new S3Client({ ...clientConfig, forcePathStyle: true })
+  lambda = new LambdaClient(clientConfig)
+})
+
+after(async () => {
+  await index?.close()
+  await moto?.stop()
+  await sandbox?.remove()
+  await rm(dir, { recursive: true, force: true })
+  await rm(home, { recursive: true, force: true })
+})
+
+beforeEach(async () => {
+  await moto.reset()
+  await createBucket(s3, BUCKET, REGION)
+  await sandbox?.remove()
+  sandbox = await createSandbox()
+  await writeFile(path.join(sandbox.work, 'requirements.txt'), 'greeting\nfastcore\n')
+  git(sandbox.work, ['add', 'requirements.txt'])
+  commit(sandbox.work, 'feat: first layer')
+  sandbox.publish()
+})
+
+const env = () => ({
+  ...hermeticPipEnv(),
+  ...moto.env,
+  AWS_REGION: REGION,
+  AWS_DEFAULT_REGION: REGION
+})
+const base = (more: Record<string, string> = {}) => ({
+  'layer-name': 'common',
+  'python-version': PY,
+  'index-url': index.url,
+  bucket: BUCKET,
+  ...more
+})
+
+async function run(inputs: Record<string, string>, workspace = sandbox.work): Promise<ActionRun> {
+  const r = await runAction({ inputs, workspace, env: env() })
+  if (r.exitCode !== 0 && r.errors.length === 0)
+    assert.fail(`the action failed without an ::error:: line:\n${r.stdout}\n${r.stderr}`)
+  return r
+}
+
+function ok(r: ActionRun): ActionRun {
+  assert.equal(r.exitCode, 0, `the action failed: ${r.errors.join('\n')}\n${r.stdout.slice(-3000)}`)
+  return r
+}
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('base64')
+
+test('publish: false builds a layer that imports with a plain interpreter, and sets the build outputs', async () => {
+  const r = ok(await run(base({ publish: 'false', bucket: '' })))
+  const o = r.outputs
+  const zip = await readFile(o['zip-path'])
+  assert.equal(o['zip-size'], String(zip.length))
+  assert.equal(o['code-sha256'], sha256(zip))
+  assert.equal(o['published'], 'false')
+  assert.equal(o['layer-name'], 'common')
+  assert.equal(o['python-version'], PY)
+  assert.equal(o['architecture'], 'x86_64')
+  assert.equal(o['compatible-runtimes'], `python${PY}`)
+  assert.equal(o['layer-version-arn'], '')
+  assert.equal(o['version'], '1.0.0')
+
+  const entries = new AdmZip(zip).getEntries().map(e => e.entryName)
+  assert.ok(
+    entries.every(e => e.startsWith('python/')),
+    entries.find(e => !e.startsWith('python/'))
+  )
+  assert.ok(entries.includes('python/greeting/__init__.py'))
+  assert.ok(
+    entries.some(e => /^python\/greeting-1\.2\.0\.dist-info\/METADATA$/.test(e)),
+    'dist-info kept'
+  )
+  assert.ok(!entries.some(e => e.includes('/tests/')), 'the package test suite is slimmed')
+  assert.ok(!entries.some(e => e.endsWith('.pyc')))
+  const unzipped = new AdmZip(zip).getEntries().reduce((n, e) => n + e.header.size, 0)
+  assert.equal(o['unzipped-size'], String(unzipped))
+
+  const out = path.join(dir, 'unzipped')
+  await rm(out, { recursive: true, force: true })
+  execFileSync('unzip', ['-q', o['zip-path'], '-d', out])
+  const script = [
+    'import sys',
+    `sys.path.insert(0, ${JSON.stringify(path.join(out, 'python'))})`,
+    'import greeting, fastcore, importlib.metadata as md',
+    'print(greeting.hello("lambda"), fastcore.SPEED, md.version("greeting"), md.version("helper-lib"), md.version("fastcore"))'
+  ].join('\n')
+  assert.equal(
+    execFileSync('python3', ['-S', '-c', script], { encoding: 'utf8' }).trim(),
+    'HELLO LAMBDA fast 1.2.0 0.3.1 2.0.0'
+  )
+
+  assert.match(r.summary, /Lambda layer `common`: built \(publish: false\)/)
+  assert.match(r.summary, /test suites/)
+  assert.equal(await objectKeys(s3, BUCKET).then(k => k.length), 0, 'publish: false touches no AWS')
+})
+
+test('two builds of the same input give byte-identical zips', async () => {
+  const a = ok(await run(base({ publish: 'false', bucket: '' })))
+  const b = ok(await run(base({ publish: 'false', bucket: '' })))
+  assert.notEqual(a.outputs['zip-path'], b.outputs['zip-path'])
+  assert.ok((await readFile(a.outputs['zip-path'])).equals(await readFile(b.outputs['zip-path'])))
+})
+
+test('publishes to moto: S3 key, CodeSha256, runtimes, architecture, every output, and the tag', async () => {
+  const r = ok(await run(base({ environment: 'dev' })))
+  const o = r.outputs
+  for (const name of Object.keys(actionYml.outputs)) assert.ok(name in o, `output ${name} is set`)
+
+  assert.match(o['s3-key'], /^layers\/common-dev\/\d{8}-\d{6}\/common-dev\.zip$/)
+  assert.equal(o['s3-bucket'], BUCKET)
+  const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: o['s3-key'] }))
+  const body = Buffer.from(await object.Body!.transformToByteArray())
+  assert.equal(sha256(body), o['code-sha256'])
+  assert.ok(body.equals(await readFile(o['zip-path'])))
+
+  const arn = `arn:aws:lambda:${REGION}:${MOTO_ACCOUNT}:layer:common-dev`
+  assert.equal(o['layer-name'], 'common-dev')
+  assert.equal(o['layer-arn'], arn)
+  assert.equal(o['layer-version'], '1')
+  assert.equal(o['layer-version-arn'], `${arn}:1`)
+  assert.deepEqual(JSON.parse(o['layer-version-arns']), { [REGION]: `${arn}:1` })
+  assert.equal(o['published'], 'true')
+  const version = await lambda.send(
+    new GetLayerVersionCommand({ LayerName: 'common-dev', VersionNumber: 1 })
+  )
+  assert.equal(version.Content?.CodeSha256, o['code-sha256'])
+  assert.deepEqual(version.CompatibleRuntimes, [`python${PY}`])
+  assert.deepEqual(version.CompatibleArchitectures, ['x86_64'])
+  const sha = git(sandbox.work, ['rev-parse', 'HEAD'])
+  assert.equal(version.Description, `v1.0.0 ${sha.slice(0, 7)} dev`)
+
+  assert.equal(o['version'], '1.0.0')
+  assert.equal(o['previous-version'], '')
+  assert.equal(o['tag'], 'v1.0.0')
+  assert.match(
+    git(sandbox.work, ['ls-remote', '--tags', 'origin']),
+    new RegExp(`refs/tags/v1\\.0\\.0\\^\\{\\}|${sha}`)
+  )
+  assert.equal(git(sandbox.origin, ['rev-parse', 'v1.0.0^{commit}']), sha)
+  assert.equal(git(sandbox.origin, ['cat-file', '-t', 'v1.0.0']), 'tag', 'annotated')
+
+  const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: o['s3-key'] }))
+  assert.equal(head.Metadata?.version, '1.0.0')
+  assert.equal(head.Metadata?.commit, sha)
+  assert.match(r.summary, /published version 1/)
+  assert.match(r.summary, /first layer/)
+})
+
+test('a later commit with identical content publishes and uploads nothing, and makes no tag', async () => {
+  const first = ok(await run(base()))
+  commit(sandbox.work, 'fix: a typo in the docs')
+  sandbox.publish()
+  const second = ok(await run(base()))
+  assert.equal(second.outputs['published'], 'false')
+  assert.equal(second.outputs['layer-version-arn'], first.outputs['layer-version-arn'])
+  assert.equal(second.outputs['code-sha256'], first.outputs['code-sha256'])
+  assert.equal(second.outputs['s3-key'], '')
+  assert.deepEqual(await objectKeys(s3, BUCKET), [first.outputs['s3-key']])
+  const versions = await lambda.send(new ListLayerVersionsCommand({ LayerName: 'common' }))
+  assert.equal(versions.LayerVersions?.length, 1)
+  assert.equal(second.outputs['version'], '1.0.1')
+  assert.equal(
+    git(sandbox.work, ['ls-remote', '--tags', 'origin', 'v1.0.1']),
+    '',
+    'no tag without a publish'
+  )
+  assert.match(second.summary, /unchanged — stays at version 1/)
+})
+
+test('bad input fails with one ::error:: naming the input, before any AWS call', async () => {
+  const r = await run(base({ 'python-version': '3.9' }))
+  assert.equal(r.exitCode, 1)
+  assert.equal(r.errors.length, 1)
+  assert.match(r.errors[0], /^Input 'python-version' has an invalid value "3\.9": one of /)
+  assert.deepEqual(await objectKeys(s3, BUCKET), [])
+})
+
+test('a missing bucket fails naming it, leaves no layer version and no tag', async () => {
+  const r = await run(base({ bucket: 'no-such-bucket-here' }))
+  assert.equal(r.exitCode, 1)
+  assert.equal(r.errors.length, 1)
+  assert.match(r.errors[0], /no-such-bucket-here/)
+  const versions = await lambda.send(new ListLayerVersionsCommand({ LayerName: 'common' }))
+  assert.equal(versions.LayerVersions?.length ?? 0, 0)
+  assert.equal(git(sandbox.work, ['ls-remote', '--tags', 'origin']), '')
+})
+
+test('a layer whose import fails is stopped by the smoke test before any upload', async () => {
+  await writeFile(path.join(sandbox.work, 'requirements.txt'), 'greeting\nbroken-pkg\n')
+  const r = await run(base())
+  assert.equal(r.exitCode, 1)
+  assert.equal(r.errors.length, 1)
+  assert.match(r.errors[0], /broken_pkg/)
+  assert.match(r.errors[0], /cannot start on Lambda/)
+  assert.deepEqual(await objectKeys(s3, BUCKET), [])
+})
+
+test('a requirement with only too-new wheels fails naming the package, the runtime and the wheels', async () => {
+  await writeFile(path.join(sandbox.work, 'requirements.txt'), 'fastcore==2.1.0\n')
+  const r = await run(base())
+  assert.equal(r.exitCode, 1)
+  assert.equal(r.errors.length, 1)
+  assert.match(r.errors[0], /fastcore/)
+  assert.match(r.errors[0], new RegExp(`python${PY.replace('.', '\\.')}`))
+  assert.match(r.errors[0], /manylinux_2_99_x86_64/)
+  assert.deepEqual(await objectKeys(s3, BUCKET), [])
+})
+
+test('a matrix of dev, staging and prod at one commit agrees on one version and leaves one tag', async () => {
+  const clones = ['dev', 'staging', 'prod'].map(e => ({
+    e,
+    dir: sandbox.clone(`job-${e}`, { depth: 1 })
+  }))
+  const runs = await Promise.all(clones.map(c => run(base({ environment: c.e }), c.dir)))
+  runs.forEach(ok)
+  assert.deepEqual(new Set(runs.map(r => r.outputs['version'])), new Set(['1.0.0']))
+  assert.deepEqual(
+    runs.map(r => r.outputs['layer-name']),
+    ['common-dev', 'common-staging', 'common-prod']
+  )
+  assert.ok(runs.every(r => r.outputs['published'] === 'true'))
+  const tags = git(sandbox.origin, ['tag', '--list'])
+  assert.equal(tags, 'v1.0.0')
+})

@@ -1,0 +1,101 @@
+import * as core from '@actions/core'
+import { mkdir, mkdtemp } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import type { ActionInputs } from './inputs'
+import { layerObjectKey } from './aws/upload'
+import { Git, isGitRepository } from './release/git'
+import { readHistory } from './release/history'
+import { assertTagAvailable, decideVersion, type VersionDecision } from './release/bump'
+
+/** Everything a run decides, decided before any side effect. */
+export interface Plan {
+  readonly layerName: string
+  /** `python3.12 x86_64 (Amazon Linux 2023, glibc 2.34)` */
+  readonly runtimeLabel: string
+  readonly workDir: string
+  /** holds python/ */
+  readonly layerDir: string
+  readonly wheelhouse: string
+  readonly zipPath: string
+  readonly release: VersionDecision
+  /** the commit being released ('' outside a git repository) */
+  readonly sha: string
+  /** false outside a git repository: there is nothing to tag */
+  readonly git?: Git
+  readonly description: string
+  readonly s3Key: string
+  /** region → bucket, the primary region first */
+  readonly targets: readonly { region: string; bucket: string }[]
+  readonly startedAt: Date
+}
+
+export async function makePlan(inputs: ActionInputs, now = new Date()): Promise<Plan> {
+  const { runtime, architecture, publishedName: layerName } = inputs
+  const runtimeLabel = `${runtime.identifier} ${architecture} (${runtime.os}, glibc ${runtime.glibc.join('.')})`
+
+  const { release, sha, git } = await planRelease(inputs)
+  const description =
+    inputs.description ||
+    [release.tag, sha.slice(0, 7), inputs.environment].filter(Boolean).join(' ')
+
+  const base = path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'layer-action')
+  await mkdir(base, { recursive: true })
+  const workDir = await mkdtemp(path.join(base, `${layerName}-`))
+
+  const plan: Plan = {
+    layerName,
+    runtimeLabel,
+    workDir,
+    layerDir: path.join(workDir, 'layer'),
+    // a fixed path: @actions/cache keys its entries by path too
+    wheelhouse: path.join(base, 'wheels', `${runtime.identifier}-${architecture}`),
+    zipPath: path.join(workDir, `${layerName}.zip`),
+    release,
+    sha,
+    git,
+    description,
+    s3Key: layerObjectKey(inputs.s3Prefix, layerName, now),
+    targets: inputs.regions.map(region => ({
+      region,
+      bucket: inputs.bucket.replaceAll('{region}', region)
+    })),
+    startedAt: now
+  }
+  core.info(`layer:    ${layerName} for ${runtimeLabel}`)
+  core.info(
+    `version:  ${release.version} (${release.bump === 'none' ? 'no bump' : `${release.bump} bump`}${release.previousVersion ? ` from ${release.previousVersion}` : ', first release'}), tag ${release.tag}`
+  )
+  if (inputs.publish) {
+    for (const t of plan.targets)
+      core.info(`target:   s3://${t.bucket}/${plan.s3Key} → layer ${layerName} in ${t.region}`)
+  } else {
+    core.info('publish:  false — the zip is built, nothing is sent to AWS')
+  }
+  return plan
+}
+
+async function planRelease(
+  inputs: ActionInputs
+): Promise<{ release: VersionDecision; sha: string; git?: Git }> {
+  const options = {
+    tagPrefix: inputs.tagPrefix,
+    initialVersion: inputs.initialVersion,
+    defaultBump: inputs.defaultBump
+  }
+  if (!(await isGitRepository(inputs.workspace))) {
+    core.info(
+      `${inputs.workspace} is not a git repository: version ${inputs.initialVersion}, and no tag can be created (check out the repository with actions/checkout first)`
+    )
+    return {
+      release: decideVersion({ history: { head: '', commits: [], deepened: false }, ...options }),
+      sha: process.env.GITHUB_SHA ?? ''
+    }
+  }
+  const git = Git.create(inputs.workspace)
+  const history = await readHistory(git, { tagPrefix: inputs.tagPrefix })
+  const release = decideVersion({ history, ...options })
+  // fail now, not after a publish, when the tag this run would push is taken elsewhere
+  if (inputs.publish && inputs.tag) assertTagAvailable(release)
+  return { release, sha: history.head, git }
+}

@@ -1,0 +1,167 @@
+/** The run's results as step outputs and a job summary. Outputs are set together, at the end. */
+import * as core from '@actions/core'
+import { Outputs } from './constants'
+import type { ActionInputs } from './inputs'
+import type { Plan } from './plan'
+import type { BuiltLayer } from './build/layer'
+import type { SmokeResult } from './build/smoke'
+import type { PackagedLayer } from './package/package'
+import type { DeliveryResult } from './aws/deliver'
+import type { TagOutcome } from './release/release'
+import { formatChangelog } from './release/changelog'
+import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from './package/size'
+
+export interface RunResult {
+  inputs: ActionInputs
+  plan: Plan
+  layer: BuiltLayer
+  smoke?: SmokeResult
+  packaged: PackagedLayer
+  /** one per region, the primary first; empty when publish is false */
+  deliveries: readonly DeliveryResult[]
+  tag?: TagOutcome
+}
+
+export function outputsOf(r: RunResult): Record<Outputs, string> {
+  const { inputs, plan, packaged } = r
+  const primary = r.deliveries[0]
+  return {
+    [Outputs.LayerName]: inputs.publishedName,
+    [Outputs.LayerArn]: primary?.layerArn ?? '',
+    [Outputs.LayerVersion]: primary ? String(primary.version) : '',
+    [Outputs.LayerVersionArn]: primary?.layerVersionArn ?? '',
+    [Outputs.LayerVersionArns]:
+      r.deliveries.length > 0
+        ? JSON.stringify(Object.fromEntries(r.deliveries.map(d => [d.region, d.layerVersionArn])))
+        : '',
+    [Outputs.Published]: String(r.deliveries.some(d => d.published)),
+    [Outputs.Version]: plan.release.version,
+    [Outputs.PreviousVersion]: plan.release.previousVersion,
+    [Outputs.Bump]: plan.release.bump,
+    [Outputs.Tag]: plan.release.tag,
+    [Outputs.S3Bucket]: primary?.s3?.bucket ?? '',
+    [Outputs.S3Key]: primary?.s3?.key ?? '',
+    [Outputs.ZipPath]: packaged.zip.path,
+    [Outputs.ZipSize]: String(packaged.zip.zipSize),
+    [Outputs.UnzippedSize]: String(packaged.zip.unzippedSize),
+    [Outputs.CodeSha256]: packaged.zip.sha256,
+    [Outputs.PythonVersion]: inputs.runtime.version,
+    [Outputs.Architecture]: inputs.architecture,
+    [Outputs.CompatibleRuntimes]: inputs.compatibleRuntimes.join(',')
+  }
+}
+
+export async function report(r: RunResult): Promise<void> {
+  for (const [name, value] of Object.entries(outputsOf(r))) core.setOutput(name, value)
+  await core.summary.addRaw(summaryOf(r), true).write()
+}
+
+function code(s: string): string {
+  return `<code>${s.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</code>`
+}
+
+function percent(part: number, whole: number): string {
+  return `${((100 * part) / whole).toFixed(part / whole < 0.1 ? 1 : 0)}%`
+}
+
+/** The job summary, as markdown. */
+export function summaryOf(r: RunResult): string {
+  const { inputs, plan, packaged, layer } = r
+  const { release } = plan
+  const primary = r.deliveries[0]
+  const lines: string[] = []
+
+  const outcome = !inputs.publish
+    ? 'built (publish: false)'
+    : r.deliveries.some(d => d.published)
+      ? `published version ${primary.version}`
+      : `unchanged — stays at version ${primary.version}`
+  lines.push(`## Lambda layer \`${inputs.publishedName}\`: ${outcome}`, '')
+  const bump =
+    release.bump === 'none' ? 'no bump' : `${release.bump} bump from ${release.previousVersion}`
+  lines.push(
+    `Release **${release.tag}** (${release.previousVersion ? bump : 'first release'})` +
+      (r.tag
+        ? ` · tag ${r.tag.status === 'skipped' ? `not pushed: ${r.tag.reason}` : r.tag.status === 'created' ? 'pushed' : 'already on origin'}`
+        : ''),
+    ''
+  )
+
+  const rows: [string, string][] = []
+  if (primary) {
+    rows.push(['Layer version ARN', code(primary.layerVersionArn)])
+    if (primary.s3) rows.push(['S3 object', code(`s3://${primary.s3.bucket}/${primary.s3.key}`)])
+  }
+  rows.push(
+    ['Runtime', `${inputs.compatibleRuntimes.join(', ')} · ${plan.runtimeLabel}`],
+    ['Zip', `${formatBytes(packaged.zip.zipSize)} (${packaged.zip.entries} entries)`],
+    [
+      'Unzipped',
+      `${formatBytes(packaged.zip.unzippedSize)} — ${percent(packaged.zip.unzippedSize, LAMBDA_UNZIPPED_LIMIT)} of Lambda's 250 MB for a function and all its layers`
+    ],
+    ['CodeSha256', code(packaged.zip.sha256)],
+    ['Wheels', `${layer.wheels.length}, cache: ${layer.cache}`]
+  )
+  if (r.smoke)
+    rows.push([
+      'Smoke test',
+      r.smoke.skipped
+        ? `skipped: ${r.smoke.skipped}`
+        : `${r.smoke.modules.length} modules import on ${r.smoke.interpreter ?? 'the target Python'}`
+    ])
+  lines.push('| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '')
+
+  if (
+    r.deliveries.length > 1 ||
+    r.deliveries.some(d => d.deleted.length + d.shared.length + d.functions.length > 0)
+  ) {
+    lines.push(
+      '### Regions',
+      '',
+      '| Region | Layer version ARN | Published | Deleted versions | Shared with | Functions |',
+      '|---|---|---|---|---|---|'
+    )
+    for (const d of r.deliveries) {
+      lines.push(
+        `| ${d.region} | ${code(d.layerVersionArn)} | ${d.published ? 'yes' : `no (${d.skippedReason ?? 'unchanged'})`} | ${d.deleted.join(', ') || '—'} | ${d.shared.join(', ') || '—'} | ${d.functions.map(f => `${f.name}: ${f.status}`).join(', ') || '—'} |`
+      )
+    }
+    lines.push('')
+  }
+
+  const changelog = formatChangelog(release.changes)
+  if (changelog) lines.push(changelog, '')
+
+  const top = packaged.size.packages.slice(0, 10)
+  if (top.length > 0) {
+    lines.push(
+      '### What is in the layer',
+      '',
+      '| Package | Size | Files | Share |',
+      '|---|---:|---:|---:|'
+    )
+    for (const p of top)
+      lines.push(
+        `| ${p.name} | ${formatBytes(p.bytes)} | ${p.files} | ${percent(p.bytes, packaged.size.totalBytes)} |`
+      )
+    lines.push('', '```mermaid', 'pie showData title Unzipped size by package (MB)')
+    const rest = packaged.size.packages.slice(6).reduce((n, p) => n + p.bytes, 0)
+    for (const p of packaged.size.packages.slice(0, 6))
+      lines.push(`  "${p.name.replace(/"/g, '')}" : ${(p.bytes / 1e6).toFixed(2)}`)
+    if (rest > 0) lines.push(`  "everything else" : ${(rest / 1e6).toFixed(2)}`)
+    lines.push('```', '')
+  }
+
+  if (layer.slim.byRule.length > 0) {
+    lines.push(
+      `### Left out: ${formatBytes(layer.slim.removedBytes)} in ${layer.slim.removedFiles} files`,
+      '',
+      '| What | Files | Size | Why it is safe |',
+      '|---|---:|---:|---|'
+    )
+    for (const rule of layer.slim.byRule)
+      lines.push(`| ${rule.rule} | ${rule.files} | ${formatBytes(rule.bytes)} | ${rule.reason} |`)
+    lines.push('')
+  }
+  return lines.join('\n')
+}
