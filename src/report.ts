@@ -144,11 +144,12 @@ export function summaryOf(r: RunResult): string {
       lines.push(
         `| ${p.name} | ${formatBytes(p.bytes)} | ${p.files} | ${percent(p.bytes, packaged.size.totalBytes)} |`
       )
+    const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(2)
     lines.push('', '```mermaid', 'pie showData title Unzipped size by package (MB)')
     const rest = packaged.size.packages.slice(6).reduce((n, p) => n + p.bytes, 0)
     for (const p of packaged.size.packages.slice(0, 6))
-      lines.push(`  "${p.name.replace(/"/g, '')}" : ${(p.bytes / 1e6).toFixed(2)}`)
-    if (rest > 0) lines.push(`  "everything else" : ${(rest / 1e6).toFixed(2)}`)
+      lines.push(`  "${p.name.replace(/"/g, '')}" : ${mb(p.bytes)}`)
+    if (rest > 0) lines.push(`  "everything else" : ${mb(rest)}`)
     lines.push('```', '')
   }
 

@@ -315,3 +315,39 @@ test('a matrix of dev, staging and prod at one commit agrees on one version and 
   const tags = git(sandbox.origin, ['tag', '--list'])
   assert.equal(tags, 'v1.0.0')
 })
+
+test('a second run at an already released commit keeps the version and does not fail', async () => {
+  const first = ok(await run(base()))
+  const second = ok(await run(base()))
+  assert.equal(second.outputs['version'], first.outputs['version'])
+  assert.equal(second.outputs['tag'], 'v1.0.0')
+  assert.equal(second.outputs['bump'], 'none')
+  assert.equal(second.outputs['published'], 'false')
+  assert.equal(second.outputs['layer-version-arn'], first.outputs['layer-version-arn'])
+  assert.equal(git(sandbox.origin, ['tag', '--list']), 'v1.0.0')
+})
+
+test('a layer over 250 MB unzipped fails before any upload, naming its largest packages', async () => {
+  // zeros: a 260 MB file in a wheel of a few hundred kB
+  await makeIndex(path.join(dir, 'index'), [
+    await makeWheel(path.join(dir, 'wheels'), {
+      name: 'huge-models',
+      version: '3.0.0',
+      tags: 'py3-none-any',
+      modules: {
+        'huge_models/__init__.py': '',
+        'huge_models/weights.bin': Buffer.alloc(260 * 1024 * 1024)
+      }
+    })
+  ])
+  await writeFile(path.join(sandbox.work, 'requirements.txt'), 'greeting\nhuge-models\n')
+  const r = await run(base())
+  assert.equal(r.exitCode, 1)
+  assert.equal(r.errors.length, 1)
+  assert.match(r.errors[0], /262,144,000|250(\.0)? MB/)
+  assert.match(r.errors[0], /huge[-_]models/)
+  assert.match(r.errors[0], /greeting/)
+  assert.ok(r.errors[0].indexOf('huge') < r.errors[0].indexOf('greeting'), 'largest first')
+  assert.deepEqual(await objectKeys(s3, BUCKET), [])
+  assert.equal(git(sandbox.work, ['ls-remote', '--tags', 'origin']), '')
+})

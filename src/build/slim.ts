@@ -6,6 +6,7 @@
 import * as core from '@actions/core'
 import { promises as fs, type Dirent } from 'node:fs'
 import * as path from 'node:path'
+import { formatBytes } from '../package/size'
 import { compileGlob, type Glob } from './glob'
 
 export interface SlimRuleReport {
@@ -117,12 +118,6 @@ function slimRules(pythonDir: string): Rule[] {
       applies: e => e.isDirectory && e.rel === 'bin'
     }
   ]
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`
-  if (bytes >= 1e3) return `${(bytes / 1e3).toFixed(1)} kB`
-  return `${bytes} B`
 }
 
 /** Files and bytes under a path (the path itself when it is a file). */

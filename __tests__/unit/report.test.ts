@@ -1,0 +1,166 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { outputsOf, summaryOf, type RunResult } from '../../src/report'
+import { Outputs } from '../../src/constants'
+import { findRuntime } from '../../src/runtimes'
+import type { ActionInputs } from '../../src/inputs'
+import type { DeliveryResult } from '../../src/aws/deliver'
+import { actionYml } from '../helpers/action'
+import { ACTION_VERSION } from '../../src/constants'
+import { readFileSync } from 'node:fs'
+
+const runtime = findRuntime('3.12')!
+const arn = (region: string, v: number) =>
+  `arn:aws:lambda:${region}:123456789012:layer:common-dev:${v}`
+
+const inputs = {
+  publishedName: 'common-dev',
+  environment: 'dev',
+  runtime,
+  architecture: 'x86_64',
+  compatibleRuntimes: ['python3.12'],
+  publish: true
+} as unknown as ActionInputs
+
+function delivery(
+  region: string,
+  version: number,
+  published: boolean,
+  more: Partial<DeliveryResult> = {}
+): DeliveryResult {
+  return {
+    region,
+    published,
+    layerArn: arn(region, version).replace(/:\d+$/, ''),
+    layerVersionArn: arn(region, version),
+    version,
+    codeSha256: 'abc=',
+    s3: published
+      ? { bucket: `bucket-${region}`, key: 'layers/common-dev/20261122-104512/common-dev.zip' }
+      : undefined,
+    deleted: [],
+    shared: [],
+    functions: [],
+    ...more
+  }
+}
+
+function result(deliveries: DeliveryResult[]): RunResult {
+  const packages = [
+    'numpy',
+    'pandas',
+    'pydantic_core',
+    'boto3',
+    'botocore',
+    'lxml',
+    'six',
+    'idna'
+  ].map((name, i) => ({
+    name,
+    bytes: (10 - i) * 1_000_000,
+    files: 10,
+    paths: [`${name}/`]
+  }))
+  return {
+    inputs,
+    plan: {
+      layerName: 'common-dev',
+      runtimeLabel: 'python3.12 x86_64 (Amazon Linux 2023, glibc 2.34)',
+      release: {
+        version: '1.4.0',
+        previousVersion: '1.3.2',
+        bump: 'minor',
+        tag: 'v1.4.0',
+        newTag: true,
+        changes: {
+          breaking: [],
+          features: [{ sha: 'a'.repeat(40), type: 'feat', subject: 'add pandas' }],
+          fixes: [],
+          other: []
+        }
+      }
+    },
+    layer: {
+      wheels: ['a.whl', 'b.whl'],
+      cache: 'exact',
+      slim: {
+        removedFiles: 120,
+        removedBytes: 4_000_000,
+        byRule: [
+          { rule: 'test suites', reason: 'only pytest runs them', files: 120, bytes: 4_000_000 }
+        ]
+      }
+    },
+    packaged: {
+      size: { totalBytes: packages.reduce((n, p) => n + p.bytes, 0), files: 80, packages },
+      zip: {
+        path: '/tmp/common-dev.zip',
+        zipSize: 12_000_000,
+        unzippedSize: 52_000_000,
+        sha256: 'c2hh',
+        sha256Hex: '',
+        entries: 90,
+        stored: 3
+      }
+    },
+    deliveries,
+    tag: { tag: 'v1.4.0', status: 'created' }
+  } as unknown as RunResult
+}
+
+test('every output of action.yml is set, from the primary region', () => {
+  const o = outputsOf(result([delivery('eu-west-1', 7, true), delivery('us-east-1', 3, true)]))
+  assert.deepEqual(Object.keys(o).sort(), Object.keys(actionYml.outputs).sort())
+  assert.equal(o[Outputs.LayerVersionArn], arn('eu-west-1', 7))
+  assert.equal(o[Outputs.LayerArn], arn('eu-west-1', 7).replace(/:7$/, ''))
+  assert.equal(o[Outputs.LayerVersion], '7')
+  assert.deepEqual(JSON.parse(o[Outputs.LayerVersionArns]), {
+    'eu-west-1': arn('eu-west-1', 7),
+    'us-east-1': arn('us-east-1', 3)
+  })
+  assert.equal(o[Outputs.Published], 'true')
+  assert.equal(o[Outputs.S3Bucket], 'bucket-eu-west-1')
+  assert.equal(o[Outputs.Version], '1.4.0')
+  assert.equal(o[Outputs.PreviousVersion], '1.3.2')
+  assert.equal(o[Outputs.Bump], 'minor')
+  assert.equal(o[Outputs.CompatibleRuntimes], 'python3.12')
+  assert.equal(o[Outputs.ZipSize], '12000000')
+})
+
+test('without publishing, the layer outputs are empty and published is false', () => {
+  const o = outputsOf(result([]))
+  assert.equal(o[Outputs.Published], 'false')
+  assert.equal(o[Outputs.LayerVersionArn], '')
+  assert.equal(o[Outputs.LayerVersionArns], '')
+  assert.equal(o[Outputs.ZipPath], '/tmp/common-dev.zip')
+})
+
+test('the summary: outcome, release, regions, changelog, ten largest packages, a pie chart, what slim removed', () => {
+  const s = summaryOf(
+    result([
+      delivery('eu-west-1', 7, true),
+      delivery('us-east-1', 3, false, { skippedReason: 'unchanged' })
+    ])
+  )
+  assert.match(s, /## Lambda layer `common-dev`: published version 7/)
+  assert.match(s, /Release \*\*v1\.4\.0\*\* \(minor bump from 1\.3\.2\) · tag pushed/)
+  assert.match(s, /\| eu-west-1 \| .*:7<\/code> \| yes \|/)
+  assert.match(s, /\| us-east-1 \| .*:3<\/code> \| no \(unchanged\) \|/)
+  assert.match(s, /### Features\n- add pandas \(aaaaaaa\)/)
+  assert.match(s, /\| numpy \| 9\.5 MB \| 10 \|/)
+  assert.match(s, /```mermaid\npie showData/)
+  assert.match(s, /"everything else"/)
+  assert.match(s, /### Left out: 3\.8 MB in 120 files/)
+  assert.match(s, /only pytest runs them/)
+})
+
+test('an unchanged layer says so', () => {
+  assert.match(
+    summaryOf(result([delivery('eu-west-1', 7, false)])),
+    /unchanged — stays at version 7/
+  )
+})
+
+test('ACTION_VERSION (the AWS user agent) matches package.json', () => {
+  assert.equal(ACTION_VERSION, JSON.parse(readFileSync('package.json', 'utf8')).version)
+})
