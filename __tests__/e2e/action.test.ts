@@ -351,3 +351,22 @@ test('a layer over 250 MB unzipped fails before any upload, naming its largest p
   assert.deepEqual(await objectKeys(s3, BUCKET), [])
   assert.equal(git(sandbox.work, ['ls-remote', '--tags', 'origin']), '')
 })
+
+test('credentials in index-url reach no log line: only ::add-mask:: commands carry them', async () => {
+  const secured = await serveIndex(path.join(dir, 'index'), {
+    auth: { username: 'ci', password: 's3cr3t-t0ken' }
+  })
+  try {
+    await writeFile(path.join(sandbox.work, 'requirements.txt'), 'greeting\nfastcore==2.1.0\n')
+    const r = await run(base({ 'index-url': secured.url }))
+    assert.equal(r.exitCode, 1, 'fails on the too-new wheel, after pip talked to the index')
+    assert.ok(secured.requests.length > 0)
+    const leaks = `${r.stdout}\n${r.stderr}`
+      .split('\n')
+      .filter(l => l.includes('s3cr3t-t0ken') && !l.startsWith('::add-mask::'))
+    assert.deepEqual(leaks, [])
+    assert.match(r.errors[0], /ci:\*\*\*@127\.0\.0\.1/)
+  } finally {
+    await secured.close()
+  }
+})
