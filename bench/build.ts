@@ -87,7 +87,7 @@ function seedsScript(runtime: Runtime, python: string): string {
       ...platforms,
       `--index-url ${MIRROR} --extra-index-url ${MIRROR_MORE}`
     ].join(' '),
-    "find build -name __pycache__ -prune -exec rm -rf {} +",
+    'find build -name __pycache__ -prune -exec rm -rf {} +',
     "find build -name '*.pyc' -delete",
     'find build -type d -name tests -prune -exec rm -rf {} +',
     'cd build && zip -r9 -q ../layer.zip python'
@@ -96,7 +96,11 @@ function seedsScript(runtime: Runtime, python: string): string {
 
 function runSeeds(workspace: string, script: string): Result {
   const start = performance.now()
-  const r = spawnSync('bash', ['-c', script], { cwd: workspace, env: hermeticEnv(), encoding: 'utf8' })
+  const r = spawnSync('bash', ['-c', script], {
+    cwd: workspace,
+    env: hermeticEnv(),
+    encoding: 'utf8'
+  })
   const seconds = (performance.now() - start) / 1000
   if (r.status !== 0) throw new Error(`The seeds' pipeline failed (exit ${r.status}):\n${r.stderr}`)
   return {
@@ -134,9 +138,14 @@ async function main(): Promise<void> {
   if (!existsSync(DIST))
     throw new Error(`${DIST} does not exist: build the action first (npm run build)`)
   if (!existsSync(new URL(MIRROR).pathname))
-    throw new Error(`This bench needs the local wheel mirror ${MIRROR} (CPython ${PYTHON_VERSION} wheels)`)
+    throw new Error(
+      `This bench needs the local wheel mirror ${MIRROR} (CPython ${PYTHON_VERSION} wheels)`
+    )
   const runtime = findRuntime(PYTHON_VERSION) as Runtime
-  const python = spawnSync(`python${PYTHON_VERSION}`, ['--version']).status === 0 ? `python${PYTHON_VERSION}` : 'python3'
+  const python =
+    spawnSync(`python${PYTHON_VERSION}`, ['--version']).status === 0
+      ? `python${PYTHON_VERSION}`
+      : 'python3'
   const requirements = values.requirements
     ? await fs.readFile(values.requirements, 'utf8')
     : `${REQUIREMENTS.join('\n')}\n`
@@ -154,8 +163,12 @@ async function main(): Promise<void> {
   }
   const script = seedsScript(runtime, python)
   console.log(`requirements: ${requirements.trim().split('\n').join(', ')}`)
-  console.log(`python ${runtime.version} (x86_64), index ${MIRROR} + ${MIRROR_MORE}, ${runs} runs each, alternating`)
-  console.log(`action inputs: ${JSON.stringify(actionInputs(smokeTest))} (the rest: action.yml defaults)`)
+  console.log(
+    `python ${runtime.version} (x86_64), index ${MIRROR} + ${MIRROR_MORE}, ${runs} runs each, alternating`
+  )
+  console.log(
+    `action inputs: ${JSON.stringify(actionInputs(smokeTest))} (the rest: action.yml defaults)`
+  )
   const shown = script.replace(/( --platform [^ ]+)+/, ' --platform <each tag of the runtime>')
   console.log(`seeds' pipeline (pip on ${python}):\n${shown}\n`)
 
@@ -167,7 +180,9 @@ async function main(): Promise<void> {
       for (const who of order) {
         const r = who === 'ours' ? await runOurs(ours, smokeTest) : runSeeds(seeds, script)
         results[who].push(r)
-        console.log(`run ${run + 1} ${who.padEnd(5)} ${r.seconds.toFixed(2)} s  zip ${mb(r.zipSize)}, unzipped ${mb(r.unzippedSize)}`)
+        console.log(
+          `run ${run + 1} ${who.padEnd(5)} ${r.seconds.toFixed(2)} s  zip ${mb(r.zipSize)}, unzipped ${mb(r.unzippedSize)}`
+        )
       }
     }
   } finally {

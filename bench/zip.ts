@@ -21,7 +21,15 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const CACHE = path.join(ROOT, '.tmp', 'bench')
 const MIRROR = '/opt/pypi/simple'
 const MIRROR_MORE = '/opt/pypi-more/simple'
-export const BENCH_PACKAGES = ['boto3', 'pandas', 'numpy', 'lxml', 'sqlalchemy', 'pydantic', 'pillow']
+export const BENCH_PACKAGES = [
+  'boto3',
+  'pandas',
+  'numpy',
+  'lxml',
+  'sqlalchemy',
+  'pydantic',
+  'pillow'
+]
 
 const METHODS = ['ours', 'threadpool', 'zip -r9', 'zip -r6', 'adm-zip'] as const
 type Method = (typeof METHODS)[number] | 'idle'
@@ -55,7 +63,12 @@ async function child(method: Method, tree: string, out: string, level: number): 
     throw new Error(`the child runs node methods only, not ${method}`)
   }
   const seconds = (performance.now() - start) / 1000
-  const sample: Sample = { seconds, maxRssBytes: process.resourceUsage().maxRSS * 1024, zipSize, sha256 }
+  const sample: Sample = {
+    seconds,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    zipSize,
+    sha256
+  }
   process.stdout.write(`${JSON.stringify(sample)}\n`)
 }
 
@@ -167,7 +180,8 @@ async function generateTree(python: string): Promise<void> {
   // machine code compresses about 2.5:1: random bytes from a skewed alphabet, with repeats
   const binary = (bytes: number) => {
     const b = Buffer.allocUnsafe(bytes)
-    for (let i = 0; i < bytes; i++) b[i] = random() < 0.4 ? 0 : Math.floor(random() * random() * 256)
+    for (let i = 0; i < bytes; i++)
+      b[i] = random() < 0.4 ? 0 : Math.floor(random() * random() * 256)
     return b
   }
   const noise = (bytes: number) => {
@@ -181,7 +195,10 @@ async function generateTree(python: string): Promise<void> {
       const dir = path.join(pkg, `sub${d}`)
       await fs.mkdir(dir, { recursive: true })
       for (let f = 0; f < 26; f++)
-        await fs.writeFile(path.join(dir, `mod${f}.py`), source(Math.floor(random() * random() * 60000)))
+        await fs.writeFile(
+          path.join(dir, `mod${f}.py`),
+          source(Math.floor(random() * random() * 60000))
+        )
     }
     for (let s = 0; s < 3; s++)
       await fs.writeFile(
@@ -191,7 +208,10 @@ async function generateTree(python: string): Promise<void> {
     await fs.writeFile(path.join(pkg, 'logo.png'), noise(Math.floor(random() * 400_000)))
     const info = path.join(python, `pkg${p}-1.0.dist-info`)
     await fs.mkdir(info, { recursive: true })
-    await fs.writeFile(path.join(info, 'METADATA'), `Metadata-Version: 2.1\nName: pkg${p}\nVersion: 1.0\n`)
+    await fs.writeFile(
+      path.join(info, 'METADATA'),
+      `Metadata-Version: 2.1\nName: pkg${p}\nVersion: 1.0\n`
+    )
     await fs.writeFile(path.join(info, 'RECORD'), source(20000))
   }
 }
@@ -284,7 +304,9 @@ async function main(): Promise<void> {
       zip: s[0].zipSize
     }
   }
-  console.log(`\n${'method'.padEnd(12)}${'median'.padStart(9)}${'min'.padStart(9)}${'zip size'.padStart(12)}${'peak RSS'.padStart(12)}`)
+  console.log(
+    `\n${'method'.padEnd(12)}${'median'.padStart(9)}${'min'.padStart(9)}${'zip size'.padStart(12)}${'peak RSS'.padStart(12)}`
+  )
   for (const m of METHODS) {
     const r = row(m)
     const zip = m === 'threadpool' ? `(${mb(r.zip)})` : mb(r.zip)
@@ -293,10 +315,14 @@ async function main(): Promise<void> {
     )
   }
   const idleRss = median(idle.map(x => x.maxRssBytes))
-  console.log(`${'node idle'.padEnd(12)}${''.padStart(30)}${mb(idleRss).padStart(12)}  (the floor: a child that loads this bench and exits)`)
+  console.log(
+    `${'node idle'.padEnd(12)}${''.padStart(30)}${mb(idleRss).padStart(12)}  (the floor: a child that loads this bench and exits)`
+  )
   const ours = row('ours')
   const hashes = new Set((samples.get('ours') as Sample[]).map(s => s.sha256))
-  console.log(`\nours / threadpool baseline: ${(ours.seconds / row('threadpool').seconds).toFixed(2)}× (target ≤ 1.3)`)
+  console.log(
+    `\nours / threadpool baseline: ${(ours.seconds / row('threadpool').seconds).toFixed(2)}× (target ≤ 1.3)`
+  )
   console.log(`ours / zip -r9:             ${(ours.seconds / row('zip -r9').seconds).toFixed(2)}×`)
   console.log(`ours / zip -r6:             ${(ours.seconds / row('zip -r6').seconds).toFixed(2)}×`)
   console.log(`ours / adm-zip:             ${(ours.seconds / row('adm-zip').seconds).toFixed(2)}×`)
@@ -304,7 +330,9 @@ async function main(): Promise<void> {
   console.log(
     `ours peak / tree size:      ${(ours.rss / size.bytes).toFixed(2)} (${((ours.rss - idleRss) / size.bytes).toFixed(2)} above node's idle)`
   )
-  console.log(`ours byte-identical across runs: ${hashes.size === 1 ? 'yes' : `NO (${hashes.size} different)`}`)
+  console.log(
+    `ours byte-identical across runs: ${hashes.size === 1 ? 'yes' : `NO (${hashes.size} different)`}`
+  )
 }
 
 await main()

@@ -39,7 +39,12 @@ before(() => {
   file('numpy/core/_multiarray.so', 50_000)
   file('numpy.libs/libopenblas.so', 100_000)
   file('bin/f2py', 300)
-  dist('numpy', '2.0.0', ['numpy/__init__.py', 'numpy/core/_multiarray.so', 'numpy.libs/libopenblas.so', '../../bin/f2py'])
+  dist('numpy', '2.0.0', [
+    'numpy/__init__.py',
+    'numpy/core/_multiarray.so',
+    'numpy.libs/libopenblas.so',
+    '../../bin/f2py'
+  ])
   file('numpy/__pycache__/x.cpython-311.pyc', 500) // written after install: not in RECORD
   file('PIL/Image.py', 30_000)
   file('pillow.libs/libjpeg.so', 40_000)
@@ -69,7 +74,16 @@ test('sizes are grouped by distribution: its code, .libs, scripts, metadata', as
   const numpy = by.get('numpy')
   assert.ok(numpy)
   assert.equal(numpy.version, '2.0.0')
-  assert.equal(numpy.bytes, 1000 + 50_000 + 100_000 + 300 + 500 + 100 + fs.statSync(path.join(python, 'numpy-2.0.0.dist-info/RECORD')).size)
+  assert.equal(
+    numpy.bytes,
+    1000 +
+      50_000 +
+      100_000 +
+      300 +
+      500 +
+      100 +
+      fs.statSync(path.join(python, 'numpy-2.0.0.dist-info/RECORD')).size
+  )
   assert.deepEqual(numpy.paths, ['bin/', 'numpy-2.0.0.dist-info/', 'numpy.libs/', 'numpy/'])
   assert.equal(numpy.files, 7)
   assert.deepEqual(by.get('pillow')?.paths, ['PIL/', 'pillow-10.0.0.dist-info/', 'pillow.libs/'])
@@ -100,10 +114,19 @@ test('totals match the files, and packages come largest first', async () => {
   walk(python)
   assert.equal(r.totalBytes, bytes)
   assert.equal(r.files, files)
-  assert.equal(r.packages.reduce((n, p) => n + p.bytes, 0), bytes)
-  assert.equal(r.packages.reduce((n, p) => n + p.files, 0), files)
+  assert.equal(
+    r.packages.reduce((n, p) => n + p.bytes, 0),
+    bytes
+  )
+  assert.equal(
+    r.packages.reduce((n, p) => n + p.files, 0),
+    files
+  )
   const sizes = r.packages.map(p => p.bytes)
-  assert.deepEqual(sizes, [...sizes].sort((a, b) => b - a))
+  assert.deepEqual(
+    sizes,
+    [...sizes].sort((a, b) => b - a)
+  )
   assert.equal(r.packages[0].name, 'numpy')
 })
 
@@ -127,7 +150,10 @@ test('over the limit: total, limit, excess, the 10 largest packages and what to 
       assert.match(m, /by 1\.5 KB/)
       const listed = r.packages.filter(p => m.includes(`\n  ${p.name}`))
       assert.equal(r.packages.length, 12)
-      assert.deepEqual(listed.map(p => p.name), r.packages.slice(0, 10).map(p => p.name))
+      assert.deepEqual(
+        listed.map(p => p.name),
+        r.packages.slice(0, 10).map(p => p.name)
+      )
       assert.ok(!m.includes('tiny_'))
       const numpy = `numpy 2.0.0 +${formatBytes(r.packages[0].bytes)} +bin/ numpy-2.0.0.dist-info/ numpy.libs/ numpy/`
       assert.match(m, new RegExp(numpy.replace(/\./g, '\\.')))
@@ -146,7 +172,10 @@ test('the default limit is Lambda 250 MB, 262,144,000 bytes', () => {
     files: 1,
     packages: [{ name: 'torch', bytes: LAMBDA_UNZIPPED_LIMIT + 1, files: 1, paths: ['torch/'] }]
   }
-  assert.throws(() => assertWithinLimit(report), /over Lambda's limit of 250\.0 MB \(262,144,000 bytes\)/)
+  assert.throws(
+    () => assertWithinLimit(report),
+    /over Lambda's limit of 250\.0 MB \(262,144,000 bytes\)/
+  )
 })
 
 test('formatBytes counts as AWS does (1 MB = 2^20 bytes)', () => {

@@ -166,7 +166,10 @@ test('reads back with adm-zip, unzip and python -m zipfile, with every byte and 
 
   const adm = new AdmZip(zip.path)
   const files = adm.getEntries().filter(e => !e.isDirectory)
-  assert.deepEqual(files.map(e => e.entryName.slice('python/'.length)).sort(), [...expected.keys()].sort())
+  assert.deepEqual(
+    files.map(e => e.entryName.slice('python/'.length)).sort(),
+    [...expected.keys()].sort()
+  )
   for (const e of files)
     assert.ok(e.getData().equals(expected.get(e.entryName.slice(7)) as Buffer), e.entryName)
 
@@ -198,7 +201,10 @@ test('sha256 and sizes describe the file written', async () => {
   assert.equal(zip.sha256, createHash('sha256').update(bytes).digest('base64'))
   assert.equal(zip.sha256Hex, createHash('sha256').update(bytes).digest('hex'))
   assert.equal(zip.zipSize, bytes.length)
-  assert.equal(zip.unzippedSize, [...expected.values()].reduce((n, b) => n + b.length, 0))
+  assert.equal(
+    zip.unzippedSize,
+    [...expected.values()].reduce((n, b) => n + b.length, 0)
+  )
   assert.ok(zip.zipSize < zip.unzippedSize)
 })
 
@@ -280,5 +286,8 @@ test('a file that changes size while it is zipped fails the zip and leaves no zi
     assert.match(e.message, /b\.bin changed size while the layer was being zipped/)
     return true
   })
-  assert.deepEqual(fs.readdirSync(tmp).filter(f => f.startsWith('changing.zip')), [])
+  assert.deepEqual(
+    fs.readdirSync(tmp).filter(f => f.startsWith('changing.zip')),
+    []
+  )
 })

@@ -100,8 +100,7 @@ function tooLargeMessage(report: SizeReport, limit: number): string {
   const largest = report.packages.slice(0, 10)
   const width = Math.max(...largest.map(p => label(p).length))
   const lines = largest.map(
-    p =>
-      `  ${label(p).padEnd(width)}  ${formatBytes(p.bytes).padStart(9)}  ${p.paths.join(' ')}`
+    p => `  ${label(p).padEnd(width)}  ${formatBytes(p.bytes).padStart(9)}  ${p.paths.join(' ')}`
   )
   return [
     `The layer is ${formatBytes(report.totalBytes)} unzipped (${report.totalBytes.toLocaleString('en-US')} bytes in ${report.files} files), ` +

@@ -45,8 +45,9 @@ export interface ZipResult {
 /** The layer directory cannot be zipped: no python/, an unreadable file, a symlink loop, … */
 export class ZipError extends LayerActionError {}
 
-// 6: on a real 175 MB layer, level 9 takes about 1.5x the time of 6 for a zip under 1% smaller.
+// 6: on the 175 MB bench layer, 9 took 2.4x as long for a 0.3% smaller zip, 4 saved 25% for 2.6% more.
 export const DEFAULT_LEVEL = 6
+/** Deflate runs on libuv's threadpool: 4 threads unless UV_THREADPOOL_SIZE is set before Node starts. */
 export const DEFAULT_CONCURRENCY = 16
 /** Part of the output format: changing it changes the bytes of every file above 1 MiB. */
 const PIECE = 1 << 20
@@ -197,7 +198,9 @@ function collectEntries(layerDir: string): Entry[] {
       if (st.isDirectory()) {
         const id = `${st.dev}:${st.ino}`
         if (ancestors.includes(id))
-          throw new ZipError(`Symlink loop in the layer: ${source} leads back to a parent of its own`)
+          throw new ZipError(
+            `Symlink loop in the layer: ${source} leads back to a parent of its own`
+          )
         pending.push({ dir: source, name: `${name}${child}/`, ancestors: [...ancestors, id] })
       } else if (st.isFile()) {
         entries.push(entry(`${name}${child}`, source, false, st.size, (st.mode & 0o111) !== 0))
@@ -348,7 +351,7 @@ async function preparePieces(
       else kept.push(out)
     }
     let previous: Buffer | undefined
-    for (let at = 0; at < e.size; ) {
+    for (let at = 0; at < e.size;) {
       const piece = buffers.read(input, Math.min(PIECE, e.size - at), at, e)
       at += piece.length
       crc = zlib.crc32(piece, crc)
@@ -418,7 +421,7 @@ function writeLocal(out: ZipSink, e: Entry, p: Prepared, buffers: ReadBuffers): 
   const { file, remove } = p.data as { file: string; remove: boolean }
   const fd = fs.openSync(file, 'r')
   try {
-    for (let at = 0; at < p.compressedSize; ) {
+    for (let at = 0; at < p.compressedSize;) {
       const piece = buffers.read(fd, Math.min(PIECE, p.compressedSize - at), at, e)
       at += piece.length
       out.push(piece)
@@ -493,7 +496,7 @@ function endRecords(count: number, cdSize: number, cdOffset: number): Buffer {
 
 function writeFully(fd: number, data: readonly Buffer[]): void {
   for (const b of data) {
-    for (let done = 0; done < b.length; ) done += fs.writeSync(fd, b, done, b.length - done)
+    for (let done = 0; done < b.length;) done += fs.writeSync(fd, b, done, b.length - done)
   }
 }
 
