@@ -1,11 +1,12 @@
 // The zip step alone: our zipLayer against the plain "read + deflate every file on the threadpool"
 // figure, `zip -r9`, `zip -r6` and adm-zip, on one realistic layer tree.
 //
-//   node --import tsx bench/zip.ts [--runs 5] [--level 6] [--tree <dir holding python/>]
+//   node --import tsx bench/zip.ts [--runs 5] [--level 6] [--tree <dir holding python/> | --generated]
 //
 // The tree is built once and cached under .tmp/bench/layer-tree: where the machine's wheel mirror
 // exists (/opt/pypi/simple) it is a real `pip install -t` of boto3, pandas, numpy, lxml, sqlalchemy,
-// pydantic and pillow for CPython 3.11; elsewhere a generated tree of the same order of size.
+// pydantic and pillow for CPython 3.11 (about 175 MB); elsewhere, or with --generated, a generated
+// tree of the same order of size (.tmp/bench/generated-tree).
 // Every method runs in its own child process (so peak RSS is per method), in alternating order.
 // UV_THREADPOOL_SIZE, when set, is passed to the Node children.
 import { spawnSync } from 'node:child_process'
@@ -126,9 +127,9 @@ async function treeSize(dir: string): Promise<{ bytes: number; files: number }> 
 }
 
 /** The cached benchmark tree: real wheels where the mirror exists, generated content elsewhere. */
-export async function benchTree(): Promise<{ dir: string; kind: string }> {
-  const dir = path.join(CACHE, 'layer-tree')
-  const mirror = existsSync(MIRROR)
+export async function benchTree(generated = false): Promise<{ dir: string; kind: string }> {
+  const mirror = !generated && existsSync(MIRROR)
+  const dir = path.join(CACHE, mirror ? 'layer-tree' : 'generated-tree')
   const kind = mirror ? `pip install ${BENCH_PACKAGES.join(' ')} (CPython 3.11)` : 'generated'
   if (existsSync(path.join(dir, '.complete'))) return { dir, kind }
   await fs.rm(dir, { recursive: true, force: true })
@@ -259,7 +260,8 @@ async function main(): Promise<void> {
       tree: { type: 'string' },
       out: { type: 'string' },
       runs: { type: 'string', default: '5' },
-      level: { type: 'string', default: '6' }
+      level: { type: 'string', default: '6' },
+      generated: { type: 'boolean', default: false }
     }
   })
   const level = Number(values.level)
@@ -270,7 +272,9 @@ async function main(): Promise<void> {
   const runs = Number(values.runs)
   const { plainJs } = await import('./plain')
   childScript = plainJs(ROOT, fileURLToPath(import.meta.url), path.join(CACHE, 'js'))
-  const { dir: tree, kind } = values.tree ? { dir: values.tree, kind: 'given' } : await benchTree()
+  const { dir: tree, kind } = values.tree
+    ? { dir: values.tree, kind: 'given' }
+    : await benchTree(values.generated)
   const size = await treeSize(path.join(tree, 'python'))
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-bench-zip-'))
   console.log(`tree: ${tree} (${kind}): ${mb(size.bytes)} in ${size.files} files`)
