@@ -76,13 +76,13 @@ async function main(): Promise<number> {
         .map(([k, v]) => `${k}=${v}`)
         .join(' ')}`
     )
-    const first = await runAction({ inputs, workspace, env })
+    const first = await runAction({ inputs, workspace, env, tmp: dir })
     show(first)
     if (first.exitCode !== 0) return first.exitCode
     say(`\nTags on origin: ${git(workspace, 'ls-remote', '--tags', 'origin') || '(none)'}`)
 
     say('\n── Run 2: same commit, same requirements → byte-identical zip, nothing published')
-    const second = await runAction({ inputs, workspace, env })
+    const second = await runAction({ inputs, workspace, env, tmp: dir })
     show(second, false)
     return second.exitCode
   } finally {

@@ -93,7 +93,8 @@ export function summaryOf(r: RunResult): string {
     if (primary.s3) rows.push(['S3 object', code(`s3://${primary.s3.bucket}/${primary.s3.key}`)])
   }
   rows.push(
-    ['Runtime', `${inputs.compatibleRuntimes.join(', ')} · ${plan.runtimeLabel}`],
+    ['Built for', plan.runtimeLabel],
+    ['Compatible runtimes', inputs.compatibleRuntimes.join(', ')],
     ['Zip', `${formatBytes(packaged.zip.zipSize)} (${packaged.zip.entries} entries)`],
     [
       'Unzipped',

@@ -126,7 +126,7 @@ const base = (more: Record<string, string> = {}) => ({
 })
 
 async function run(inputs: Record<string, string>, workspace = sandbox.work): Promise<ActionRun> {
-  const r = await runAction({ inputs, workspace, env: env() })
+  const r = await runAction({ inputs, workspace, env: env(), tmp: dir })
   if (r.exitCode !== 0 && r.errors.length === 0)
     assert.fail(`the action failed without an ::error:: line:\n${r.stdout}\n${r.stderr}`)
   return r

@@ -86,8 +86,10 @@ export async function runAction(o: {
   env: NodeJS.ProcessEnv
   entry?: string
   node?: string
+  /** where the run's RUNNER_TEMP and files go (remove it yourself: the zip stays there); default os.tmpdir() */
+  tmp?: string
 }): Promise<ActionRun> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'layer-runner-'))
+  const dir = await mkdtemp(path.join(o.tmp ?? os.tmpdir(), 'layer-runner-'))
   const outputFile = path.join(dir, 'output')
   const summaryFile = path.join(dir, 'summary')
   await writeFile(outputFile, '')
