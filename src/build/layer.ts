@@ -3,6 +3,7 @@
  * wheelhouse alone, the user's own code beside them, then what never runs on Lambda removed.
  */
 import * as core from '@actions/core'
+import { execFile } from 'node:child_process'
 import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { ActionInputs } from '../inputs'
@@ -95,9 +96,15 @@ export async function buildLayer(inputs: ActionInputs, plan: Plan): Promise<Buil
  */
 async function pipInterpreter(inputs: ActionInputs): Promise<string> {
   const found = await findInterpreter(inputs.runtime, process.env)
-  if ('path' in found) return found.path
+  if ('path' in found && (await hasPip(found.path))) return found.path
   core.info(
     `pip runs on python3, not ${inputs.runtime.identifier}: wheels are still chosen for ${inputs.runtime.identifier}, but environment markers in requirements (python_version …) are evaluated for python3. Add actions/setup-python with python-version: '${inputs.runtime.version}' to evaluate them for the target.`
   )
   return 'python3'
+}
+
+function hasPip(python: string): Promise<boolean> {
+  return new Promise(resolve =>
+    execFile(python, ['-m', 'pip', '--version'], { timeout: 60_000 }, error => resolve(!error))
+  )
 }
