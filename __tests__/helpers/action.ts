@@ -104,11 +104,16 @@ export async function runAction(o: {
     RUNNER_TEMP: path.join(dir, 'temp'),
     RUNNER_DEBUG: '1'
   }
-  const child = spawn(o.node ?? process.execPath, [o.entry ?? path.join(ROOT, 'dist/index.js')], {
-    cwd: o.workspace,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
+  // LAYER_ACTION_NODE runs the bundle under another Node, e.g. 24 as the runner does
+  const child = spawn(
+    o.node ?? process.env.LAYER_ACTION_NODE ?? process.execPath,
+    [o.entry ?? path.join(ROOT, 'dist/index.js')],
+    {
+      cwd: o.workspace,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  )
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', d => (stdout += d))
