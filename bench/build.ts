@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runAction } from '../__tests__/helpers/action'
 import { findRuntime, platformTags, type Runtime } from '../src/runtimes'
+import { mb, median } from './stats'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DIST = path.join(ROOT, 'dist', 'index.js')
@@ -119,13 +120,6 @@ function fileBytes(dir: string): number {
   }
   return total
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

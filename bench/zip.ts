@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import zlib from 'node:zlib'
 import { zipLayer } from '../src/package/zip'
+import { mb, median } from './stats'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const CACHE = path.join(ROOT, '.tmp', 'bench')
@@ -245,13 +246,6 @@ function runChild(method: Method, tree: string, out: string, level: number): Sam
   if (r.status !== 0) throw new Error(`${method} failed (exit ${r.status}): ${r.stderr}`)
   return JSON.parse(r.stdout.trim().split('\n').pop() as string) as Sample
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
