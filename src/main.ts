@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { getInputs } from './inputs'
 import { makePlan } from './plan'
 import { buildLayer } from './build/layer'
-import { smokeTest, SmokeTestError } from './build/smoke'
+import { smokeTestLayer } from './build/smoke'
 import { packageLayer } from './package/package'
 import { publishLayer } from './aws/publish'
 import { tagRelease } from './release/release'
@@ -22,19 +22,13 @@ export async function run(): Promise<void> {
     )
     const smoke = inputs.smokeTest
       ? await core.group('Smoke test', () =>
-          smokeTest({
+          smokeTestLayer({
             layerDir: layer.dir,
             runtime: inputs.runtime,
             architecture: inputs.architecture
           })
         )
       : undefined
-    if (smoke && smoke.failures.length > 0)
-      throw new SmokeTestError(smoke.failures, {
-        runtime: inputs.runtime,
-        architecture: inputs.architecture,
-        tested: smoke.modules.length
-      })
     const packaged = await core.group('Package', () => packageLayer(layer.pythonDir, plan.zipPath))
     const deliveries = inputs.publish
       ? await core.group('Publish', () => publishLayer(inputs, plan, packaged.zip))
@@ -51,8 +45,11 @@ export async function run(): Promise<void> {
     )
     await report({ inputs, plan, layer, smoke, packaged, deliveries, tag })
   } catch (error) {
-    if (!(error instanceof LayerActionError))
-      core.debug(error instanceof Error ? (error.stack ?? '') : '')
-    core.setFailed(messageOf(error))
+    // a LayerActionError speaks to the user; anything else is a bug in this action
+    if (error instanceof LayerActionError) core.setFailed(error.message)
+    else {
+      core.debug(error instanceof Error ? (error.stack ?? '') : String(error))
+      core.setFailed(`Unexpected error (please report it with the debug log): ${messageOf(error)}`)
+    }
   }
 }

@@ -287,3 +287,15 @@ export async function smokeTest(o: {
   )
   return { interpreter: found.path, modules, failures }
 }
+
+/** smokeTest, then SmokeTestError when any module failed to import: the run stops before upload. */
+export async function smokeTestLayer(o: {
+  layerDir: string
+  runtime: Runtime
+  architecture: Architecture
+}): Promise<SmokeResult> {
+  const result = await smokeTest(o)
+  if (result.failures.length > 0)
+    throw new SmokeTestError(result.failures, { ...o, tested: result.modules.length })
+  return result
+}
