@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { LayerActionError } from '../../src/errors'
+import { nearLimitWarning } from '../../src/package/package'
 import {
   assertWithinLimit,
   formatBytes,
@@ -188,4 +189,20 @@ test('formatBytes counts as AWS does (1 MB = 2^20 bytes)', () => {
 
 test('measuring a missing directory fails with a LayerActionError', async () => {
   await assert.rejects(measureLayer(path.join(tmp, 'nope')), LayerActionError)
+})
+
+test('a layer within 10% of the limit gets a warning naming its largest packages', () => {
+  const report = (totalBytes: number) => ({
+    totalBytes,
+    files: 2,
+    packages: [
+      { name: 'torch', bytes: totalBytes - 1000, files: 1, paths: ['torch/'] },
+      { name: 'six', bytes: 1000, files: 1, paths: ['six.py'] }
+    ]
+  })
+  assert.equal(nearLimitWarning(report(900), 1000), undefined)
+  const warning = nearLimitWarning(report(236_000_000))
+  assert.ok(warning)
+  assert.match(warning, /within 10% of Lambda's 250\.0 MB limit/)
+  assert.match(warning, /torch 225\.1 MB, six/)
 })

@@ -21,16 +21,27 @@ const NEAR_LIMIT = 0.9
 export async function packageLayer(pythonDir: string, zipPath: string): Promise<PackagedLayer> {
   const size = await measureLayer(pythonDir)
   assertWithinLimit(size)
-  if (size.totalBytes > NEAR_LIMIT * LAMBDA_UNZIPPED_LIMIT)
-    core.warning(
-      `The layer is ${formatBytes(size.totalBytes)} unzipped, within 10% of Lambda's ${formatBytes(LAMBDA_UNZIPPED_LIMIT)} limit for a function and all its layers together. Largest: ${size.packages
-        .slice(0, 5)
-        .map(p => `${p.name} ${formatBytes(p.bytes)}`)
-        .join(', ')}.`
-    )
+  const warning = nearLimitWarning(size)
+  if (warning) core.warning(warning)
   const zip = await zipLayer(path.dirname(pythonDir), zipPath)
   core.info(
     `${zip.path}: ${formatBytes(zip.zipSize)} zipped, ${formatBytes(zip.unzippedSize)} unzipped, ${zip.entries} entries (${zip.stored} stored as they were), CodeSha256 ${zip.sha256}`
   )
   return { size, zip }
+}
+
+/** A warning when the layer leaves less than 10% of Lambda's unzipped limit to everything else. */
+export function nearLimitWarning(
+  size: SizeReport,
+  limit = LAMBDA_UNZIPPED_LIMIT
+): string | undefined {
+  if (size.totalBytes <= NEAR_LIMIT * limit) return undefined
+  const largest = size.packages
+    .slice(0, 5)
+    .map(p => `${p.name} ${formatBytes(p.bytes)}`)
+    .join(', ')
+  return (
+    `The layer is ${formatBytes(size.totalBytes)} unzipped, within 10% of Lambda's ${formatBytes(limit)} limit ` +
+    `for a function and all its layers together: little room is left for the function's own code. Largest: ${largest}.`
+  )
 }
