@@ -9,6 +9,8 @@ import {
   LAYER_NAME_PATTERN,
   validateLicenseInfo
 } from './aws/layers'
+import { resolveRegion } from './aws/clients'
+import { bucketForRegion } from './aws/deliver'
 import { parsePrincipal } from './aws/fleet'
 import { redactUrl, urlSecrets } from './build/credentials'
 import { BUMPS, PLAIN_VERSION_HELP, isPlainVersion, type Bump } from './release/bump'
@@ -119,7 +121,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
   }
 
   const regionsInput = list(core.getInput(Inputs.Regions))
-  const region = core.getInput(Inputs.Region) || env.AWS_REGION || env.AWS_DEFAULT_REGION || ''
+  const region = resolveRegion(core.getInput(Inputs.Region), env)
   const regions = unique(regionsInput.length > 0 ? regionsInput : region ? [region] : [])
   for (const r of regions) {
     if (!REGION.test(r))
@@ -147,7 +149,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
   }
   if (bucket) {
     for (const r of regions.length > 0 ? regions : ['us-east-1']) {
-      const name = bucket.replaceAll('{region}', r)
+      const name = bucketForRegion(bucket, r)
       if (!BUCKET.test(name) || name.includes('..'))
         throw new InputError(
           Inputs.Bucket,

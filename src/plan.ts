@@ -3,6 +3,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { ActionInputs } from './inputs'
+import { bucketForRegion } from './aws/deliver'
 import { layerObjectKey } from './aws/upload'
 import { Git, isGitRepository } from './release/git'
 import { readHistory } from './release/history'
@@ -58,7 +59,7 @@ export async function makePlan(inputs: ActionInputs, now = new Date()): Promise<
     s3Key: layerObjectKey(inputs.s3Prefix, layerName, now),
     targets: inputs.regions.map(region => ({
       region,
-      bucket: inputs.bucket.replaceAll('{region}', region)
+      bucket: bucketForRegion(inputs.bucket, region)
     })),
     startedAt: now
   }

@@ -98,12 +98,3 @@ export function platformTags(r: Runtime, architecture: Architecture): string[] {
   }
   return tags
 }
-
-/** The runtimes (by identifier) whose glibc and machine accept a wheel's platform tag, oldest first. */
-export function runtimesAccepting(platformTag: string): string[] {
-  return RUNTIMES.flatMap(r =>
-    ARCHITECTURES.filter(
-      a => platformTag === 'any' || platformTags(r, a).includes(platformTag)
-    ).map(a => `${r.identifier} (${a})`)
-  )
-}

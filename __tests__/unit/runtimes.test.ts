@@ -1,12 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import {
-  RUNTIMES,
-  findRuntime,
-  platformTags,
-  runtimeStatus,
-  runtimesAccepting
-} from '../../src/runtimes'
+import { RUNTIMES, findRuntime, platformTags, runtimeStatus } from '../../src/runtimes'
 
 const rt = (v: string) => {
   const r = findRuntime(v)
@@ -54,13 +48,4 @@ test('deprecation status follows the dates in the table', () => {
   assert.equal(runtimeStatus(r, new Date('2027-06-29T12:00:00Z')), 'supported')
   assert.equal(runtimeStatus(r, new Date('2027-06-30T00:00:00Z')), 'deprecated')
   assert.equal(runtimeStatus(r, new Date('2027-08-31T00:00:00Z')), 'blocked')
-})
-
-test('runtimesAccepting names the runtimes whose glibc and machine load a tag', () => {
-  assert.deepEqual(runtimesAccepting('manylinux_2_28_x86_64'), [
-    'python3.12 (x86_64)',
-    'python3.13 (x86_64)',
-    'python3.14 (x86_64)'
-  ])
-  assert.equal(runtimesAccepting('musllinux_1_2_x86_64').length, 0)
 })
