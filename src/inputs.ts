@@ -280,7 +280,12 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
     updateFunctions
   }
   core.debug(
-    `inputs: ${JSON.stringify({ ...inputs, githubToken: githubToken ? '***' : '', indexUrl: redactUrl(indexUrl) })}`
+    `inputs: ${JSON.stringify({
+      ...inputs,
+      githubToken: githubToken ? '***' : '',
+      indexUrl: redactUrl(indexUrl),
+      pipArgs: pipArgs.map(a => a.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, redactUrl))
+    })}`
   )
   return Object.freeze(inputs)
 }

@@ -219,3 +219,29 @@ test('splitArgs splits like a shell', () => {
   assert.deepEqual(splitArgs(''), [])
   assert.deepEqual(splitArgs(`  --a  'b c' "d \\"e\\"" f\\ g `), ['--a', 'b c', 'd "e"', 'f g'])
 })
+
+test('the debug line of the inputs carries no credentials, from index-url or pip-args', () => {
+  const lines: string[] = []
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: string) => {
+    lines.push(String(chunk))
+    return true
+  }) as typeof process.stdout.write
+  try {
+    read({
+      ...BASE,
+      'index-url': 'https://ci:t0ken-a@pkgs.example.com/simple/',
+      'pip-args': '--extra-index-url https://ci:t0ken-b@other.example.com/simple/'
+    })
+  } finally {
+    process.stdout.write = write
+  }
+  const debug = lines.filter(l => l.startsWith('::debug::inputs:'))
+  assert.equal(debug.length, 1)
+  assert.ok(!/t0ken-[ab]/.test(debug[0]), debug[0])
+  assert.match(debug[0], /ci:\*\*\*@other\.example\.com/)
+  assert.ok(
+    lines.some(l => l.startsWith('::add-mask::t0ken-b')),
+    'pip-args credentials are masked too'
+  )
+})
