@@ -14,6 +14,7 @@ import AdmZip from 'adm-zip'
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import {
   GetLayerVersionCommand,
+  GetLayerVersionPolicyCommand,
   LambdaClient,
   ListLayerVersionsCommand
 } from '@aws-sdk/client-lambda'
@@ -369,4 +370,44 @@ test('credentials in index-url reach no log line: only ::add-mask:: commands car
   } finally {
     await secured.close()
   }
+})
+
+test('regions with {region} in the bucket: a layer in each, the ARN map, sharing, and the summary table', async () => {
+  await createBucket(s3, 'e2e-layers-eu-west-1', REGION)
+  await createBucket(s3, 'e2e-layers-us-east-1', 'us-east-1')
+  const r = ok(
+    await run(
+      base({
+        regions: `${REGION}, us-east-1`,
+        bucket: 'e2e-layers-{region}',
+        'share-with': '111122223333'
+      })
+    )
+  )
+  const arns = JSON.parse(r.outputs['layer-version-arns']) as Record<string, string>
+  assert.deepEqual(Object.keys(arns), [REGION, 'us-east-1'])
+  assert.equal(
+    r.outputs['layer-version-arn'],
+    arns[REGION],
+    'single-region outputs are the first region'
+  )
+  assert.equal(r.outputs['s3-bucket'], `e2e-layers-${REGION}`)
+  for (const region of [REGION, 'us-east-1']) {
+    const client = new LambdaClient({
+      region,
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+    })
+    const v = await client.send(
+      new GetLayerVersionCommand({ LayerName: 'common', VersionNumber: 1 })
+    )
+    assert.equal(v.LayerVersionArn, arns[region])
+    assert.equal(v.Content?.CodeSha256, r.outputs['code-sha256'])
+    const policy = await client.send(
+      new GetLayerVersionPolicyCommand({ LayerName: 'common', VersionNumber: 1 })
+    )
+    assert.match(policy.Policy ?? '', /111122223333/)
+  }
+  assert.match(r.summary, /### Regions/)
+  assert.match(r.summary, /\| us-east-1 \| .*common:1<\/code> \| yes \|/)
 })
