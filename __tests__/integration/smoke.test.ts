@@ -108,7 +108,10 @@ test('each failing import is reported with its module and error; the good ones p
   assert.deepEqual(Object.keys(byModule).sort(), ['brokenpkg', 'crashes', 'exits', 'needs_pip'])
   // the layer is zipped right after: importing must leave no bytecode behind in it
   const written = await fs.readdir(path.join(layerDir, 'python'), { recursive: true })
-  assert.deepEqual(written.filter(f => f.includes('__pycache__')), [])
+  assert.deepEqual(
+    written.filter(f => f.includes('__pycache__')),
+    []
+  )
   assert.equal(
     byModule.brokenpkg,
     'RuntimeError: boom at import (python/brokenpkg/inner.py, line 2)'
