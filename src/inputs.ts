@@ -12,7 +12,7 @@ import {
 import { resolveRegion } from './aws/clients'
 import { bucketForRegion } from './aws/deliver'
 import { parsePrincipal } from './aws/fleet'
-import { redactUrl, urlSecrets } from './build/credentials'
+import { Redactor, redactUrl } from './build/credentials'
 import { BUMPS, PLAIN_VERSION_HELP, isPlainVersion, type Bump } from './release/bump'
 import {
   ARCHITECTURES,
@@ -194,7 +194,9 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
     )
 
   const indexUrl = core.getInput(Inputs.IndexUrl)
-  for (const secret of urlSecrets(indexUrl)) core.setSecret(secret)
+  const pipArgs = splitArgs(core.getInput(Inputs.PipArgs))
+  // masked before anything can print them: credentials in index-url and in any URL of pip-args
+  const redactor = new Redactor([indexUrl, ...pipArgs]).register()
   if (indexUrl && !/^(https?|file):\/\//.test(indexUrl))
     throw new InputError(
       Inputs.IndexUrl,
@@ -202,10 +204,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
       'an http(s):// or file:// URL of a PEP 503 simple index'
     )
 
-  const pipArgs = splitArgs(core.getInput(Inputs.PipArgs))
   for (const arg of pipArgs) {
-    for (const url of arg.match(/[a-z][a-z0-9+.-]*:\/\/\S+/gi) ?? [])
-      urlSecrets(url).forEach(core.setSecret)
     const flag = arg.split('=')[0]
     if (RESERVED_PIP_ARGS.includes(flag))
       throw new InputError(
@@ -280,12 +279,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
     updateFunctions
   }
   core.debug(
-    `inputs: ${JSON.stringify({
-      ...inputs,
-      githubToken: githubToken ? '***' : '',
-      indexUrl: redactUrl(indexUrl),
-      pipArgs: pipArgs.map(a => a.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, redactUrl))
-    })}`
+    `inputs: ${redactor.redact(JSON.stringify({ ...inputs, githubToken: githubToken ? '***' : '' }))}`
   )
   return Object.freeze(inputs)
 }

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { ActionInputs } from './inputs'
 import { bucketForRegion } from './aws/deliver'
+import { describeTarget } from './build/no-wheel'
 import { layerObjectKey } from './aws/upload'
 import { Git, isGitRepository } from './release/git'
 import { readHistory } from './release/history'
@@ -12,7 +13,7 @@ import { assertTagAvailable, decideVersion, type VersionDecision } from './relea
 /** Everything a run decides, decided before any side effect. */
 export interface Plan {
   readonly layerName: string
-  /** `python3.12 x86_64 (Amazon Linux 2023, glibc 2.34)` */
+  /** `python3.12 (Amazon Linux 2023, glibc 2.34, x86_64)` */
   readonly runtimeLabel: string
   readonly workDir: string
   /** holds python/ */
@@ -33,7 +34,7 @@ export interface Plan {
 
 export async function makePlan(inputs: ActionInputs, now = new Date()): Promise<Plan> {
   const { runtime, architecture, publishedName: layerName } = inputs
-  const runtimeLabel = `${runtime.identifier} ${architecture} (${runtime.os}, glibc ${runtime.glibc.join('.')})`
+  const runtimeLabel = describeTarget({ runtime, architecture })
 
   const { release, sha, git } = await planRelease(inputs)
   const description =
