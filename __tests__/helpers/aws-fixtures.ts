@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import AdmZip from 'adm-zip'
 import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
+import { ListLayerVersionsCommand, type LambdaClient } from '@aws-sdk/client-lambda'
 import { createClients, type AwsClients } from '../../src/aws/clients'
 import type { DeliveryRequest } from '../../src/aws/deliver'
 
@@ -83,4 +84,10 @@ export function request(
     updateFunctions: [],
     ...over
   }
+}
+
+/** The layer's version numbers, newest first. */
+export async function layerVersions(lambda: LambdaClient, name = 'common-dev'): Promise<number[]> {
+  const r = await lambda.send(new ListLayerVersionsCommand({ LayerName: name }))
+  return (r.LayerVersions ?? []).map(v => v.Version ?? 0).sort((a, b) => b - a)
 }

@@ -14,7 +14,6 @@ import {
   GetFunctionConfigurationCommand,
   GetLayerVersionCommand,
   GetLayerVersionPolicyCommand,
-  ListLayerVersionsCommand,
   PublishLayerVersionCommand,
   type LambdaClient
 } from '@aws-sdk/client-lambda'
@@ -27,7 +26,8 @@ import {
   createBucket,
   objectKeys,
   request,
-  type TestZip
+  type TestZip,
+  layerVersions
 } from '../helpers/aws-fixtures'
 import {
   deliverLayer,
@@ -68,11 +68,6 @@ beforeEach(async () => {
   await createBucket(us.s3, 'layers-bucket', US)
 })
 
-async function versions(lambda: LambdaClient, name = 'common-dev'): Promise<number[]> {
-  const r = await lambda.send(new ListLayerVersionsCommand({ LayerName: name }))
-  return (r.LayerVersions ?? []).map(v => v.Version ?? 0).sort((a, b) => b - a)
-}
-
 async function policy(
   lambda: LambdaClient,
   version: number
@@ -91,7 +86,7 @@ test('keep-versions deletes all but the newest N after a publish; 0 keeps all', 
     deleted.push(r.deleted)
   }
   assert.deepEqual(deleted, [[], [], [1], [2]])
-  assert.deepEqual(await versions(us.lambda), [4, 3])
+  assert.deepEqual(await layerVersions(us.lambda), [4, 3])
 
   const kept = await deliverLayer(
     us,
@@ -99,7 +94,7 @@ test('keep-versions deletes all but the newest N after a publish; 0 keeps all', 
     opts
   )
   assert.deepEqual(kept.deleted, [])
-  assert.deepEqual(await versions(us.lambda), [5, 4, 3])
+  assert.deepEqual(await layerVersions(us.lambda), [5, 4, 3])
 })
 
 test('keep-versions never deletes the protected version, even when it is not among the newest', async () => {
@@ -109,7 +104,7 @@ test('keep-versions never deletes the protected version, even when it is not amo
     log: () => undefined
   })
   assert.deepEqual(deleted, [1])
-  assert.deepEqual(await versions(us.lambda), [3, 2])
+  assert.deepEqual(await layerVersions(us.lambda), [3, 2])
 })
 
 test('share-with puts one statement per principal in the layer version policy, and a re-run does not fail', async () => {
@@ -228,8 +223,8 @@ test('one region failing lets the other finish, then the error names it and carr
       return true
     }
   )
-  assert.deepEqual(await versions(us.lambda), [1])
-  assert.deepEqual(await versions(eu.lambda), [])
+  assert.deepEqual(await layerVersions(us.lambda), [1])
+  assert.deepEqual(await layerVersions(eu.lambda), [])
 })
 
 async function publishOther(lambda: LambdaClient, name: string): Promise<string> {

@@ -10,11 +10,7 @@ import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3'
-import {
-  GetLayerVersionCommand,
-  ListLayerVersionsCommand,
-  type LambdaClient
-} from '@aws-sdk/client-lambda'
+import { GetLayerVersionCommand } from '@aws-sdk/client-lambda'
 import { startMoto, setEnv, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
 import {
   startFaultProxy,
@@ -30,7 +26,8 @@ import {
   objectKeys,
   request,
   sha256Base64,
-  type TestZip
+  type TestZip,
+  layerVersions
 } from '../helpers/aws-fixtures'
 import { deliverLayer, DeliveryError } from '../../src/aws/deliver'
 import { layerObjectKey, uploadZip } from '../../src/aws/upload'
@@ -68,11 +65,6 @@ beforeEach(async () => {
   clients = fastClients(REGION)
   await createBucket(clients.s3, BUCKET, REGION)
 })
-
-async function versions(lambda: LambdaClient, name = 'common-dev'): Promise<number[]> {
-  const r = await lambda.send(new ListLayerVersionsCommand({ LayerName: name }))
-  return (r.LayerVersions ?? []).map(v => v.Version ?? 0)
-}
 
 /** Runs fn with the SDK's endpoint for one service pointed at a fault proxy in front of moto. */
 async function throughProxy<T>(
@@ -138,7 +130,7 @@ test('identical content a second time uploads nothing, publishes nothing, points
   assert.equal(second.version, 1)
   assert.equal(second.codeSha256, zip.sha256)
   assert.deepEqual(await objectKeys(clients.s3, BUCKET), [request(zip).key], 'nothing uploaded')
-  assert.deepEqual(await versions(clients.lambda), [1], 'nothing published')
+  assert.deepEqual(await layerVersions(clients.lambda), [1], 'nothing published')
 
   // different content is published, so the skip above was a decision, not a no-op
   const third = await deliverLayer(
@@ -148,7 +140,7 @@ test('identical content a second time uploads nothing, publishes nothing, points
   )
   assert.equal(third.published, true)
   assert.equal(third.version, 2)
-  assert.deepEqual(await versions(clients.lambda), [2, 1])
+  assert.deepEqual(await layerVersions(clients.lambda), [2, 1])
 })
 
 test('skip-unchanged off, or another architecture, publishes identical content again', async () => {
@@ -183,7 +175,7 @@ test('a missing bucket fails naming the bucket and the region, and publishes not
       return true
     }
   )
-  assert.deepEqual(await versions(clients.lambda), [])
+  assert.deepEqual(await layerVersions(clients.lambda), [])
 })
 
 test('a large zip goes up in parts, with a few progress lines and not one per part', async () => {
@@ -263,7 +255,7 @@ test('throttled and unavailable PublishLayerVersion is retried, then succeeds (f
     await proxy.close()
   }
   assert.equal(publishes, 3)
-  assert.deepEqual(await versions(clients.lambda), [1], 'published once')
+  assert.deepEqual(await layerVersions(clients.lambda), [1], 'published once')
 })
 
 test('a persistent 5xx on PublishLayerVersion fails naming the S3 object left behind (fault injected: proxy answers every publish with 500 ServiceException)', async () => {
@@ -292,7 +284,7 @@ test('a persistent 5xx on PublishLayerVersion fails naming the S3 object left be
   }
   assert.equal(publishes, 5, 'the SDK tried maxAttempts times')
   assert.deepEqual(await objectKeys(clients.s3, BUCKET), [key], 'the object is really there')
-  assert.deepEqual(await versions(clients.lambda), [])
+  assert.deepEqual(await layerVersions(clients.lambda), [])
 })
 
 test('a bucket in another region says where it is and what to do (fault injected: proxy answers PutObject with 301 PermanentRedirect and x-amz-bucket-region)', async () => {
@@ -324,7 +316,7 @@ test('a bucket in another region says where it is and what to do (fault injected
   } finally {
     await proxy.close()
   }
-  assert.deepEqual(await versions(clients.lambda), [])
+  assert.deepEqual(await layerVersions(clients.lambda), [])
 })
 
 test('PutObject denied by IAM names s3:PutObject on the object ARN (moto enforcing a real IAM policy)', async () => {
