@@ -16,7 +16,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import zlib from 'node:zlib'
-import { zipLayer } from '../src/package/zip'
+import { zipLayer } from '../src/assemble/zip'
 import { mb, median } from './stats'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')

@@ -29,7 +29,17 @@ export enum Inputs {
   ShareWith = 'share-with',
   Regions = 'regions',
   SmokeTest = 'smoke-test',
-  UpdateFunctions = 'update-functions'
+  UpdateFunctions = 'update-functions',
+  Extras = 'extras',
+  Groups = 'groups',
+  BuildSdists = 'build-sdists',
+  CodeartifactDomain = 'codeartifact-domain',
+  CodeartifactRepository = 'codeartifact-repository',
+  CodeartifactDomainOwner = 'codeartifact-domain-owner',
+  SsmParameter = 'ssm-parameter',
+  GithubRelease = 'github-release',
+  HealthCheck = 'health-check',
+  HealthCheckPayload = 'health-check-payload'
 }
 
 export enum Outputs {
@@ -51,7 +61,9 @@ export enum Outputs {
   CodeSha256 = 'code-sha256',
   PythonVersion = 'python-version',
   Architecture = 'architecture',
-  CompatibleRuntimes = 'compatible-runtimes'
+  CompatibleRuntimes = 'compatible-runtimes',
+  ReleaseUrl = 'release-url',
+  RolledBack = 'rolled-back'
 }
 
 export const ACTION_NAME = 'layer-action'

@@ -8,11 +8,12 @@ import {
   LAYER_NAME_MAX,
   LAYER_NAME_PATTERN,
   validateLicenseInfo
-} from './aws/layers'
-import { resolveRegion } from './aws/clients'
-import { bucketForRegion } from './aws/deliver'
-import { parsePrincipal } from './aws/fleet'
-import { Redactor, redactUrl } from './build/credentials'
+} from './deliver/layers'
+import { resolveRegion } from './deliver/clients'
+import { bucketForRegion } from './deliver/deliver'
+import { parsePrincipal } from './deliver/fleet'
+import { Redactor, redactUrl } from './resolve/credentials'
+import { FORMATS_HELP, inputFormat, type InputFormat } from './resolve/formats'
 import { BUMPS, PLAIN_VERSION_HELP, isPlainVersion, type Bump } from './release/bump'
 import {
   ARCHITECTURES,
@@ -27,8 +28,18 @@ import {
 /** Everything the run needs from the workflow, parsed and validated once. */
 export interface ActionInputs {
   readonly workspace: string
-  /** absolute path of the requirements file */
+  /** absolute path of the requirements file, pyproject.toml or lock file */
   readonly requirements: string
+  /** what `requirements` names, told by its file name */
+  readonly requirementsFormat: InputFormat
+  /** optional dependencies of the project (pyproject.toml or a lock) */
+  readonly extras: readonly string[]
+  /** dependency groups (pyproject.toml or a lock) */
+  readonly groups: readonly string[]
+  /** `pure`: sdists built on the runner, taken when pure Python; `never`: wheels only */
+  readonly buildSdists: BuildSdists
+  /** set when the index is an AWS CodeArtifact repository */
+  readonly codeartifact?: CodeArtifactRepository
   readonly layerName: string
   readonly environment: string
   /** `<layer-name>-<environment>`, or `<layer-name>` without an environment */
@@ -59,6 +70,22 @@ export interface ActionInputs {
   readonly shareWith: readonly string[]
   readonly smokeTest: boolean
   readonly updateFunctions: readonly string[]
+  /** `/layers/{layer}`: where the layer version ARN is written in SSM ('' for nowhere) */
+  readonly ssmParameter: string
+  readonly githubRelease: boolean
+  readonly healthCheck: readonly string[]
+  /** the health check's payload, valid JSON */
+  readonly healthCheckPayload: string
+}
+
+export const BUILD_SDISTS = ['pure', 'never'] as const
+export type BuildSdists = (typeof BUILD_SDISTS)[number]
+
+export interface CodeArtifactRepository {
+  readonly domain: string
+  readonly repository: string
+  /** '' when the domain is the caller's account's */
+  readonly domainOwner: string
 }
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
@@ -85,6 +112,13 @@ const RESERVED_PIP_ARGS = [
   '--user'
 ]
 const RUNTIME_LIMIT = 15
+/** PEP 508 names, as extras (PEP 685) and dependency groups (PEP 735) are spelled */
+const PROJECT_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/
+/** SSM parameter names: a path of letters, digits and . - _ (the version is appended below it) */
+const SSM_PARAMETER = /^\/[a-zA-Z0-9_.\-/]{1,900}$/
+/** CodeArtifact domain and repository names */
+const CODEARTIFACT_NAME = /^[a-z][a-z0-9-]{1,49}$/
+const CODEARTIFACT_REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9._-]{1,99}$/
 
 /** Reads every input once. Throws InputError (naming the input, the value and what is allowed). */
 export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date()): ActionInputs {
@@ -169,8 +203,35 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
     throw new InputError(
       Inputs.Requirements,
       requirementsInput,
-      `a pip requirements file; no file at ${requirements}`
+      `${FORMATS_HELP}; no file at ${requirements}`
     )
+  const requirementsFormat = inputFormat(requirements)
+  const extras = unique(list(core.getInput(Inputs.Extras)))
+  const groups = unique(list(core.getInput(Inputs.Groups)))
+  for (const [input, names] of [
+    [Inputs.Extras, extras],
+    [Inputs.Groups, groups]
+  ] as const) {
+    for (const name of names) {
+      if (!PROJECT_NAME.test(name))
+        throw new InputError(
+          input,
+          name,
+          'names of letters, digits, ".", "-" and "_" (PEP 685, PEP 735)'
+        )
+    }
+    if (names.length > 0 && requirementsFormat === 'requirements')
+      throw new InputError(
+        input,
+        names.join(','),
+        `nothing with a requirements file (${path.basename(requirements)}): ${input} are read from pyproject.toml or a lock file; put the packages in the requirements file instead`
+      )
+  }
+  const buildSdists = oneOf(
+    Inputs.BuildSdists,
+    core.getInput(Inputs.BuildSdists) || 'pure',
+    BUILD_SDISTS
+  )
 
   const compatibleRuntimes = list(core.getInput(Inputs.CompatibleRuntimes))
   const runtimes = compatibleRuntimes.length > 0 ? unique(compatibleRuntimes) : [runtime.identifier]
@@ -214,6 +275,8 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
       )
   }
 
+  const codeartifact = codeArtifactRepository(indexUrl)
+
   const description = core.getInput(Inputs.Description)
   if ([...description].length > DESCRIPTION_MAX)
     throw new InputError(
@@ -245,10 +308,45 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
 
   const githubToken = core.getInput(Inputs.GithubToken)
   if (githubToken) core.setSecret(githubToken)
+  const githubRelease = bool(Inputs.GithubRelease)
+  if (githubRelease && !githubToken)
+    throw new InputError(
+      Inputs.GithubToken,
+      '',
+      'a token with contents: write when github-release is true (the default ${{ github.token }} works with permissions: contents: write)'
+    )
+
+  const ssmParameter = core.getInput(Inputs.SsmParameter).replace(/\/+$/, '')
+  if (ssmParameter && !SSM_PARAMETER.test(ssmParameter.replace(/\{layer\}/g, 'layer')))
+    throw new InputError(
+      Inputs.SsmParameter,
+      ssmParameter,
+      'an SSM parameter path such as /layers/{layer}: starts with "/", letters, digits and . - _ / ({layer} is the published layer name)'
+    )
+  const healthCheck = unique(list(core.getInput(Inputs.HealthCheck)))
+  for (const f of healthCheck) {
+    if (!FUNCTION.test(f))
+      throw new InputError(Inputs.HealthCheck, f, 'Lambda function names or function ARNs')
+  }
+  const healthCheckPayload = core.getInput(Inputs.HealthCheckPayload) || '{}'
+  try {
+    JSON.parse(healthCheckPayload)
+  } catch {
+    throw new InputError(
+      Inputs.HealthCheckPayload,
+      healthCheckPayload,
+      'a JSON document, e.g. {"ping": true}'
+    )
+  }
 
   const inputs: ActionInputs = {
     workspace,
     requirements,
+    requirementsFormat,
+    extras,
+    groups,
+    buildSdists,
+    codeartifact,
     layerName,
     environment,
     publishedName,
@@ -276,7 +374,11 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
     keepVersions,
     shareWith,
     smokeTest: bool(Inputs.SmokeTest),
-    updateFunctions
+    updateFunctions,
+    ssmParameter,
+    githubRelease,
+    healthCheck,
+    healthCheckPayload
   }
   core.debug(
     `inputs: ${redactor.redact(JSON.stringify({ ...inputs, githubToken: githubToken ? '***' : '' }))}`
@@ -304,6 +406,55 @@ function pythonRuntime(value: string, today: Date): Runtime {
       `${runtime.identifier} is deprecated by Lambda since ${runtime.deprecation} (no more security patches); functions on it can no longer be created from ${runtime.blockFunctionCreate} nor updated from ${runtime.blockFunctionUpdate}. Move to python3.12 or later.`
     )
   return runtime
+}
+
+/** The CodeArtifact inputs, all or none; they replace index-url. */
+function codeArtifactRepository(indexUrl: string): CodeArtifactRepository | undefined {
+  const domain = core.getInput(Inputs.CodeartifactDomain)
+  const repository = core.getInput(Inputs.CodeartifactRepository)
+  const domainOwner = core.getInput(Inputs.CodeartifactDomainOwner)
+  if (!domain && !repository) {
+    if (domainOwner)
+      throw new InputError(
+        Inputs.CodeartifactDomainOwner,
+        domainOwner,
+        'nothing without codeartifact-domain and codeartifact-repository'
+      )
+    return undefined
+  }
+  if (!domain)
+    throw new InputError(
+      Inputs.CodeartifactDomain,
+      '',
+      'it is required with codeartifact-repository'
+    )
+  if (!repository)
+    throw new InputError(
+      Inputs.CodeartifactRepository,
+      '',
+      'it is required with codeartifact-domain'
+    )
+  if (!CODEARTIFACT_NAME.test(domain))
+    throw new InputError(
+      Inputs.CodeartifactDomain,
+      domain,
+      'a CodeArtifact domain name: 2 to 50 lowercase letters, digits and -'
+    )
+  if (!CODEARTIFACT_REPOSITORY.test(repository))
+    throw new InputError(
+      Inputs.CodeartifactRepository,
+      repository,
+      'a CodeArtifact repository name: 2 to 100 letters, digits, . - _'
+    )
+  if (domainOwner && !/^\d{12}$/.test(domainOwner))
+    throw new InputError(Inputs.CodeartifactDomainOwner, domainOwner, 'a 12-digit AWS account ID')
+  if (indexUrl)
+    throw new InputError(
+      Inputs.IndexUrl,
+      redactUrl(indexUrl),
+      'empty when codeartifact-domain is set: the CodeArtifact repository is the index'
+    )
+  return { domain, repository, domainOwner }
 }
 
 /** The toolkit's YAML 1.2 core booleans, reported as an InputError. */

@@ -1,24 +1,28 @@
 import * as core from '@actions/core'
 import { getInputs } from './inputs'
 import { makePlan } from './plan'
-import { buildLayer } from './build/layer'
-import { smokeTestLayer } from './build/smoke'
-import { packageLayer } from './package/package'
-import { publishLayer } from './aws/publish'
+import { resolveWheels } from './resolve/resolve'
+import { assembleLayer } from './assemble/layer'
+import { smokeTestLayer } from './smoke/smoke'
+import { packageLayer } from './assemble/package'
+import { publishLayer } from './deliver/publish'
 import { tagRelease } from './release/release'
 import { report } from './report'
 import { LayerActionError, messageOf } from './errors'
 
 /**
- * One run: inputs → plan → layer directory → zip → S3 + layer version(s) → tag → outputs.
+ * One run: inputs → plan → wheels for the target → layer directory → zip → S3 + layer version(s) → tag → outputs.
  * Every decision is made in the plan, before any side effect; this is the only place that fails the step.
  */
 export async function run(): Promise<void> {
   try {
     const inputs = getInputs()
     const plan = await core.group('Plan', () => makePlan(inputs))
-    const layer = await core.group(`Build ${plan.layerName} for ${plan.runtimeLabel}`, () =>
-      buildLayer(inputs, plan)
+    const resolution = await core.group(`Resolve for ${plan.runtimeLabel}`, () =>
+      resolveWheels(inputs, plan)
+    )
+    const layer = await core.group(`Assemble ${plan.layerName}`, () =>
+      assembleLayer(inputs, plan, resolution)
     )
     const smoke = inputs.smokeTest
       ? await core.group('Smoke test', () =>

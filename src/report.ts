@@ -3,13 +3,13 @@ import * as core from '@actions/core'
 import { Outputs } from './constants'
 import type { ActionInputs } from './inputs'
 import type { Plan } from './plan'
-import type { BuiltLayer } from './build/layer'
-import type { SmokeResult } from './build/smoke'
-import type { PackagedLayer } from './package/package'
-import type { DeliveryResult } from './aws/deliver'
+import type { BuiltLayer } from './assemble/layer'
+import type { SmokeResult } from './smoke/smoke'
+import type { PackagedLayer } from './assemble/package'
+import type { DeliveryResult } from './deliver/deliver'
 import type { TagOutcome } from './release/release'
 import { formatChangelog } from './release/changelog'
-import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from './package/size'
+import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from './assemble/size'
 
 export interface RunResult {
   inputs: ActionInputs
@@ -47,7 +47,9 @@ export function outputsOf(r: RunResult): Record<Outputs, string> {
     [Outputs.CodeSha256]: packaged.zip.sha256,
     [Outputs.PythonVersion]: inputs.runtime.version,
     [Outputs.Architecture]: inputs.architecture,
-    [Outputs.CompatibleRuntimes]: inputs.compatibleRuntimes.join(',')
+    [Outputs.CompatibleRuntimes]: inputs.compatibleRuntimes.join(','),
+    [Outputs.ReleaseUrl]: '',
+    [Outputs.RolledBack]: 'false'
   }
 }
 

@@ -11,6 +11,11 @@ export const ARCHITECTURES: readonly Architecture[] = ['x86_64', 'arm64']
 export interface Runtime {
   /** `3.12` */
   readonly version: string
+  /**
+   * `3.12.12`: the patch level the runtime carried when this table was written, for
+   * `python_full_version` markers. AWS patches runtimes in place, so this trails the live one.
+   */
+  readonly fullVersion: string
   /** `python3.12`, as Lambda names it in CompatibleRuntimes */
   readonly identifier: string
   /** `cp312`: the CPython ABI tag of its wheels */
@@ -28,14 +33,16 @@ const AL2 = { os: 'Amazon Linux 2', glibc: [2, 26] } as const
 const AL2023 = { os: 'Amazon Linux 2023', glibc: [2, 34] } as const
 
 function runtime(
-  version: string,
+  fullVersion: string,
   linux: typeof AL2 | typeof AL2023,
   deprecation: string,
   blockFunctionCreate: string,
   blockFunctionUpdate: string
 ): Runtime {
+  const version = fullVersion.split('.').slice(0, 2).join('.')
   return Object.freeze({
     version,
+    fullVersion,
     identifier: `python${version}`,
     abi: `cp${version.replace('.', '')}`,
     ...linux,
@@ -46,11 +53,11 @@ function runtime(
 }
 
 export const RUNTIMES: readonly Runtime[] = Object.freeze([
-  runtime('3.10', AL2, '2026-06-30', '2026-07-31', '2026-08-31'),
-  runtime('3.11', AL2, '2027-06-30', '2027-07-31', '2027-08-31'),
-  runtime('3.12', AL2023, '2028-10-31', '2028-11-30', '2029-01-10'),
-  runtime('3.13', AL2023, '2029-06-30', '2029-07-31', '2029-08-31'),
-  runtime('3.14', AL2023, '2029-06-30', '2029-07-31', '2029-08-31')
+  runtime('3.10.18', AL2, '2026-06-30', '2026-07-31', '2026-08-31'),
+  runtime('3.11.13', AL2, '2027-06-30', '2027-07-31', '2027-08-31'),
+  runtime('3.12.12', AL2023, '2028-10-31', '2028-11-30', '2029-01-10'),
+  runtime('3.13.9', AL2023, '2029-06-30', '2029-07-31', '2029-08-31'),
+  runtime('3.14.0', AL2023, '2029-06-30', '2029-07-31', '2029-08-31')
 ])
 
 export const DEFAULT_PYTHON_VERSION = '3.12'
@@ -97,4 +104,40 @@ export function platformTags(r: Runtime, architecture: Architecture): string[] {
     if (legacy[minor]) tags.push(`${legacy[minor]}_${machine}`)
   }
   return tags
+}
+
+/**
+ * The PEP 508 marker environment of the Lambda runtime on an architecture: what
+ * `platform.machine()`, `sys.platform` … answer inside the function. Every marker in
+ * requirements, lock files and wheel metadata is evaluated against this, never the runner.
+ */
+export interface MarkerEnvironment {
+  readonly implementation_name: 'cpython'
+  readonly implementation_version: string
+  readonly os_name: 'posix'
+  readonly platform_machine: 'x86_64' | 'aarch64'
+  readonly platform_python_implementation: 'CPython'
+  readonly platform_release: string
+  readonly platform_system: 'Linux'
+  readonly platform_version: string
+  readonly python_full_version: string
+  readonly python_version: string
+  readonly sys_platform: 'linux'
+}
+
+export function markerEnvironment(r: Runtime, architecture: Architecture): MarkerEnvironment {
+  return Object.freeze({
+    implementation_name: 'cpython',
+    implementation_version: r.fullVersion,
+    os_name: 'posix',
+    platform_machine: wheelMachine(architecture),
+    platform_python_implementation: 'CPython',
+    // the kernel's release and build string vary by host: no layer should depend on them
+    platform_release: '',
+    platform_system: 'Linux',
+    platform_version: '',
+    python_full_version: r.fullVersion,
+    python_version: r.version,
+    sys_platform: 'linux'
+  })
 }

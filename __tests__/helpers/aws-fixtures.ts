@@ -8,8 +8,8 @@ import path from 'node:path'
 import AdmZip from 'adm-zip'
 import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
 import { ListLayerVersionsCommand, type LambdaClient } from '@aws-sdk/client-lambda'
-import { createClients, type AwsClients } from '../../src/aws/clients'
-import type { DeliveryRequest } from '../../src/aws/deliver'
+import { createClients, type AwsClients } from '../../src/deliver/clients'
+import type { DeliveryRequest } from '../../src/deliver/deliver'
 
 export interface TestZip {
   path: string

@@ -34,9 +34,9 @@ import {
   deliverToRegions,
   DeliveryError,
   RegionsFailedError
-} from '../../src/aws/deliver'
-import { keepVersions, shareLayerVersion, updateFunctions } from '../../src/aws/fleet'
-import type { AwsClients } from '../../src/aws/clients'
+} from '../../src/deliver/deliver'
+import { keepVersions, shareLayerVersion, updateFunctions } from '../../src/deliver/fleet'
+import type { AwsClients } from '../../src/deliver/clients'
 
 const US = 'us-east-1'
 const EU = 'eu-west-1'

@@ -29,10 +29,10 @@ import {
   type TestZip,
   layerVersions
 } from '../helpers/aws-fixtures'
-import { deliverLayer, DeliveryError } from '../../src/aws/deliver'
-import { layerObjectKey, uploadZip } from '../../src/aws/upload'
-import { AwsError } from '../../src/aws/errors'
-import type { AwsClients } from '../../src/aws/clients'
+import { deliverLayer, DeliveryError } from '../../src/deliver/deliver'
+import { layerObjectKey, uploadZip } from '../../src/deliver/upload'
+import { AwsError } from '../../src/deliver/errors'
+import type { AwsClients } from '../../src/deliver/clients'
 
 const REGION = 'us-east-1'
 const BUCKET = 'layers-bucket'

@@ -14,7 +14,7 @@ import {
   saveWheelhouse,
   wheelhouseCacheKey,
   wheelhouseRestoreKey
-} from '../../src/build/cache'
+} from '../../src/fetch/cache'
 import { startCacheServer, type CacheServer } from '../helpers/cache-server'
 import { captureLog, type CapturedLog } from '../helpers/log'
 

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes'
-import { SmokeTestError, layerModules, smokeTest } from '../../src/build/smoke'
+import { SmokeTestError, layerModules, smokeTest } from '../../src/smoke/smoke'
 import { makeWheel } from '../helpers/wheels'
 import { captureLog, type CapturedLog } from '../helpers/log'
 

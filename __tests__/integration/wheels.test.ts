@@ -13,7 +13,7 @@ import {
   PipError,
   downloadWheels,
   installWheels
-} from '../../src/build/wheels'
+} from '../../src/resolve/pip'
 import { hermeticPipEnv } from '../helpers/pip-env'
 import { captureLog, type CapturedLog } from '../helpers/log'
 import {
@@ -123,13 +123,13 @@ test('python3.11 never gets a wheel needing glibc newer than 2.26; abi3 and depe
 test('install puts exactly the resolved set into python/, without bytecode', async () => {
   const reqs = await requirements('glibcpick', 'with-dep')
   const layerPythonDir = path.join(tmp, 'layer-311', 'python')
+  const resolved = await download(reqs, rt('3.11'), 'x86_64', wheelhouse311())
   await installWheels({
-    requirements: reqs,
+    wheels: resolved.map(f => ({ name: f.split('-')[0], version: f.split('-')[1] })),
     wheelhouse: wheelhouse311(),
     runtime: rt('3.11'),
     architecture: 'x86_64',
     python,
-    indexUrl: index.url,
     pipArgs: [],
     env: hermeticPipEnv(),
     layerPythonDir

@@ -1,12 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { InputError } from '../../src/errors'
-import { createClients, resolveRegion } from '../../src/aws/clients'
-import { bucketForRegion } from '../../src/aws/deliver'
-import { explainAwsError, type AwsContext } from '../../src/aws/errors'
-import { functionInRegion, parsePrincipal, withLayer } from '../../src/aws/fleet'
-import { layerArnOf, layerDescription, validateLayerName } from '../../src/aws/layers'
-import { layerObjectKey } from '../../src/aws/upload'
+import { createClients, resolveRegion } from '../../src/deliver/clients'
+import { bucketForRegion } from '../../src/deliver/deliver'
+import { explainAwsError, type AwsContext } from '../../src/deliver/errors'
+import { functionInRegion, parsePrincipal, withLayer } from '../../src/deliver/fleet'
+import { layerArnOf, layerDescription, validateLayerName } from '../../src/deliver/layers'
+import { layerObjectKey } from '../../src/deliver/upload'
 
 test('object key: <prefix>/<layer>/<YYYYMMDD-HHMMSS>/<layer>.zip in UTC, slashes trimmed', () => {
   const t = new Date('2026-01-02T03:04:05.678Z')

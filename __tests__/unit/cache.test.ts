@@ -11,7 +11,7 @@ import {
   wheelhouseCacheKey,
   wheelhouseRestoreKey,
   type WheelhouseKeyInput
-} from '../../src/build/cache'
+} from '../../src/fetch/cache'
 import { captureLog } from '../helpers/log'
 
 const rt = (v: string): Runtime => {

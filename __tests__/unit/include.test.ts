@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { copyIncludes } from '../../src/build/include'
+import { copyIncludes } from '../../src/assemble/include'
 import { InputError } from '../../src/errors'
 import { captureLog } from '../helpers/log'
 

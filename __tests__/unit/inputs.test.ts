@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { getInputs, splitArgs } from '../../src/inputs'
-import { redactUrl } from '../../src/build/credentials'
+import { redactUrl } from '../../src/resolve/credentials'
 import { InputError } from '../../src/errors'
 import { setInputs } from '../helpers/action'
 

@@ -1,15 +1,15 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes'
-import { explainNoWheel } from '../../src/build/no-wheel'
-import { parseSimplePage } from '../../src/build/index-page'
+import { explainNoWheel } from '../../src/resolve/no-wheel'
+import { parseSimplePage } from '../../src/resolve/index-page'
 import {
   compareVersions,
   describeTargets,
   parseDistributionFile,
   targetsAccepting
-} from '../../src/build/wheel-tags'
-import { Redactor, redactUrl, urlSecrets } from '../../src/build/credentials'
+} from '../../src/resolve/wheel-tags'
+import { Redactor, redactUrl, urlSecrets } from '../../src/resolve/credentials'
 
 const rt = (v: string): Runtime => {
   const r = findRuntime(v)

@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { LayerActionError } from '../../src/errors'
-import { nearLimitWarning } from '../../src/package/package'
+import { nearLimitWarning } from '../../src/assemble/package'
 import {
   assertWithinLimit,
   formatBytes,
@@ -12,7 +12,7 @@ import {
   LayerTooLargeError,
   measureLayer,
   type SizeReport
-} from '../../src/package/size'
+} from '../../src/assemble/size'
 
 let tmp: string
 let python: string

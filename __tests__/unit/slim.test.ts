@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { slimLayer } from '../../src/build/slim'
-import { compileGlob } from '../../src/build/glob'
+import { slimLayer } from '../../src/assemble/slim'
+import { compileGlob } from '../../src/assemble/glob'
 import { captureLog } from '../helpers/log'
 
 let tmp: string

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { findRuntime, platformTags, type Runtime } from '../../src/runtimes'
-import { pipTargetArgs } from '../../src/build/wheels'
+import { pipTargetArgs } from '../../src/resolve/pip'
 
 const rt = (v: string): Runtime => {
   const r = findRuntime(v)

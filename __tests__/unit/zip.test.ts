@@ -7,7 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { LayerActionError } from '../../src/errors'
-import { zipLayer, ZipError } from '../../src/package/zip'
+import { zipLayer, ZipError } from '../../src/assemble/zip'
 
 const MiB = 1 << 20
 let tmp: string

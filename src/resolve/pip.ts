@@ -243,17 +243,30 @@ export async function downloadWheels(o: PipOptions): Promise<string[]> {
 }
 
 /**
- * Installs exactly the resolved set from the wheelhouse (no index) into python/. No bytecode:
- * .pyc files for the runner's Python are useless on Lambda.
+ * Installs exactly the resolved wheels (pinned, no dependencies, no index) into python/. No
+ * bytecode: .pyc files for the runner's Python are useless on Lambda. Pins rather than file paths,
+ * so pip writes no direct_url.json holding the wheelhouse's path.
  */
-export async function installWheels(o: PipOptions & { layerPythonDir: string }): Promise<void> {
-  const redactor = redactorFor(o)
+export async function installWheels(o: {
+  wheels: readonly { name: string; version: string }[]
+  wheelhouse: string
+  runtime: Runtime
+  architecture: Architecture
+  python: string
+  pipArgs: readonly string[]
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+  layerPythonDir: string
+}): Promise<void> {
+  const options: PipOptions = { ...o, requirements: '' }
+  const redactor = redactorFor(options)
   await fs.mkdir(o.layerPythonDir, { recursive: true })
   const args = [
     'install',
     '--no-index',
     '--find-links',
     o.wheelhouse,
+    '--no-deps',
     '--target',
     o.layerPythonDir,
     '--no-compile',
@@ -264,11 +277,11 @@ export async function installWheels(o: PipOptions & { layerPythonDir: string }):
     '--disable-pip-version-check',
     ...pipTargetArgs(o.runtime, o.architecture),
     ...o.pipArgs,
-    '-r',
-    o.requirements
+    ...o.wheels.map(w => `${w.name}==${w.version}`)
   ]
+  if (o.wheels.length === 0) return
   core.info(`Installing the wheels into ${o.layerPythonDir}`)
-  const result = await runPip(o, args, redactor, (line, stream) =>
+  const result = await runPip(options, args, redactor, (line, stream) =>
     stream === 'stderr' || /^(Installing|Successfully|WARNING|ERROR)/.test(line) ? 'info' : 'debug'
   )
   if (result.code !== 0) {

@@ -1,13 +1,15 @@
 /**
- * requirements → layer directory: wheels for the Lambda runtime (cached), installed from the
- * wheelhouse alone, the user's own code beside them, then what never runs on Lambda removed.
+ * requirements, pyproject.toml or a lock → the exact wheels of the layer, for the Lambda target,
+ * in the wheelhouse (restored from and saved to the Actions cache). Nothing is installed here.
  */
 import * as core from '@actions/core'
 import { execFile } from 'node:child_process'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { ActionInputs } from '../inputs'
 import type { Plan } from '../plan'
+import { InputError } from '../errors'
+import { Inputs } from '../constants'
 import {
   pruneWheelhouse,
   readRequirementFiles,
@@ -16,28 +18,36 @@ import {
   wheelhouseCacheKey,
   wheelhouseRestoreKey,
   type CacheStatus
-} from './cache'
-import { copyIncludes, type IncludedPath } from './include'
-import { slimLayer, type SlimReport } from './slim'
-import { findInterpreter } from './smoke'
-import { downloadWheels, installWheels, type PipOptions } from './wheels'
+} from '../fetch/cache'
+import { findInterpreter } from '../smoke/smoke'
+import { downloadWheels, type PipOptions } from './pip'
+import { parseDistributionFile } from './wheel-tags'
 
-export interface BuiltLayer {
-  /** holds python/ */
-  readonly dir: string
-  readonly pythonDir: string
-  readonly wheels: readonly string[]
+/** One wheel of the layer, in the wheelhouse. */
+export interface ResolvedWheel {
+  /** absolute path of the .whl file */
+  readonly file: string
+  /** PEP 503 normalised project name */
+  readonly name: string
+  readonly version: string
+  /** where it came from: an index through pip, a lock's URL, an sdist or a local path built on the runner */
+  readonly origin: 'index' | 'lock' | 'sdist' | 'local'
+}
+
+export interface Resolution {
+  readonly wheels: readonly ResolvedWheel[]
   readonly cache: CacheStatus | 'off'
-  readonly included: readonly IncludedPath[]
-  readonly slim: SlimReport
-  /** the interpreter pip ran on */
+  /** the interpreter that ran pip ('' when pip did not run) */
   readonly pip: string
 }
 
-export async function buildLayer(inputs: ActionInputs, plan: Plan): Promise<BuiltLayer> {
-  const pythonDir = path.join(plan.layerDir, 'python')
-  await rm(plan.layerDir, { recursive: true, force: true })
-  await mkdir(pythonDir, { recursive: true })
+export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<Resolution> {
+  if (inputs.requirementsFormat !== 'requirements')
+    throw new InputError(
+      Inputs.Requirements,
+      path.relative(inputs.workspace, inputs.requirements),
+      'a pip requirements file (this build reads no other format yet)'
+    )
   await mkdir(plan.wheelhouse, { recursive: true })
 
   const pip: PipOptions = {
@@ -66,28 +76,24 @@ export async function buildLayer(inputs: ActionInputs, plan: Plan): Promise<Buil
       })
     : undefined
 
-  const wheels = await downloadWheels(pip)
-  core.info(`${wheels.length} wheel(s) for ${plan.runtimeLabel}: ${wheels.join(', ')}`)
+  const files = await downloadWheels(pip)
+  core.info(`${files.length} wheel(s) for ${plan.runtimeLabel}: ${files.join(', ')}`)
   if (restored) {
     // saved right away: a later failure (size, smoke test, AWS) still keeps the downloads
-    await pruneWheelhouse(plan.wheelhouse, wheels)
+    await pruneWheelhouse(plan.wheelhouse, files)
     await saveWheelhouse({ wheelhouse: plan.wheelhouse, restored })
   }
 
-  await installWheels({ ...pip, layerPythonDir: pythonDir })
-  const included = await copyIncludes(inputs.include, inputs.workspace, pythonDir)
-  for (const i of included) core.info(`Included ${i.source} → ${i.target} (${i.files} files)`)
-  const slim = await slimLayer(pythonDir, { slim: inputs.slim, exclude: inputs.exclude })
-
-  return {
-    dir: plan.layerDir,
-    pythonDir,
-    wheels,
-    cache: restored?.status ?? 'off',
-    included,
-    slim,
-    pip: pip.python
-  }
+  const wheels = files.map(f => {
+    const parsed = parseDistributionFile(f)
+    return {
+      file: path.join(plan.wheelhouse, f),
+      name: parsed?.project ?? f,
+      version: parsed?.version ?? '',
+      origin: 'index' as const
+    }
+  })
+  return { wheels, cache: restored?.status ?? 'off', pip: pip.python }
 }
 
 /**

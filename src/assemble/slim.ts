@@ -6,7 +6,7 @@
 import * as core from '@actions/core'
 import { promises as fs, type Dirent } from 'node:fs'
 import * as path from 'node:path'
-import { formatBytes } from '../package/size'
+import { formatBytes } from './size'
 import { compileGlob, type Glob } from './glob'
 
 export interface SlimRuleReport {

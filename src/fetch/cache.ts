@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { messageOf } from '../errors'
 import type { Architecture, Runtime } from '../runtimes'
-import { pipTargetArgs } from './wheels'
+import { pipTargetArgs } from '../resolve/pip'
 
 const PREFIX = 'layer-action-wheels'
 /** bumped when the wheelhouse layout or key recipe changes, so old entries are not restored */

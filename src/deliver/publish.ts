@@ -1,7 +1,7 @@
 /** The run's zip → a layer version in every target region, from the inputs and the plan. */
 import type { ActionInputs } from '../inputs'
 import type { Plan } from '../plan'
-import type { ZipResult } from '../package/zip'
+import type { ZipResult } from '../assemble/zip'
 import { ACTION_NAME, ACTION_VERSION } from '../constants'
 import { createClients } from './clients'
 import { deliverToRegions, type DeliveryResult } from './deliver'
