@@ -3,6 +3,8 @@ import * as core from '@actions/core'
 import { getOctokit } from '@actions/github'
 import { LayerActionError } from '../errors'
 import type { DeliveryResult } from '../deliver/deliver'
+import type { ActionInputs } from '../inputs'
+import type { Plan } from '../plan'
 import type { VersionDecision } from './bump'
 import { formatTagMessage } from './changelog'
 import type { GitRunner } from './history'
@@ -92,4 +94,22 @@ export async function releaseOnGitHub(
     o
   )
   return { tag, outcome }
+}
+
+/** The stage run() calls: this run's inputs, plan, tag and layer versions → releaseOnGitHub. */
+export function githubRelease(
+  inputs: ActionInputs,
+  plan: Plan,
+  tag: TagOutcome,
+  deliveries: readonly DeliveryResult[]
+): Promise<GitHubReleaseResult> {
+  return releaseOnGitHub({
+    token: inputs.githubToken,
+    environment: inputs.environment,
+    layerName: inputs.publishedName,
+    release: plan.release,
+    tag,
+    deliveries,
+    git: plan.git
+  })
 }
