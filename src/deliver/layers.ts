@@ -123,18 +123,6 @@ export async function getLayerVersion(
   }
 }
 
-/** The newest version of the layer with its CodeSha256, or undefined when it has none. */
-export async function latestLayerVersion(
-  lambda: LambdaClient,
-  layerName: string
-): Promise<LayerVersionInfo | undefined> {
-  const page = await listPage(lambda, layerName, undefined, 1)
-  const newest = page.versions[0]
-  return newest?.Version === undefined
-    ? undefined
-    : getLayerVersion(lambda, layerName, newest.Version)
-}
-
 /** ListLayerVersions' page size limit (MaxItems). */
 export const LIST_PAGE_MAX = 50
 
