@@ -211,8 +211,9 @@ export async function upsertRelease(
       writes++
     } catch (error: unknown) {
       const code = statusOf(error)
-      // 5xx and secondary rate limits pass; anything else (permissions, validation) does not
-      if (code !== undefined && code < 500 && code !== 429) {
+      // 5xx and (secondary) rate limits pass; anything else (permissions, validation) does not
+      const limited = code === 429 || (code === 403 && /rate limit/i.test(messageOf(error)))
+      if (code !== undefined && code < 500 && !limited) {
         throw explain(error, `write the GitHub Release ${r.tag} of ${r.owner}/${r.repo}`)
       }
       lastError = error
