@@ -15,7 +15,7 @@ import type { ProjectListing } from './index-page'
 import { findLocalPackages, rewriteRequirements } from './local-packages'
 import { describeTarget } from './no-wheel'
 import { NoCompatibleWheelError, downloadWheels, type PipOptions } from './pip'
-import { parseDistributionFile, type Target } from './wheel-tags'
+import { compareVersions, parseDistributionFile, type Target } from './wheel-tags'
 
 export interface SourceBuild {
   /** an sdist file, a source tree (directory with pyproject.toml or setup.py) */
@@ -115,17 +115,25 @@ export function needsCompilerMessage(o: {
   const headline = o.built
     ? `${what} needs a compiler: building it on the runner gave ${path.basename(o.built)}, a compiled wheel, not a pure-Python (py3-none-any) one.`
     : `${what} needs a compiler: its build failed while compiling (${o.compiling?.trim() ?? 'a compiler step'}).`
-  const lambda = target
-    ? `Lambda runs ${describeTarget(target)}`
-    : 'Lambda runs Amazon Linux 2 (glibc 2.26) or Amazon Linux 2023 (glibc 2.34)'
-  const archNote =
-    target && wheelMachine(target.architecture) !== machine
-      ? ` — another CPU, so its machine code cannot even run there`
-      : ''
+  const lambda = target ? describeTarget(target) : 'Amazon Linux 2 / 2023 (glibc 2.26 / 2.34)'
+  const reasons: string[] = []
+  if (target && wheelMachine(target.architecture) !== machine)
+    reasons.push(
+      `its machine code is for ${machine}, Lambda's CPU is ${wheelMachine(target.architecture)}`
+    )
+  const targetGlibc = target?.runtime.glibc.join('.')
+  if (targetGlibc && glibc !== 'unknown' && compareVersions(glibc, targetGlibc) > 0)
+    reasons.push(
+      `it links against this runner's glibc ${glibc}, newer than Lambda's ${targetGlibc}`
+    )
+  if (target && python && python !== `CPython ${target.runtime.version}`)
+    reasons.push(`it is built for ${python}, not ${target.runtime.identifier}`)
+  reasons.push(
+    "a runner's build carries a plain linux_* tag that promises nothing about the system libraries it needs (a manylinux wheel does)"
+  )
   const why =
-    `A wheel compiled here is built for this runner — glibc ${glibc}, ${machine}${python ? `, ${python}` : ''} — ` +
-    `and ${lambda}${archNote}: an extension linked against a newer glibc, built for another CPU or another ` +
-    'Python ABI fails to import on Lambda, which is why the layer takes only pure-Python builds.'
+    `A wheel compiled on this runner (glibc ${glibc}, ${machine}${python ? `, ${python}` : ''}) is made for it, ` +
+    `not for Lambda's ${lambda}: ${reasons.join('; ')}. So the layer takes only pure-Python builds.`
   const machineTag = target ? wheelMachine(target.architecture) : 'x86_64/aarch64'
   const abi = target ? target.runtime.abi : 'the runtime'
   const image = target
