@@ -47,7 +47,16 @@ export async function run(): Promise<void> {
         git: plan.git
       })
     )
-    await report({ inputs, plan, layer, smoke, packaged, deliveries, tag })
+    await report({
+      inputs,
+      plan,
+      layer,
+      smoke,
+      packaged,
+      deliveries,
+      tag,
+      built: resolution.built
+    })
   } catch (error) {
     // a LayerActionError speaks to the user; anything else is a bug in this action
     if (error instanceof LayerActionError) core.setFailed(error.message)

@@ -8,6 +8,7 @@ import type { SmokeResult } from './smoke/smoke'
 import type { PackagedLayer } from './assemble/package'
 import type { DeliveryResult } from './deliver/deliver'
 import type { TagOutcome } from './release/release'
+import type { BuiltSource } from './resolve/sources'
 import { formatChangelog } from './release/changelog'
 import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from './assemble/size'
 
@@ -20,6 +21,8 @@ export interface RunResult {
   /** one per region, the primary first; empty when publish is false */
   deliveries: readonly DeliveryResult[]
   tag?: TagOutcome
+  /** wheels built on the runner from sdists and local packages */
+  built?: readonly BuiltSource[]
 }
 
 export function outputsOf(r: RunResult): Record<Outputs, string> {
@@ -132,6 +135,8 @@ export function summaryOf(r: RunResult): string {
     lines.push('')
   }
 
+  lines.push(...builtSection(r.built ?? []))
+
   const changelog = formatChangelog(release.changes)
   if (changelog) lines.push(changelog, '')
 
@@ -168,4 +173,20 @@ export function summaryOf(r: RunResult): string {
     lines.push('')
   }
   return lines.join('\n')
+}
+
+/** What was built from source on the runner: every one a pure-Python wheel, or the run failed. */
+export function builtSection(built: readonly BuiltSource[]): string[] {
+  if (built.length === 0) return []
+  return [
+    '### Built from source',
+    '',
+    '| Package | Version | From | Wheel |',
+    '|---|---|---|---|',
+    ...built.map(
+      b =>
+        `| ${b.name} | ${b.version} | ${b.origin === 'local' ? `local ${code(b.from)}` : `sdist ${code(b.from)}`} | ${code(b.wheel)} |`
+    ),
+    ''
+  ]
 }
