@@ -258,3 +258,35 @@ test('a VCS requirement is an input error naming the file and line; a missing lo
     return true
   })
 })
+
+test('a local package whose C code fails to compile is refused as needing a compiler, naming it', async t => {
+  if (skip) return t.skip(skip)
+  const ws = await workspace('broken-c', './libs/fast\n')
+  await makeSourceTree(path.join(ws, 'libs', 'fast'), {
+    name: 'fastlocal',
+    version: '1.0',
+    backend: 'setuptools',
+    cExtension: true
+  })
+  await fs.writeFile(path.join(ws, 'libs', 'fast', 'fastlocal', '_speed.c'), 'this is not C;\n')
+  const log = captureLog()
+  let error: unknown
+  try {
+    await downloadWithSources({
+      pip: pipOptions(ws, rt('3.11'), 'x86_64'),
+      buildSdists: 'pure',
+      workDir: path.join(ws, '.work'),
+      workspace: ws
+    })
+  } catch (e: unknown) {
+    error = e
+  } finally {
+    log.restore()
+  }
+  assert.ok(error instanceof NeedsCompilerError, String(error))
+  assert.match(
+    error.message,
+    /^fastlocal \(from libs\/fast\) needs a compiler: its build failed while compiling/
+  )
+  assert.match(error.message, /python3\.11 \(Amazon Linux 2, glibc 2\.26, x86_64\)/)
+})

@@ -269,7 +269,8 @@ export async function buildSourceWheel(o: SourceBuild): Promise<BuiltWheel> {
       const output = `${result.stdout}\n${result.stderr}`
       const compiling = output.split('\n').find(l => COMPILING.test(l))
       if (compiling) {
-        const name = projectOfSource(o.source)
+        // pip names the project it builds ("Building wheel for fastlib (pyproject.toml)")
+        const name = /Building wheel for (\S+) \(/.exec(output)?.[1] ?? projectOfSource(o.source)
         throw new NeedsCompilerError(
           needsCompilerMessage({
             name,
