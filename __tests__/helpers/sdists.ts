@@ -19,6 +19,8 @@ export interface SourceSpec {
   dependencies?: string[]
   /** a C extension module `<pkg>._speed` (setuptools only): the build compiles it */
   cExtension?: boolean
+  /** default `>=3.8` */
+  requiresPython?: string
 }
 
 /** The import name of a project: `makoto-common` → `makoto_common`. */
@@ -40,7 +42,7 @@ export async function makeSourceTree(dir: string, spec: SourceSpec): Promise<str
   await fs.writeFile(
     path.join(dir, 'pyproject.toml'),
     `${BUILD_SYSTEM[spec.backend]}\n[project]\nname = "${spec.name}"\nversion = "${spec.version}"\n` +
-      `requires-python = ">=3.8"\ndependencies = [${deps}]\n` +
+      `requires-python = "${spec.requiresPython ?? '>=3.8'}"\ndependencies = [${deps}]\n` +
       (spec.backend === 'hatchling'
         ? `\n[tool.hatch.build.targets.wheel]\npackages = ["${pkg}"]\n`
         : `\n[tool.setuptools]\npackages = ["${pkg}"]\n`)
@@ -74,7 +76,7 @@ export async function makeSourceDist(outDir: string, spec: SourceSpec): Promise<
       'Metadata-Version: 2.1',
       `Name: ${spec.name}`,
       `Version: ${spec.version}`,
-      'Requires-Python: >=3.8',
+      `Requires-Python: ${spec.requiresPython ?? '>=3.8'}`,
       ...(spec.dependencies ?? []).map(d => `Requires-Dist: ${d}`),
       ''
     ].join('\n')

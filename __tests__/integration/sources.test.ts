@@ -58,6 +58,14 @@ before(async () => {
       backend: 'setuptools',
       cExtension: true
     }),
+    // 1.0 needs Python 3.12: only a target of 3.12+ takes it, whatever Python the runner has
+    await makeSourceDist(built, {
+      name: 'newonly',
+      version: '1.0',
+      backend: 'setuptools',
+      requiresPython: '>=3.12'
+    }),
+    await makeSourceDist(built, { name: 'newonly', version: '0.9', backend: 'setuptools' }),
     await makeWheel(built, { name: 'wheeldep', version: '1.5', tags: 'py3-none-any' }),
     await makeWheel(built, { name: 'localdep', version: '3.0', tags: 'py3-none-any' })
   ])
@@ -289,4 +297,26 @@ test('a local package whose C code fails to compile is refused as needing a comp
     /^fastlocal \(from libs\/fast\) needs a compiler: its build failed while compiling/
   )
   assert.match(error.message, /python3\.11 \(Amazon Linux 2, glibc 2\.26, x86_64\)/)
+})
+
+test("the sdist is chosen for the target's Python, not the runner's, and built on the runner's", async t => {
+  if (skip) return t.skip(skip)
+  for (const [version, expected] of [
+    ['3.12', 'newonly-1.0-py3-none-any.whl'],
+    ['3.11', 'newonly-0.9-py3-none-any.whl']
+  ]) {
+    const ws = await workspace(`requires-python-${version}`, 'newonly\n')
+    const log = captureLog()
+    try {
+      const result = await downloadWithSources({
+        pip: pipOptions(ws, rt(version), 'x86_64'),
+        buildSdists: 'pure',
+        workDir: path.join(ws, '.work'),
+        workspace: ws
+      })
+      assert.deepEqual(result.files, [expected])
+    } finally {
+      log.restore()
+    }
+  }
 })

@@ -253,6 +253,8 @@ export async function buildSourceWheel(o: SourceBuild): Promise<BuiltWheel> {
       '--no-deps',
       '--no-input',
       '--disable-pip-version-check',
+      // the runner's Python only runs the build: Requires-Python is checked against the target at install
+      '--ignore-requires-python',
       '-w',
       scratch,
       ...(o.indexUrl ? ['--index-url', o.indexUrl] : []),
@@ -466,6 +468,9 @@ async function downloadSdist(
       '--no-deps',
       '--no-binary',
       project,
+      // the version whose Requires-Python admits the target, not the runner (allowed with --no-deps)
+      '--python-version',
+      pip.runtime.version,
       '-d',
       dir,
       '--no-input',
