@@ -181,3 +181,32 @@ async function writeRequirements(text: string): Promise<string> {
   await fs.writeFile(file, text)
   return file
 }
+
+test('no region anywhere: the error says which input sets it', async () => {
+  const saved = {
+    AWS_REGION: process.env.AWS_REGION,
+    AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION
+  }
+  delete process.env.AWS_REGION
+  delete process.env.AWS_DEFAULT_REGION
+  // nor from a profile of the machine running the test
+  Object.assign(saved, { AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE })
+  process.env.AWS_CONFIG_FILE = path.join(tmp, 'no-aws-config')
+  const client = createCodeArtifactClient({ maxAttempts: 1 })
+  try {
+    await assert.rejects(
+      codeArtifactIndexUrl(client, {
+        domain: 'acme',
+        repository: 'python-internal',
+        domainOwner: ''
+      }),
+      /^CodeArtifactError: No AWS region for CodeArtifact: set 'region'/
+    )
+  } finally {
+    client.destroy()
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  }
+})

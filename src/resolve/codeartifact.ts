@@ -112,7 +112,14 @@ export async function codeArtifactIndexUrl(
   client: CodeartifactClient,
   repo: CodeArtifactRepository
 ): Promise<string> {
-  const region = await client.config.region().catch(() => 'the default region')
+  let region: string
+  try {
+    region = await client.config.region()
+  } catch {
+    throw new CodeArtifactError(
+      `No AWS region for CodeArtifact: set '${Inputs.Region}' (or AWS_REGION, as aws-actions/configure-aws-credentials does) to the region of domain '${repo.domain}'`
+    )
+  }
   const owner = repo.domainOwner ? { domainOwner: repo.domainOwner } : {}
   let token: string
   try {
