@@ -437,7 +437,7 @@ function sdistsOnly(listings: readonly ProjectListing[]): string[] | 'compiled' 
 function refusedNever(error: NoCompatibleWheelError, sdists: readonly string[]): Error {
   const shown = sdists.slice(0, 3).join(', ') + (sdists.length > 3 ? ', …' : '')
   return new NoCompatibleWheelError(
-    `${error.message}\n${error.project} is published there as source only (${shown}) and build-sdists is 'never', ` +
+    `${error.message}\n${error.project} is there as source (${shown}) and build-sdists is 'never', ` +
       'so no build backend runs. Set build-sdists: pure (the default) to build it on the runner; the layer ' +
       'then takes it when the wheel is pure Python (py3-none-any).',
     error.project,
