@@ -51,7 +51,14 @@ before(async () => {
       backend: 'setuptools',
       dependencies: ['wheeldep>=1']
     }),
-    await makeSourceDist(built, { name: 'hatchpure', version: '2.1', backend: 'hatchling' }),
+    // its dependency is itself source-only: found by the next round of pip download
+    await makeSourceDist(built, {
+      name: 'hatchpure',
+      version: '2.1',
+      backend: 'hatchling',
+      dependencies: ['deepsrc>=0.1']
+    }),
+    await makeSourceDist(built, { name: 'deepsrc', version: '0.2', backend: 'setuptools' }),
     await makeSourceDist(built, {
       name: 'cext',
       version: '0.3',
@@ -124,6 +131,7 @@ test('setuptools and hatchling sdists and a local package are built, installed w
     log.restore()
   }
   assert.deepEqual(result.files, [
+    'deepsrc-0.2-py3-none-any.whl',
     'hatchpure-2.1-py3-none-any.whl',
     'localdep-3.0-py3-none-any.whl',
     'makoto_common-0.4.0-py3-none-any.whl',
@@ -131,6 +139,7 @@ test('setuptools and hatchling sdists and a local package are built, installed w
     'wheeldep-1.5-py3-none-any.whl'
   ])
   assert.deepEqual(result.built.map(b => [b.name, b.version, b.origin, b.from]).sort(), [
+    ['deepsrc', '0.2', 'sdist', 'deepsrc-0.2.tar.gz'],
     ['hatchpure', '2.1', 'sdist', 'hatchpure-2.1.tar.gz'],
     ['makoto-common', '0.4.0', 'local', 'libs/common'],
     ['sdpure', '1.0', 'sdist', 'sdpure-1.0.tar.gz']
