@@ -53,7 +53,17 @@ export async function run(): Promise<void> {
     const release = inputs.githubRelease
       ? await core.group('GitHub Release', () => githubRelease(inputs, plan, tag, deliveries))
       : undefined
-    await report({ inputs, plan, layer, smoke, packaged, deliveries, tag, release })
+    await report({
+      inputs,
+      plan,
+      layer,
+      smoke,
+      packaged,
+      deliveries,
+      tag,
+      release,
+      built: resolution.built
+    })
   } catch (error) {
     await reportFailure(error)
     // a LayerActionError speaks to the user; anything else is a bug in this action

@@ -11,6 +11,7 @@ import type { TagOutcome } from './release/release'
 import type { GitHubReleaseResult } from './release/github'
 import { HealthCheckError } from './deliver/health'
 import { messageOf } from './errors'
+import type { BuiltSource } from './resolve/sources'
 import { formatChangelog } from './release/changelog'
 import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from './assemble/size'
 
@@ -25,6 +26,8 @@ export interface RunResult {
   tag?: TagOutcome
   /** with github-release: true */
   release?: GitHubReleaseResult
+  /** wheels built on the runner from sdists and local packages */
+  built?: readonly BuiltSource[]
 }
 
 export function outputsOf(r: RunResult): Record<Outputs, string> {
@@ -194,6 +197,8 @@ export function summaryOf(r: RunResult): string {
     lines.push('')
   }
 
+  lines.push(...builtSection(r.built ?? []))
+
   const changelog = formatChangelog(release.changes)
   if (changelog) lines.push(changelog, '')
 
@@ -230,4 +235,20 @@ export function summaryOf(r: RunResult): string {
     lines.push('')
   }
   return lines.join('\n')
+}
+
+/** What was built from source on the runner: every one a pure-Python wheel, or the run failed. */
+export function builtSection(built: readonly BuiltSource[]): string[] {
+  if (built.length === 0) return []
+  return [
+    '### Built from source',
+    '',
+    '| Package | Version | From | Wheel |',
+    '|---|---|---|---|',
+    ...built.map(
+      b =>
+        `| ${b.name} | ${b.version} | ${b.origin === 'local' ? `local ${code(b.from)}` : `sdist ${code(b.from)}`} | ${code(b.wheel)} |`
+    ),
+    ''
+  ]
 }

@@ -20,7 +20,9 @@ import {
   type CacheStatus
 } from '../fetch/cache'
 import { findInterpreter } from '../smoke/smoke'
-import { downloadWheels, type PipOptions } from './pip'
+import { codeArtifactIndexUrl, createCodeArtifactClient } from './codeartifact'
+import type { PipOptions } from './pip'
+import { downloadWithSources, type BuiltSource } from './sources'
 import { parseDistributionFile } from './wheel-tags'
 
 /** One wheel of the layer, in the wheelhouse. */
@@ -39,6 +41,8 @@ export interface Resolution {
   readonly cache: CacheStatus | 'off'
   /** the interpreter that ran pip ('' when pip did not run) */
   readonly pip: string
+  /** wheels built on the runner from sdists and local packages */
+  readonly built?: readonly BuiltSource[]
 }
 
 export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<Resolution> {
@@ -49,6 +53,7 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
       'a pip requirements file (this build reads no other format yet)'
     )
   await mkdir(plan.wheelhouse, { recursive: true })
+  const indexUrl = await effectiveIndexUrl(inputs)
 
   const pip: PipOptions = {
     requirements: inputs.requirements,
@@ -56,7 +61,7 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
     runtime: inputs.runtime,
     architecture: inputs.architecture,
     python: await pipInterpreter(inputs),
-    indexUrl: inputs.indexUrl || undefined,
+    indexUrl: indexUrl || undefined,
     pipArgs: inputs.pipArgs,
     cwd: inputs.workspace
   }
@@ -66,7 +71,7 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
     runtime: inputs.runtime,
     architecture: inputs.architecture,
     pipArgs: inputs.pipArgs,
-    indexUrl: inputs.indexUrl
+    indexUrl
   })
   const restored = inputs.cache
     ? await restoreWheelhouse({
@@ -76,7 +81,12 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
       })
     : undefined
 
-  const files = await downloadWheels(pip)
+  const { files, built } = await downloadWithSources({
+    pip,
+    buildSdists: inputs.buildSdists,
+    workDir: plan.workDir,
+    workspace: inputs.workspace
+  })
   core.info(`${files.length} wheel(s) for ${plan.runtimeLabel}: ${files.join(', ')}`)
   if (restored) {
     // saved right away: a later failure (size, smoke test, AWS) still keeps the downloads
@@ -90,10 +100,25 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
       file: path.join(plan.wheelhouse, f),
       name: parsed?.project ?? f,
       version: parsed?.version ?? '',
-      origin: 'index' as const
+      origin: built.find(b => b.wheel === f)?.origin ?? ('index' as const)
     }
   })
-  return { wheels, cache: restored?.status ?? 'off', pip: pip.python }
+  for (const b of built)
+    core.info(
+      `Built from source on the runner: ${b.name} ${b.version} from ${b.from} (${b.origin})`
+    )
+  return { wheels, cache: restored?.status ?? 'off', pip: pip.python, built }
+}
+
+/** index-url, or the CodeArtifact repository's URL with a fresh token (masked before it is returned). */
+export async function effectiveIndexUrl(inputs: ActionInputs): Promise<string> {
+  if (!inputs.codeartifact) return inputs.indexUrl
+  const client = createCodeArtifactClient({ region: inputs.regions[0] })
+  try {
+    return await codeArtifactIndexUrl(client, inputs.codeartifact)
+  } finally {
+    client.destroy()
+  }
 }
 
 /**
