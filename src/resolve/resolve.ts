@@ -22,6 +22,8 @@ import {
 import { findInterpreter } from '../smoke/smoke'
 import { downloadWheels, type PipOptions } from './pip'
 import { parseDistributionFile } from './wheel-tags'
+import { isLock } from './formats'
+import { resolveLockedWheels } from './locks'
 
 /** One wheel of the layer, in the wheelhouse. */
 export interface ResolvedWheel {
@@ -42,6 +44,9 @@ export interface Resolution {
 }
 
 export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<Resolution> {
+  // a lock is installed exactly as locked: no pip resolver
+  if (isLock(inputs.requirementsFormat))
+    return resolveLockedWheels(inputs, plan, { indexUrl: inputs.indexUrl })
   if (inputs.requirementsFormat !== 'requirements')
     throw new InputError(
       Inputs.Requirements,
