@@ -43,8 +43,11 @@ export interface FetchLockedOptions {
   /** the interpreter that builds sources */
   readonly python: string
   readonly env?: NodeJS.ProcessEnv
-  /** where build backends come from when a source is built ('' for pip's own configuration) */
-  readonly buildIndexUrl?: string
+  /**
+   * `index-url` (or CodeArtifact's): where build backends come from, and whose credentials go
+   * with requests to its host (locks record URLs without credentials)
+   */
+  readonly indexUrl?: string
   readonly pipArgs?: readonly string[]
   readonly redactor: Redactor
   /** parallel downloads and builds */
@@ -151,7 +154,7 @@ async function build(
     outDir: o.wheelhouse,
     python: o.python,
     env: o.env,
-    indexUrl: o.buildIndexUrl || undefined,
+    indexUrl: o.indexUrl || undefined,
     pipArgs: o.pipArgs
   })
   if (!built.pure) {
@@ -171,20 +174,24 @@ async function build(
 
 /** Pipfile.lock: the files of this version listed on the index, each with the lock's hash set. */
 async function filesOnIndex(o: FetchLockedOptions, pkg: LockedPackage): Promise<LockedFile[]> {
-  const index = pkg.index as string
-  const links = await readLinks(o, index, pkg.name)
+  const links = await readLinks(o, pkg.index as string, pkg.name)
   const version = parseVersion(pkg.version)
   const hashes = pkg.hashesOnly ?? {}
-  return links
-    .filter(l => {
-      const d = parseDistributionFile(l.filename)
-      const v = d && parseVersion(d.version)
-      if (!d || !v || !version || d.project !== pkg.name || compareVersion(v, version) !== 0)
-        return false
-      // the index says the file's hash: skip files the lock never recorded without downloading them
-      return !l.sha256 || !hashes.sha256 || hashes.sha256.includes(l.sha256)
-    })
-    .map(l => ({ filename: l.filename, url: l.url, hashes }))
+  const ofVersion = links.filter(l => {
+    const d = parseDistributionFile(l.filename)
+    const v = d && parseVersion(d.version)
+    return !!d && !!v && !!version && d.project === pkg.name && compareVersion(v, version) === 0
+  })
+  // as pip does: files whose index hash the lock never recorded are passed over without
+  // downloading, unless none is left (then the download fails on the hash, naming the file)
+  const recorded = ofVersion.filter(
+    l => !l.sha256 || !hashes.sha256 || hashes.sha256.includes(l.sha256)
+  )
+  return (recorded.length > 0 ? recorded : ofVersion).map(l => ({
+    filename: l.filename,
+    url: l.url,
+    hashes
+  }))
 }
 
 interface IndexLink {
@@ -205,7 +212,9 @@ async function readLinks(
   const cached = pageCache.get(pageUrl)
   if (cached) return cached
   const loading = (async () => {
-    const html = (await readBytes(o, pageUrl, 'text/html')).toString('utf8')
+    const html = (
+      await readBytes(o, credentialsFor(pageUrl, o.indexUrl || undefined), 'text/html')
+    ).toString('utf8')
     const links: IndexLink[] = []
     for (const m of html.matchAll(/<a\s[^>]*?href\s*=\s*["']([^"']*)["'][^>]*>([\s\S]*?)<\/a>/gi)) {
       const href = m[1].replace(/&amp;/g, '&')
@@ -233,7 +242,7 @@ function withoutUserInfo(url: string): string {
 
 /** The index's credentials go to the same host only (file URLs found on the page stay plain). */
 function credentialsFor(url: string, index: string | undefined): string {
-  if (!index) return url
+  if (!index || url.startsWith('file:') || index.startsWith('file:')) return url
   const i = new URL(index)
   const u = new URL(url)
   if ((i.username || i.password) && !u.username && u.host === i.host) {
@@ -266,6 +275,7 @@ async function obtain(
   } else if (pkg.index) {
     url = credentialsFor(url, pkg.index)
   }
+  url = credentialsFor(url, o.indexUrl || undefined)
   const local = url.startsWith('file:')
   if (known.length === 0 && !local)
     throw new LockHashError(

@@ -117,7 +117,7 @@ export async function resolveLockedWheels(
     lockName: display,
     buildSdists: inputs.buildSdists,
     python,
-    buildIndexUrl: options.indexUrl,
+    indexUrl: options.indexUrl,
     pipArgs: inputs.pipArgs,
     redactor
   })
