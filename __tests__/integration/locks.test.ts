@@ -17,6 +17,7 @@ import type { Plan } from '../../src/plan'
 import { findRuntime, type Architecture } from '../../src/runtimes'
 import { inputFormat } from '../../src/resolve/formats'
 import { resolveLockedWheels } from '../../src/resolve/locks'
+import { resolveWheels } from '../../src/resolve/resolve'
 import { installWheels, NoCompatibleWheelError } from '../../src/resolve/pip'
 import { fetchLockedWheels, LockFetchError, LockHashError } from '../../src/fetch/download'
 import { Redactor } from '../../src/resolve/credentials'
@@ -116,7 +117,7 @@ interface Run {
   name?: string
 }
 
-async function resolveLock(r: Run) {
+async function resolveLock(r: Run, entry: 'lock' | 'resolveWheels' = 'lock') {
   const served = r.served ?? index
   const name = r.name ?? 'p'
   const lock = await project(r.kind, served, name)
@@ -140,7 +141,9 @@ async function resolveLock(r: Run) {
     wheelhouse,
     runtimeLabel: `${runtime.identifier} ${architecture}`
   } as unknown as Plan
-  return resolveLockedWheels(inputs, plan, { indexUrl: served.url })
+  return entry === 'lock'
+    ? resolveLockedWheels(inputs, plan, { indexUrl: served.url })
+    : resolveWheels(inputs, plan)
 }
 
 /** Installs with real pip and returns each file of the layer → sha256 (RECORD aside). */
@@ -375,4 +378,14 @@ test('a locked package with no wheel for the target gets the no-wheel explanatio
       return true
     }
   )
+})
+
+test('resolveWheels takes the lock path for a lock file: no pip resolver, origin lock', async () => {
+  const resolution = await resolveLock({ kind: 'pylock', name: 'wired' }, 'resolveWheels')
+  assert.deepEqual(resolution.wheels.map(w => `${w.name} ${w.version} ${w.origin}`).sort(), [
+    'depdep 1.0 lock',
+    'fastpkg 2.0 lock',
+    'plainpkg 1.0 lock'
+  ])
+  assert.equal(resolution.cache, 'off')
 })
