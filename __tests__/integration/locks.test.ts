@@ -389,3 +389,37 @@ test('resolveWheels takes the lock path for a lock file: no pip resolver, origin
   ])
   assert.equal(resolution.cache, 'off')
 })
+
+test('a path dependency of a lock is built on the runner into a pure wheel (flit_core copied from the machine mirror into the test index)', async () => {
+  // the build backend comes from the test's own index, as pip's build isolation fetches it; the
+  // wheel is copied from this machine's mirror (/opt/pypi), never read through pip's config
+  const backendRoot = path.join(tmp, 'backend-index')
+  await makeIndex(backendRoot, ['/opt/pypi/files/flit_core-4.1.0-py3-none-any.whl'])
+  const backend = await serveIndex(backendRoot)
+  try {
+    const src = path.join(tmp, 'libs', 'localpkg')
+    await fs.mkdir(path.join(src, 'localpkg'), { recursive: true })
+    await fs.writeFile(
+      path.join(src, 'pyproject.toml'),
+      '[build-system]\nrequires = ["flit_core>=3.2,<5"]\nbuild-backend = "flit_core.buildapi"\n\n[project]\nname = "localpkg"\nversion = "0.3.0"\ndescription = "shared code"\n'
+    )
+    await fs.writeFile(path.join(src, 'localpkg', '__init__.py'), '"""shared code"""\n')
+    const runtime = rt('3.12')
+    const [wheel] = await fetchLockedWheels({
+      packages: [{ name: 'localpkg', version: '0.3.0', files: [], directory: src }],
+      target: { runtime, architecture: 'x86_64' },
+      wheelhouse: path.join(tmp, 'wheelhouses', 'local'),
+      lockName: 'uv.lock',
+      buildSdists: 'never', // local paths are always built
+      python: 'python3',
+      env: hermeticPipEnv(),
+      indexUrl: backend.url,
+      redactor: new Redactor([])
+    })
+    assert.equal(wheel.origin, 'local')
+    assert.match(path.basename(wheel.file), /^localpkg-0\.3\.0-(py2\.)?py3-none-any\.whl$/)
+    assert.equal(wheel.version, '0.3.0')
+  } finally {
+    await backend.close()
+  }
+})
