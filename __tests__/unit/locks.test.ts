@@ -236,6 +236,17 @@ test('a marker that does not parse names the file, line and package', () => {
   )
 })
 
+test('uv.lock: requires-python is checked against the target', () => {
+  assert.throws(
+    () =>
+      read('uv', {
+        version: '3.10',
+        text: text('uv').replace('requires-python = ">=3.10"', 'requires-python = ">=3.11"')
+      }),
+    inputError('python-version', /^3\.10$/, /requires-python = ">=3\.11"/)
+  )
+})
+
 test('pylock.toml: requires-python and environments are checked against the target', () => {
   assert.throws(
     () =>

@@ -11,7 +11,7 @@
 import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { normalizeName } from '../markers'
+import { MarkerSyntaxError, normalizeName, specifierMatches } from '../markers'
 import {
   asArray,
   asRecord,
@@ -60,6 +60,14 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
   if (revision > UV_REVISION)
     notes.push(
       `${req.display} is revision ${revision} of uv's lock format; this action knows revisions up to ${UV_REVISION} and reads it as such`
+    )
+
+  const requiresPython = str(data['requires-python'])
+  if (requiresPython && !pythonMatches(req, requiresPython))
+    throw new InputError(
+      Inputs.PythonVersion,
+      req.env.python_version,
+      `a Python the lock was made for: ${req.display} has requires-python = "${requiresPython}", which Python ${req.env.python_full_version} does not meet`
     )
 
   const packages: UvPackage[] = asArray(data.package).map(raw => ({
@@ -237,4 +245,14 @@ function lockedPackage(req: LockRequest, pkg: UvPackage): LockedPackage | undefi
       hashes: {}
     })
   return { name: pkg.name, version: pkg.version, files }
+}
+
+/** uv writes `>=3.10` or `>=3.12, <3.14`; one it cannot read is left to uv to have checked. */
+function pythonMatches(req: LockRequest, spec: string): boolean {
+  try {
+    return specifierMatches(req.env.python_full_version, spec)
+  } catch (error) {
+    if (error instanceof MarkerSyntaxError) return true
+    throw error
+  }
 }
