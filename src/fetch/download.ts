@@ -6,8 +6,9 @@
  */
 import * as core from '@actions/core'
 import { createHash } from 'node:crypto'
-import { createReadStream, promises as fs } from 'node:fs'
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { LayerActionError, messageOf } from '../errors'
@@ -290,7 +291,7 @@ async function obtain(
   const part = `${dest}.${process.pid}.part`
   try {
     if (local) await fs.copyFile(fileURLToPath(url), part)
-    else await fs.writeFile(part, await readBytes(o, url))
+    else await download(o, url, part)
     const mismatch = await checkHashes(part, file.hashes, known)
     if (mismatch)
       throw new LockHashError(
@@ -334,6 +335,26 @@ async function readBytes(o: FetchLockedOptions, rawUrl: string, accept = '*/*'):
     const stat = await fs.stat(p).catch(() => undefined)
     return fs.readFile(stat?.isDirectory() ? path.join(p, 'index.html') : p)
   }
+  const chunks: Buffer[] = []
+  await request(o, rawUrl, accept, async body => {
+    chunks.length = 0 // a retry starts over
+    for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array))
+  })
+  return Buffer.concat(chunks)
+}
+
+/** Streams a file to disk (wheels can be hundreds of MB). */
+async function download(o: FetchLockedOptions, rawUrl: string, file: string): Promise<void> {
+  await request(o, rawUrl, '*/*', body => pipeline(body, createWriteStream(file)))
+}
+
+async function request(
+  o: FetchLockedOptions,
+  rawUrl: string,
+  accept: string,
+  consume: (body: Readable) => Promise<void>
+): Promise<void> {
+  const url = new URL(rawUrl)
   const headers: Record<string, string> = { Accept: accept }
   if (url.username || url.password) {
     const user = decodeURIComponent(url.username)
@@ -345,8 +366,11 @@ async function readBytes(o: FetchLockedOptions, rawUrl: string, accept = '*/*'):
   let problem = ''
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     try {
-      const response = await fetch(url, { headers, signal: AbortSignal.timeout(120_000) })
-      if (response.ok) return Buffer.from(await response.arrayBuffer())
+      const response = await fetch(url, { headers, signal: AbortSignal.timeout(300_000) })
+      if (response.ok && response.body) {
+        await consume(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream))
+        return
+      }
       problem = `HTTP ${response.status}`
       if (response.status < 500 && response.status !== 429) break
     } catch (error) {
