@@ -317,3 +317,29 @@ source = { directory = "libs/unused" }
   )
   assert.match(s.skipped.join('\n'), /^unused 1\.0\.0: not required/m)
 })
+
+test('credentials from the environment, as the tools read them: Pipenv ${VAR} in source URLs, Poetry POETRY_HTTP_BASIC_<SOURCE>_*', () => {
+  const pipfile = text('pipfile').replace(
+    `"url": "${INDEX}"`,
+    '"url": "https://${IDX_USER}:${IDX_TOKEN}@pypi.example.org/simple/"'
+  )
+  const s = readLock(
+    { ...request('pipfile', { text: pipfile }), environ: { IDX_USER: 'ci', IDX_TOKEN: 't0ken' } },
+    'pipfile'
+  )
+  assert.ok(s.packages.every(p => p.index === 'https://ci:t0ken@pypi.example.org/simple/'))
+  const poetry = readLock(
+    {
+      ...request('poetry'),
+      environ: {
+        POETRY_HTTP_BASIC_LAMBDA_INDEX_USERNAME: 'ci',
+        POETRY_HTTP_BASIC_LAMBDA_INDEX_PASSWORD: 'p@ss'
+      }
+    },
+    'poetry'
+  )
+  assert.equal(
+    poetry.packages.find(p => p.name === 'plainpkg')?.index,
+    'https://ci:p%40ss@pypi.example.org/simple/'
+  )
+})

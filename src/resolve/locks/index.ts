@@ -68,7 +68,8 @@ export async function resolveLockedWheels(
     extras: inputs.extras,
     groups: inputs.groups,
     env,
-    indexUrl: options.indexUrl
+    indexUrl: options.indexUrl,
+    environ: process.env
   }
   const selection = readLock(req, inputs.requirementsFormat)
   const redactor = new Redactor([

@@ -56,6 +56,8 @@ export interface LockRequest {
   readonly env: MarkerEnvironment
   /** the `index-url` input (or CodeArtifact's), '' when unset */
   readonly indexUrl: string
+  /** for credentials a tool reads from the environment (Pipenv `${VAR}` in source URLs, Poetry's `POETRY_HTTP_BASIC_*`) */
+  readonly environ?: Readonly<Record<string, string | undefined>>
 }
 
 export const PYPI_SIMPLE = 'https://pypi.org/simple/'

@@ -73,13 +73,20 @@ export function readPipfileLock(req: LockRequest): LockSelection {
     [...chosen].flatMap(c => (c === 'develop' ? DEVELOP_ALIASES : [normalizeName(c)]))
   )
 
+  // as pipenv does: ${VAR}, $VAR and %VAR% in a source URL come from the environment (credentials)
+  const expand = (url: string): string =>
+    url.replace(
+      /\$\{(\w+)\}|\$(\w+)|%(\w+)%/g,
+      (m: string, a?: string, b?: string, c?: string) => req.environ?.[a ?? b ?? c ?? ''] ?? m
+    )
   const sources = new Map<string, string>()
   for (const s of asArray(meta.sources)) {
-    if (str(s.name) && str(s.url)) sources.set(str(s.name) as string, str(s.url) as string)
+    if (str(s.name) && str(s.url)) sources.set(str(s.name) as string, expand(str(s.url) as string))
   }
   const firstSource = asArray(meta.sources)
     .map(s => str(s.url))
-    .find(Boolean)
+    .filter((u): u is string => !!u)
+    .map(expand)[0]
 
   const selected = new Map<string, LockedPackage>()
   const skipped: string[] = []

@@ -137,7 +137,7 @@ function poetryPackage(
     case undefined:
       return { name, version, files, index: defaultIndex }
     case 'legacy':
-      return { name, version, files, index: url }
+      return { name, version, files, index: withPoetryCredentials(req, url, str(source.reference)) }
     case 'directory':
       return { name, version, files: [], directory: localPath(req, url) }
     case 'file': {
@@ -164,5 +164,23 @@ function poetryPackage(
         where(req, packageLine(req, str(p.name) ?? name)),
         `package sources of type legacy, directory, file or url: ${name} has [package.source] type = ${JSON.stringify(type)}`
       )
+  }
+}
+
+/** Poetry's CI credentials: `POETRY_HTTP_BASIC_<SOURCE>_USERNAME` / `_PASSWORD` for a named source. */
+function withPoetryCredentials(req: LockRequest, url: string, reference?: string): string {
+  if (!reference || !req.environ) return url
+  const key = `POETRY_HTTP_BASIC_${reference.toUpperCase().replace(/[-.]/g, '_')}`
+  const user = req.environ[`${key}_USERNAME`]
+  const password = req.environ[`${key}_PASSWORD`]
+  if (!user && !password) return url
+  try {
+    const u = new URL(url)
+    if (u.username || u.password) return url
+    u.username = encodeURIComponent(user ?? '')
+    u.password = encodeURIComponent(password ?? '')
+    return u.href
+  } catch {
+    return url
   }
 }
