@@ -213,3 +213,10 @@ export function str(value: unknown): string | undefined {
 export function skipLine(name: string, version: string, reason: string): string {
   return `${name} ${version}: ${reason}`
 }
+
+/** Why a marker left a package out: the target, or the extras and groups asked for. */
+export function markerReason(markers: readonly (string | undefined)[]): string {
+  const shown = [...new Set(markers.filter((m): m is string => !!m))]
+  const asked = shown.some(m => /\b(extra|extras|dependency_groups)\b/.test(m))
+  return `marker ${shown.join(' | ')} is false for the target${asked ? ' and the extras and groups asked for' : ''}`
+}

@@ -18,6 +18,7 @@ import {
   lineOf,
   localPath,
   markerHolds,
+  markerReason,
   packageLine,
   parseHash,
   parseJsonLock,
@@ -105,7 +106,7 @@ export function readPipfileLock(req: LockRequest): LockSelection {
         throw vcsError(req, rawName, String(entry.git ?? entry.hg ?? entry.svn ?? entry.bzr))
       const marker = str(entry.markers)
       if (!markerHolds(req, marker, rawName, { groups: groupSet })) {
-        skipped.push(skipLine(name, version, `marker ${marker} excludes the target`))
+        skipped.push(skipLine(name, version, markerReason([marker])))
         continue
       }
       const local = str(entry.path) ?? str(entry.file)

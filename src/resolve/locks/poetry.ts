@@ -19,6 +19,7 @@ import {
   lineOf,
   localPath,
   markerHolds,
+  markerReason,
   packageLine,
   parseHash,
   parseTomlLock,
@@ -91,13 +92,7 @@ export function readPoetryLock(req: LockRequest): LockSelection {
             )
     const holding = candidates.some(m => markerHolds(req, m, name, { extras }))
     if (!holding) {
-      skipped.push(
-        skipLine(
-          name,
-          version,
-          `marker ${candidates.filter(Boolean).join(' | ')} excludes the target`
-        )
-      )
+      skipped.push(skipLine(name, version, markerReason(candidates)))
       continue
     }
     const mentionsExtra = candidates.some(m => m !== undefined && /\bextra\b/.test(m))

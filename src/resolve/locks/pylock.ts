@@ -19,6 +19,7 @@ import {
   lineOf,
   localPath,
   markerHolds,
+  markerReason,
   packageLine,
   parseTomlLock,
   skipLine,
@@ -77,7 +78,7 @@ export function readPylock(req: LockRequest): LockSelection {
     const version = str(p.version) ?? ''
     const marker = str(p.marker)
     if (!markerHolds(req, marker, rawName, { extras, groups })) {
-      skipped.push(skipLine(name, version, `marker ${marker} excludes the target`))
+      skipped.push(skipLine(name, version, markerReason([marker])))
       continue
     }
     const pkgPython = str(p['requires-python'])

@@ -18,6 +18,7 @@ import {
   filenameOf,
   localPath,
   markerHolds,
+  markerReason,
   packageLine,
   parseHash,
   parseTomlLock,
@@ -139,11 +140,7 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
       const marker = str(dep.marker)
       if (!markerHolds(req, marker, target.name, { extras: markerExtras, groups })) {
         skipped.push(
-          skipLine(
-            target.name,
-            target.version,
-            `${why} of ${from.name}, marker ${marker} excludes the target`
-          )
+          skipLine(target.name, target.version, `${why} of ${from.name}: ${markerReason([marker])}`)
         )
         continue
       }
