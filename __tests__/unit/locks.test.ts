@@ -72,6 +72,9 @@ test('every format selects the main dependencies for python3.12 x86_64, and says
     for (const name of ['winonly', 'backport', 'devtool', 'extrapkg'])
       assert.match(skipped, new RegExp(`^${name} 1\\.0: `, 'm'), `${kind} ${name}`)
     assert.match(skipped, /winonly 1\.0: .*win32/)
+    // one line per package left out
+    const names = s.skipped.map(l => l.split(':')[0])
+    assert.deepEqual(names, [...new Set(names)], kind)
     const fast = s.packages.find(p => p.name === 'fastpkg')
     assert.ok(fast)
     // Pipfile.lock records hashes only: the files are found on the index

@@ -34,6 +34,19 @@ export function readLock(
   req: LockRequest,
   format: InputFormat
 ): LockSelection & { notes?: string[] } {
+  const selection = readFormat(req, format)
+  // one line per package left out: the first reason found
+  const seen = new Set<string>()
+  const skipped = selection.skipped.filter(line => {
+    const key = line.slice(0, line.indexOf(': '))
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+  return { ...selection, skipped }
+}
+
+function readFormat(req: LockRequest, format: InputFormat): LockSelection & { notes?: string[] } {
   switch (format) {
     case 'uv':
       return readUvLock(req)

@@ -168,7 +168,8 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
   const selected: LockedPackage[] = []
   for (const pkg of packages) {
     if (!activated.has(pkg)) {
-      if (!roots.includes(pkg))
+      const told = skipped.some(l => l.startsWith(`${pkg.name} ${pkg.version}: `))
+      if (!roots.includes(pkg) && !told)
         skipped.push(skipLine(pkg.name, pkg.version, notReached(pkg, roots)))
       continue
     }
