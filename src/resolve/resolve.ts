@@ -24,6 +24,8 @@ import { codeArtifactIndexUrl, createCodeArtifactClient } from './codeartifact'
 import type { PipOptions } from './pip'
 import { downloadWithSources, type BuiltSource } from './sources'
 import { parseDistributionFile } from './wheel-tags'
+import { isLock } from './formats'
+import { resolveLockedWheels } from './locks'
 
 /** One wheel of the layer, in the wheelhouse. */
 export interface ResolvedWheel {
@@ -46,6 +48,9 @@ export interface Resolution {
 }
 
 export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<Resolution> {
+  // a lock is installed exactly as locked: no pip resolver
+  if (isLock(inputs.requirementsFormat))
+    return resolveLockedWheels(inputs, plan, { indexUrl: await effectiveIndexUrl(inputs) })
   if (inputs.requirementsFormat !== 'requirements')
     throw new InputError(
       Inputs.Requirements,

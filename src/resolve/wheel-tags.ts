@@ -162,3 +162,50 @@ export function compareVersions(a: string, b: string): number {
   }
   return a.localeCompare(b)
 }
+
+/**
+ * The tags the target accepts, best first, in the order pip prefers them (packaging.tags:
+ * cpython_tags then compatible_tags): cp3XY-cp3XY, cp3XY-abi3, cp3XY-none on each platform (best
+ * platform first), older cp3X-abi3, then py3X-none on each platform, cp3XY-none-any, py3X-none-any.
+ */
+export function tagPriority(target: Target): string[] {
+  const platforms = platformTags(target.runtime, target.architecture)
+  const minor = minorOf(target.runtime)
+  const cp = target.runtime.abi
+  const tags: string[] = []
+  const each = (python: string, abi: string): void => {
+    for (const p of platforms) tags.push(`${python}-${abi}-${p}`)
+  }
+  each(cp, cp)
+  each(cp, 'abi3')
+  each(cp, 'none')
+  for (let m = minor - 1; m >= 2; m--) each(`cp3${m}`, 'abi3')
+  // packaging's _py_interpreter_range: py3XY, py3, then py3X for older minors
+  const pys = [
+    `py3${minor}`,
+    'py3',
+    ...Array.from({ length: minor }, (_v, i) => `py3${minor - 1 - i}`)
+  ]
+  for (const py of pys) each(py, 'none')
+  tags.push(`${cp}-none-any`)
+  for (const py of pys) tags.push(`${py}-none-any`)
+  return tags
+}
+
+/**
+ * How much the target prefers this wheel: 0 is best; undefined when it cannot load it. Among the
+ * wheels of one locked version, the lowest rank is the one pip would have installed.
+ */
+export function wheelRank(
+  target: Target,
+  file: DistributionFile,
+  priority = tagPriority(target)
+): number | undefined {
+  if (file.kind !== 'wheel') return undefined
+  let best: number | undefined
+  for (const t of file.tags) {
+    const i = priority.indexOf(`${t.python}-${t.abi}-${t.platform}`)
+    if (i >= 0 && (best === undefined || i < best)) best = i
+  }
+  return best
+}

@@ -1,0 +1,181 @@
+/**
+ * poetry.lock, lock-version 2.1 (Poetry 2; read from python-poetry/poetry's own poetry.lock and
+ * tests/installation/fixtures/*.test): every package says which `groups` need it and under which
+ * `markers` (one string, or a table per group), so installing needs no pyproject.toml and no
+ * resolver — what Poetry 2 itself does for `poetry install` from a 2.1 lock. The `main` group is
+ * taken, other groups only when named; `optional = true` packages only through a named extra
+ * (`[extras]`). Poetry records file names and hashes, not URLs: the files come from the package's
+ * `[package.source]` (a legacy index), else `index-url`, else PyPI.
+ */
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { InputError } from '../../errors'
+import { Inputs } from '../../constants'
+import { normalizeName } from '../markers'
+import {
+  PYPI_SIMPLE,
+  asArray,
+  asRecord,
+  lineOf,
+  localPath,
+  markerHolds,
+  markerReason,
+  packageLine,
+  parseHash,
+  parseTomlLock,
+  skipLine,
+  str,
+  unknownNames,
+  vcsError,
+  where,
+  type LockRequest,
+  type LockSelection,
+  type LockedPackage
+} from './lock'
+
+export function readPoetryLock(req: LockRequest): LockSelection {
+  const data = parseTomlLock(req, 'a poetry.lock')
+  const lockVersion = str(asRecord(data.metadata)['lock-version']) ?? ''
+  const [major, minor] = lockVersion.split('.').map(Number)
+  if (major !== 2 || !(minor >= 1))
+    throw new InputError(
+      Inputs.Requirements,
+      where(req, lineOf(req.text, 'lock-version')),
+      `a poetry.lock of lock-version 2.1 or later 2.x (written by Poetry 2.0+, which records each package's groups and markers); this one is lock-version ${JSON.stringify(lockVersion || 'missing')}. Re-lock with Poetry 2 (poetry lock)`
+    )
+
+  const packages = asArray(data.package)
+  const definedGroups = [
+    ...new Set(packages.flatMap(p => (p.groups as string[] | undefined) ?? []))
+  ].sort()
+  const extrasTable = asRecord(data.extras)
+  unknownNames(req, Inputs.Extras, req.extras, Object.keys(extrasTable))
+  unknownNames(
+    req,
+    Inputs.Groups,
+    req.groups,
+    definedGroups.filter(g => g !== 'main'),
+    ' (main is always installed)'
+  )
+  const extras = new Set(req.extras.map(normalizeName))
+  const groups = new Set(['main', ...req.groups.map(normalizeName)])
+  // the packages each requested extra names, for optional packages locked without an extra marker
+  const inExtras = new Set(
+    Object.entries(extrasTable)
+      .filter(([extra]) => extras.has(normalizeName(extra)))
+      .flatMap(([, names]) => ((names as string[] | undefined) ?? []).map(normalizeName))
+  )
+  const defaultIndex = req.indexUrl || PYPI_SIMPLE
+
+  const selected: LockedPackage[] = []
+  const skipped: string[] = []
+  for (const p of packages) {
+    const name = normalizeName(str(p.name) ?? '')
+    const version = str(p.version) ?? ''
+    const pkgGroups = ((p.groups as string[] | undefined) ?? ['main']).map(normalizeName)
+    const chosen = pkgGroups.filter(g => groups.has(g))
+    if (chosen.length === 0) {
+      skipped.push(
+        skipLine(name, version, `only in group ${pkgGroups.join(', ')}, not named in groups`)
+      )
+      continue
+    }
+    const markers = p.markers
+    // per-group markers: the package is needed when the marker of any chosen group holds
+    const candidates =
+      markers === undefined
+        ? [undefined]
+        : typeof markers === 'string'
+          ? [markers]
+          : chosen.map(
+              g => str(asRecord(markers)[g]) ?? str(asRecord(markers)[g.replace(/-/g, '_')])
+            )
+    const holding = candidates.some(m => markerHolds(req, m, name, { extras }))
+    if (!holding) {
+      skipped.push(skipLine(name, version, markerReason(candidates)))
+      continue
+    }
+    const mentionsExtra = candidates.some(m => m !== undefined && /\bextra\b/.test(m))
+    if (p.optional === true && !mentionsExtra && !inExtras.has(name)) {
+      skipped.push(skipLine(name, version, 'optional, and no extra named in extras needs it'))
+      continue
+    }
+    selected.push(poetryPackage(req, p, name, version, defaultIndex))
+  }
+  const taken = [
+    'main group',
+    ...[...groups].filter(g => g !== 'main').map(g => `group ${g}`),
+    ...(extras.size ? [`extras ${[...extras].join(', ')}`] : [])
+  ]
+  return {
+    packages: selected,
+    skipped,
+    summary: `${req.display} (Poetry lock-version ${lockVersion}): ${taken.join(' + ')}`
+  }
+}
+
+function poetryPackage(
+  req: LockRequest,
+  p: Record<string, unknown>,
+  name: string,
+  version: string,
+  defaultIndex: string
+): LockedPackage {
+  const source = asRecord(p.source)
+  const type = str(source.type)
+  const url = str(source.url) ?? ''
+  const files = asArray(p.files).map(f => ({
+    filename: str(f.file) ?? '',
+    hashes: parseHash(str(f.hash) ?? '')
+  }))
+  switch (type) {
+    case undefined:
+      return { name, version, files, index: defaultIndex }
+    case 'legacy':
+      return { name, version, files, index: withPoetryCredentials(req, url, str(source.reference)) }
+    case 'directory':
+      return { name, version, files: [], directory: localPath(req, url) }
+    case 'file': {
+      const file = localPath(req, url)
+      const filename = path.basename(file)
+      const recorded = files.find(f => f.filename === filename)
+      return {
+        name,
+        version,
+        files: [{ filename, url: pathToFileURL(file).href, hashes: recorded?.hashes ?? {} }]
+      }
+    }
+    case 'url':
+      return {
+        name,
+        version,
+        files: files.map(f => ({ ...f, url }))
+      }
+    case 'git':
+      throw vcsError(req, name, url)
+    default:
+      throw new InputError(
+        Inputs.Requirements,
+        where(req, packageLine(req, str(p.name) ?? name)),
+        `package sources of type legacy, directory, file or url: ${name} has [package.source] type = ${JSON.stringify(type)}`
+      )
+  }
+}
+
+/** Poetry's CI credentials: `POETRY_HTTP_BASIC_<SOURCE>_USERNAME` / `_PASSWORD` for a named source. */
+function withPoetryCredentials(req: LockRequest, url: string, reference?: string): string {
+  if (!reference || !req.environ) return url
+  const key = `POETRY_HTTP_BASIC_${reference.toUpperCase().replace(/[-.]/g, '_')}`
+  const user = req.environ[`${key}_USERNAME`]
+  const password = req.environ[`${key}_PASSWORD`]
+  if (!user && !password) return url
+  try {
+    const u = new URL(url)
+    if (u.username || u.password) return url
+    u.username = encodeURIComponent(user ?? '')
+    u.password = encodeURIComponent(password ?? '')
+    return u.href
+  } catch {
+    return url
+  }
+}

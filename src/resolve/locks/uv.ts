@@ -1,0 +1,256 @@
+/**
+ * uv.lock (format `version = 1`, revisions 1–3, as uv 0.5 … 0.9 write it; read from uv's own test
+ * snapshots in astral-sh/uv crates/uv/tests/it/lock*.rs): a graph. Installing walks it from the
+ * workspace root project (`source = { editable = "." }` or `{ virtual = "." }`) along
+ * `dependencies` (with their markers), `[package.optional-dependencies]` for the named extras and
+ * `[package.dev-dependencies]` for the named groups only — uv's default `dev` group is a
+ * development group and `[tool.uv] default-groups` is not read: `groups` is the whole list, like
+ * `uv sync --no-default-groups --group …`. The root project itself is not installed (its code goes
+ * in with `include`); other workspace members and path dependencies it reaches are built.
+ */
+import { pathToFileURL } from 'node:url'
+import { InputError } from '../../errors'
+import { Inputs } from '../../constants'
+import { MarkerSyntaxError, normalizeName, specifierMatches } from '../markers'
+import {
+  asArray,
+  asRecord,
+  filenameOf,
+  localPath,
+  markerHolds,
+  markerReason,
+  packageLine,
+  parseHash,
+  parseTomlLock,
+  skipLine,
+  str,
+  unknownNames,
+  vcsError,
+  where,
+  type LockRequest,
+  type LockSelection,
+  type LockedFile,
+  type LockedPackage
+} from './lock'
+
+/** The revisions this reader knows; a newer one of version 1 is read with a notice. */
+export const UV_REVISION = 3
+
+interface UvPackage {
+  raw: Record<string, unknown>
+  name: string
+  version: string
+  source: Record<string, unknown>
+}
+
+function sourceKey(source: unknown): string {
+  return JSON.stringify(Object.entries(asRecord(source)).sort())
+}
+
+export function readUvLock(req: LockRequest): LockSelection & { notes: string[] } {
+  const data = parseTomlLock(req, 'a uv.lock')
+  const version = data.version
+  const revision = typeof data.revision === 'number' ? data.revision : 0
+  if (version !== 1)
+    throw new InputError(
+      Inputs.Requirements,
+      where(req, 1),
+      `a uv.lock of version 1 (uv 0.5 and later); this one says version = ${JSON.stringify(version)}. Re-lock with a current uv (uv lock)`
+    )
+  const notes: string[] = []
+  if (revision > UV_REVISION)
+    notes.push(
+      `${req.display} is revision ${revision} of uv's lock format; this action knows revisions up to ${UV_REVISION} and reads it as such`
+    )
+
+  const requiresPython = str(data['requires-python'])
+  if (requiresPython && !pythonMatches(req, requiresPython))
+    throw new InputError(
+      Inputs.PythonVersion,
+      req.env.python_version,
+      `a Python the lock was made for: ${req.display} has requires-python = "${requiresPython}", which Python ${req.env.python_full_version} does not meet`
+    )
+
+  const packages: UvPackage[] = asArray(data.package).map(raw => ({
+    raw,
+    name: normalizeName(str(raw.name) ?? ''),
+    version: str(raw.version) ?? '',
+    source: asRecord(raw.source)
+  }))
+  const byName = new Map<string, UvPackage[]>()
+  for (const p of packages) byName.set(p.name, [...(byName.get(p.name) ?? []), p])
+
+  const isRoot = (p: UvPackage): boolean => p.source.editable === '.' || p.source.virtual === '.'
+  let roots = packages.filter(isRoot)
+  if (roots.length === 0) {
+    // a virtual workspace root (no [project]): its members are the projects
+    const members = (asRecord(data.manifest).members as unknown[] | undefined) ?? []
+    roots = packages.filter(p => members.some(m => normalizeName(String(m)) === p.name))
+  }
+  if (roots.length === 0)
+    throw new InputError(
+      Inputs.Requirements,
+      req.display,
+      'a uv.lock of a project: this one has no package with source = { editable = "." } or { virtual = "." } and no [manifest] members to start from'
+    )
+
+  const definedExtras = [
+    ...new Set(roots.flatMap(r => Object.keys(asRecord(r.raw['optional-dependencies']))))
+  ]
+  const definedGroups = [
+    ...new Set(roots.flatMap(r => Object.keys(asRecord(r.raw['dev-dependencies']))))
+  ]
+  unknownNames(req, Inputs.Extras, req.extras, definedExtras)
+  unknownNames(req, Inputs.Groups, req.groups, definedGroups)
+
+  const extras = new Set(req.extras.map(normalizeName))
+  const groups = new Set(req.groups.map(normalizeName))
+  // uv encodes conflicting extras/groups in markers as `extra == 'extra-7-project-cpu'`
+  const markerExtras = new Set<string>(extras)
+  for (const r of roots) {
+    for (const e of extras) markerExtras.add(normalizeName(`extra-${r.name.length}-${r.name}-${e}`))
+    for (const g of groups) markerExtras.add(normalizeName(`group-${r.name.length}-${r.name}-${g}`))
+  }
+
+  const find = (dep: Record<string, unknown>): UvPackage | undefined => {
+    let candidates = byName.get(normalizeName(str(dep.name) ?? '')) ?? []
+    if (candidates.length > 1 && dep.version)
+      candidates = candidates.filter(c => c.version === dep.version)
+    if (candidates.length > 1 && dep.source)
+      candidates = candidates.filter(c => sourceKey(c.source) === sourceKey(dep.source))
+    return candidates[0]
+  }
+
+  const activated = new Map<UvPackage, Set<string>>()
+  const skipped: string[] = []
+  const queue: { pkg: UvPackage; extras: string[] }[] = roots.map(pkg => ({
+    pkg,
+    extras: [...extras]
+  }))
+  const follow = (from: UvPackage, deps: Record<string, unknown>[], why: string): void => {
+    for (const dep of deps) {
+      const target = find(dep)
+      const depName = str(dep.name) ?? '?'
+      if (!target)
+        throw new InputError(
+          Inputs.Requirements,
+          where(req, packageLine(req, from.name)),
+          `a consistent uv.lock: ${from.name} depends on ${depName}, which the lock does not hold. Re-lock (uv lock)`
+        )
+      const marker = str(dep.marker)
+      if (!markerHolds(req, marker, target.name, { extras: markerExtras, groups })) {
+        skipped.push(
+          skipLine(target.name, target.version, `${why} of ${from.name}: ${markerReason([marker])}`)
+        )
+        continue
+      }
+      queue.push({ pkg: target, extras: (dep.extra as string[] | undefined) ?? [] })
+    }
+  }
+  while (queue.length > 0) {
+    const { pkg, extras: wanted } = queue.shift() as { pkg: UvPackage; extras: string[] }
+    const seen = activated.get(pkg)
+    const fresh = wanted.map(normalizeName).filter(e => !seen?.has(e))
+    if (seen && fresh.length === 0) continue
+    activated.set(pkg, new Set([...(seen ?? []), ...fresh]))
+    if (!seen) follow(pkg, asArray(pkg.raw.dependencies), 'dependency')
+    const optional = asRecord(pkg.raw['optional-dependencies'])
+    for (const [extra, deps] of Object.entries(optional)) {
+      if (fresh.includes(normalizeName(extra))) follow(pkg, asArray(deps), `extra '${extra}'`)
+    }
+    if (!seen && roots.includes(pkg)) {
+      for (const [group, deps] of Object.entries(asRecord(pkg.raw['dev-dependencies']))) {
+        if (groups.has(normalizeName(group))) follow(pkg, asArray(deps), `group '${group}'`)
+      }
+    }
+  }
+
+  const selected: LockedPackage[] = []
+  for (const pkg of packages) {
+    if (!activated.has(pkg)) {
+      const told = skipped.some(l => l.startsWith(`${pkg.name} ${pkg.version}: `))
+      if (!roots.includes(pkg) && !told)
+        skipped.push(skipLine(pkg.name, pkg.version, notReached(pkg, roots)))
+      continue
+    }
+    if (roots.includes(pkg)) continue
+    const locked = lockedPackage(req, pkg)
+    if (locked) selected.push(locked)
+    else
+      skipped.push(
+        skipLine(pkg.name, pkg.version, 'a virtual workspace member: nothing to install')
+      )
+  }
+  const taken = [
+    `main dependencies of ${roots.map(r => r.name).join(', ')}`,
+    ...(extras.size ? [`extras ${[...extras].join(', ')}`] : []),
+    ...(groups.size ? [`groups ${[...groups].join(', ')}`] : [])
+  ]
+  return {
+    packages: selected,
+    skipped,
+    notes,
+    summary: `${req.display} (uv lock version 1, revision ${revision}): ${taken.join(' + ')}`
+  }
+}
+
+function notReached(pkg: UvPackage, roots: readonly UvPackage[]): string {
+  const inGroups = roots.some(r =>
+    Object.values(asRecord(r.raw['dev-dependencies'])).some(deps =>
+      asArray(deps).some(d => normalizeName(str(d.name) ?? '') === pkg.name)
+    )
+  )
+  return inGroups
+    ? 'only in a dependency group not named in groups'
+    : 'not required for the target (only by an extra not asked for, or under a marker that excludes it)'
+}
+
+function uvFile(req: LockRequest, entry: Record<string, unknown>, base?: string): LockedFile {
+  const url = str(entry.url)
+  const p = str(entry.path)
+  const hashes = str(entry.hash) ? parseHash(str(entry.hash) as string) : {}
+  if (url) return { filename: str(entry.filename) ?? filenameOf(url), url, hashes }
+  const absolute = localPath(req, base ? `${base}/${p ?? ''}` : (p ?? ''))
+  return {
+    filename: str(entry.filename) ?? filenameOf(absolute),
+    url: pathToFileURL(absolute).href,
+    hashes
+  }
+}
+
+function lockedPackage(req: LockRequest, pkg: UvPackage): LockedPackage | undefined {
+  const { source } = pkg
+  if (source.git) throw vcsError(req, pkg.name, String(source.git))
+  if (source.virtual) return undefined
+  const dir = str(source.editable) ?? str(source.directory)
+  if (dir)
+    return { name: pkg.name, version: pkg.version, files: [], directory: localPath(req, dir) }
+  // a local registry (find-links directory) records paths relative to itself
+  const registry = str(source.registry)
+  const base = registry && !/^[a-z]+:\/\//i.test(registry) ? registry : undefined
+  const files = asArray(pkg.raw.wheels).map(w => uvFile(req, w, base))
+  const sdist = asRecord(pkg.raw.sdist)
+  if (Object.keys(sdist).length > 0) files.push(uvFile(req, sdist, base))
+  if (str(source.path) && files.length === 0) {
+    // a local archive: `source = { path = "dist/x-1.0.tar.gz" }`
+    const absolute = localPath(req, str(source.path) as string)
+    files.push({ filename: filenameOf(absolute), url: pathToFileURL(absolute).href, hashes: {} })
+  }
+  if (str(source.url) && files.length === 0)
+    files.push({
+      filename: filenameOf(str(source.url) as string),
+      url: str(source.url),
+      hashes: {}
+    })
+  return { name: pkg.name, version: pkg.version, files }
+}
+
+/** uv writes `>=3.10` or `>=3.12, <3.14`; one it cannot read is left to uv to have checked. */
+function pythonMatches(req: LockRequest, spec: string): boolean {
+  try {
+    return specifierMatches(req.env.python_full_version, spec)
+  } catch (error) {
+    if (error instanceof MarkerSyntaxError) return true
+    throw error
+  }
+}
