@@ -150,10 +150,8 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
         for (const d of dependencies) add(d, combined, '[project] dependencies')
       return
     }
-    const base = absolutePaths(
-      `${m[1]}${m[2] !== undefined ? `[${m[2]}]` : ''}${m[3]}`.trim(),
-      o.directory
-    )
+    // as written, up to its marker (PEP 508: the first ';')
+    const base = absolutePaths(requirement.split(';')[0].trim(), o.directory)
     const line = combined ? `${base} ; ${combined}` : base
     if (!lines.includes(line)) lines.push(line)
   }
