@@ -79,7 +79,10 @@ const WHEELS: WheelSpec[] = [
     'x86direct',
     'py313direct',
     'legacydirect'
-  ].map(pure)
+  ].map(pure),
+  // Requires-Python is judged with the runtime's patch level too (--python-version 3.12.12)
+  { name: 'patchreq', version: '1.0', tags: 'py3-none-any' },
+  { name: 'patchreq', version: '2.0', tags: 'py3-none-any', requiresPython: '>=3.12.5' }
 ]
 
 /** Markers written in the requirements file itself. */
@@ -150,6 +153,24 @@ for (const c of CASES) {
     for (const absent of NEVER) assert.ok(!resolved(files).includes(absent), absent)
   })
 }
+
+test('Requires-Python is judged with the runtime patch level: >=3.12.5 holds on python3.12, not on python3.11', async () => {
+  await fs.writeFile(path.join(tmp, 'patchreq.txt'), 'patchreq\n')
+  const pick = async (version: string) =>
+    downloadWheels({
+      requirements: path.join(tmp, 'patchreq.txt'),
+      wheelhouse: path.join(tmp, `patchreq-${version}`),
+      runtime: rt(version),
+      architecture: 'x86_64',
+      python: 'python3',
+      indexUrl: index.url,
+      pipArgs: [],
+      env: hermeticPipEnv(),
+      cwd: tmp
+    })
+  assert.deepEqual(await pick('3.12'), ['patchreq-2.0-py3-none-any.whl'])
+  assert.deepEqual(await pick('3.11'), ['patchreq-1.0-py3-none-any.whl'])
+})
 
 test('the log line names the environment markers were evaluated for', () => {
   assert.equal(

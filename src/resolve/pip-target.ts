@@ -33,6 +33,7 @@ import json, os, sys
 # python -c puts the working directory first on sys.path: a folder named pip there must not shadow pip (as pip's __main__ does)
 if sys.path and sys.path[0] in ("", os.getcwd()):
     del sys.path[0]
+# popped: the build tools pip installs in a subprocess run on the runner, so their markers are the runner's
 target = json.loads(os.environ.pop("${MARKER_ENVIRONMENT_VARIABLE}"))
 
 def fail(why):
