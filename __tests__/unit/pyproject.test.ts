@@ -158,6 +158,12 @@ test('dependencies listed in project.dynamic cannot be read without the build ba
     'requirements',
     /project\.dynamic/
   )
+  // Poetry 2 keeps dependencies in [tool.poetry.dependencies] when project.dynamic says so
+  fails(
+    '[project]\nname = "x"\nversion = "1"\ndynamic = ["dependencies"]\n[tool.poetry.dependencies]\nrequests = "^2.32"\n',
+    'requirements',
+    /project\.dynamic.*requirements: layers\/api\/poetry\.lock/
+  )
   fails(
     '[project]\nname = "x"\nversion = "1"\ndynamic = ["optional-dependencies"]\n',
     'extras',

@@ -42,14 +42,12 @@ function isTable(value: unknown): value is Table {
  * Throws InputError naming `requirements`, `extras` or `groups`, the file, and what is allowed.
  */
 export function pyprojectRequirements(text: string, o: PyprojectRequest): string[] {
-  const bad = (input: Inputs, value: string, allowed: string): InputError =>
-    new InputError(input, value, allowed)
   let doc: Table
   try {
     doc = parse(text)
   } catch (error: unknown) {
     if (error instanceof TomlError)
-      throw bad(
+      throw new InputError(
         Inputs.Requirements,
         `${o.display}:${error.line}`,
         `a pyproject.toml that parses as TOML (${error.message.split('\n')[0].replace(/^Invalid TOML document: /, '')} at line ${error.line}, column ${error.column})`
@@ -59,35 +57,39 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
 
   const project = doc.project
   const groupsTable = doc['dependency-groups']
+  const poetry = isTable(doc.tool) && isTable(doc.tool.poetry) ? doc.tool.poetry : undefined
+  const poetryLock = path.posix.join(
+    path.posix.dirname(o.display.split(path.sep).join('/')),
+    'poetry.lock'
+  )
   if (project === undefined) {
-    const poetry = isTable(doc.tool) && isTable(doc.tool.poetry) ? doc.tool.poetry : undefined
     if (poetry && 'dependencies' in poetry)
-      throw bad(
+      throw new InputError(
         Inputs.Requirements,
         o.display,
-        `a pyproject.toml with a PEP 621 [project] table; this one declares its dependencies in [tool.poetry.dependencies] (Poetry 1), which only Poetry reads: give its lock instead (requirements: ${path.posix.join(path.posix.dirname(o.display.split(path.sep).join('/')), 'poetry.lock')}), or move the project to Poetry 2's [project] table`
+        `a pyproject.toml with a PEP 621 [project] table; this one declares its dependencies in [tool.poetry.dependencies] (Poetry 1), which only Poetry reads: give its lock instead (requirements: ${poetryLock}), or move the project to Poetry 2's [project] table`
       )
     // PEP 735 lets a pyproject.toml hold only [dependency-groups], for projects that are not packages
     if (groupsTable === undefined || o.groups.length === 0 || o.extras.length > 0)
-      throw bad(
+      throw new InputError(
         Inputs.Requirements,
         o.display,
         'a pyproject.toml with a [project] table (PEP 621) whose dependencies are listed in [project.dependencies], or with [dependency-groups] (PEP 735) named in groups; this one has no [project] table'
       )
   } else if (!isTable(project)) {
-    throw bad(Inputs.Requirements, o.display, '[project] must be a table (PEP 621)')
+    throw new InputError(Inputs.Requirements, o.display, '[project] must be a table (PEP 621)')
   }
   const proj: Table = isTable(project) ? project : {}
   const self = typeof proj.name === 'string' ? normalizeName(proj.name) : undefined
   const dynamic = Array.isArray(proj.dynamic) ? proj.dynamic : []
   if (dynamic.includes('dependencies'))
-    throw bad(
+    throw new InputError(
       Inputs.Requirements,
       o.display,
-      'a pyproject.toml whose [project.dependencies] are written in the file: this one lists "dependencies" in project.dynamic, so only its build backend knows them; list them in [project.dependencies], or give a requirements file or a lock instead'
+      `a pyproject.toml whose [project.dependencies] are written in the file: this one lists "dependencies" in project.dynamic, so only its build backend knows them; list them in [project.dependencies], or give ${poetry && 'dependencies' in poetry ? `its lock instead (requirements: ${poetryLock})` : 'a requirements file or a lock instead'}`
     )
   if (dynamic.includes('optional-dependencies') && o.extras.length > 0)
-    throw bad(
+    throw new InputError(
       Inputs.Extras,
       o.extras.join(','),
       `extras written in ${o.display}: it lists "optional-dependencies" in project.dynamic, so only its build backend knows them; list them in [project.optional-dependencies], or give a lock instead`
@@ -96,7 +98,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
   const stringList = (value: unknown, where: string): string[] => {
     if (value === undefined) return []
     if (!Array.isArray(value) || !value.every(v => typeof v === 'string'))
-      throw bad(
+      throw new InputError(
         Inputs.Requirements,
         o.display,
         `${where} must be a list of PEP 508 requirement strings`
@@ -107,7 +109,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
 
   const optional = proj['optional-dependencies']
   if (optional !== undefined && !isTable(optional))
-    throw bad(
+    throw new InputError(
       Inputs.Requirements,
       o.display,
       '[project.optional-dependencies] must be a table of lists'
@@ -117,7 +119,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
     extras.set(normalizeName(name), stringList(list, `[project.optional-dependencies] ${name}`))
 
   if (groupsTable !== undefined && !isTable(groupsTable))
-    throw bad(
+    throw new InputError(
       Inputs.Requirements,
       o.display,
       '[dependency-groups] must be a table of lists (PEP 735)'
@@ -132,7 +134,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
   const add = (requirement: string, marker: string | undefined, where: string): void => {
     const m = REQUIREMENT.exec(requirement)
     if (!m || requirement.trim().startsWith('-'))
-      throw bad(
+      throw new InputError(
         Inputs.Requirements,
         o.display,
         `PEP 508 requirement strings in ${where}; ${JSON.stringify(requirement)} is not one (pip options and editable installs belong in a requirements file)`
@@ -160,7 +162,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
     const list = extras.get(key)
     if (!list) {
       const defined = [...(optional ? Object.keys(optional) : [])]
-      throw bad(
+      throw new InputError(
         Inputs.Extras,
         extra,
         defined.length > 0
@@ -180,7 +182,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
     if (!found) {
       const defined = [...groups.values()].map(g => g.name)
       const included = trail.length > 0 ? ` (included by group ${trail.at(-1)})` : ''
-      throw bad(
+      throw new InputError(
         Inputs.Groups,
         group,
         defined.length > 0
@@ -189,13 +191,13 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
       )
     }
     if (trail.includes(key))
-      throw bad(
+      throw new InputError(
         Inputs.Groups,
         group,
         `dependency groups without a cycle: ${[...trail, key].join(' → ')} in ${o.display}`
       )
     if (!Array.isArray(found.entries))
-      throw bad(
+      throw new InputError(
         Inputs.Requirements,
         o.display,
         `[dependency-groups] ${found.name} must be a list (PEP 735)`
@@ -209,7 +211,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
       )
         addGroup(entry['include-group'], [...trail, key])
       else
-        throw bad(
+        throw new InputError(
           Inputs.Requirements,
           o.display,
           `[dependency-groups] ${found.name} entries that are requirement strings or {include-group = "…"} tables (PEP 735); found ${JSON.stringify(entry)}`
