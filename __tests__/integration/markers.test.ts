@@ -15,6 +15,7 @@ import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes
 import { downloadWheels, PipError } from '../../src/resolve/pip'
 import {
   BOOTSTRAP_FAILED,
+  PIP_BOOTSTRAP,
   describeMarkerEnvironment,
   pipForTarget
 } from '../../src/resolve/pip-target'
@@ -170,6 +171,11 @@ test('Requires-Python is judged with the runtime patch level: >=3.12.5 holds on 
     })
   assert.deepEqual(await pick('3.12'), ['patchreq-2.0-py3-none-any.whl'])
   assert.deepEqual(await pick('3.11'), ['patchreq-1.0-py3-none-any.whl'])
+})
+
+test("pyenv's shims do not take the bootstrap for a pip install (their rehash races between parallel runs)", () => {
+  // the test pyenv's pip-rehash.bash applies to the arguments of python
+  assert.doesNotMatch(` -c ${PIP_BOOTSTRAP} download `, /\s-m\spip\s/)
 })
 
 test('the log line names the environment markers were evaluated for', () => {

@@ -27,7 +27,11 @@ export const MARKER_ENVIRONMENT_VARIABLE = 'LAYER_ACTION_MARKER_ENVIRONMENT'
 /** The bootstrap's exit code when it cannot patch this pip. */
 export const BOOTSTRAP_FAILED = 86
 
-/** Python run with `python -c`, then pip's arguments; sys.argv[0] is `-c`, which pip's prog name expects. */
+/**
+ * Python run with `python -c`, then pip's arguments; sys.argv[0] is `-c`, which pip's prog name
+ * expects. It must never contain the text " -m pip ": pyenv's shims take that for a pip install and
+ * rehash after it, which fails when two runs rehash at once (and installs --target need no shims).
+ */
 export const PIP_BOOTSTRAP = `
 import json, os, sys
 # python -c puts the working directory first on sys.path: a folder named pip there must not shadow pip (as pip's __main__ does)
@@ -37,7 +41,7 @@ if sys.path and sys.path[0] in ("", os.getcwd()):
 target = json.loads(os.environ.pop("${MARKER_ENVIRONMENT_VARIABLE}"))
 
 def fail(why):
-    sys.stderr.write("ERROR: layer-action cannot make this pip evaluate environment markers for the Lambda target: %s. Use pip 23.2 to 26.x (python -m pip install 'pip<27'), or report it to layer-action.\\n" % why)
+    sys.stderr.write("ERROR: layer-action cannot make this pip evaluate environment markers for the Lambda target: %s. Use pip 23.2 to 26.x ('pip<27'), or report it to layer-action.\\n" % why)
     sys.exit(${BOOTSTRAP_FAILED})
 
 try:
