@@ -7,11 +7,13 @@ import { smokeTestLayer } from './smoke/smoke'
 import { packageLayer } from './assemble/package'
 import { publishLayer } from './deliver/publish'
 import { tagRelease } from './release/release'
-import { report } from './report'
+import { githubRelease } from './release/github'
+import { report, reportFailure } from './report'
 import { LayerActionError, messageOf } from './errors'
 
 /**
- * One run: inputs → plan → wheels for the target → layer directory → zip → S3 + layer version(s) → tag → outputs.
+ * One run: inputs → plan → wheels for the target → layer directory → zip → S3 + layer version(s)
+ * (health check, SSM) → tag → GitHub Release → outputs.
  * Every decision is made in the plan, before any side effect; this is the only place that fails the step.
  */
 export async function run(): Promise<void> {
@@ -47,8 +49,23 @@ export async function run(): Promise<void> {
         git: plan.git
       })
     )
-    await report({ inputs, plan, layer, smoke, packaged, deliveries, tag })
+    // github-release: false makes no GitHub API call at all
+    const release = inputs.githubRelease
+      ? await core.group('GitHub Release', () => githubRelease(inputs, plan, tag, deliveries))
+      : undefined
+    await report({
+      inputs,
+      plan,
+      layer,
+      smoke,
+      packaged,
+      deliveries,
+      tag,
+      release,
+      built: resolution.built
+    })
   } catch (error) {
+    await reportFailure(error)
     // a LayerActionError speaks to the user; anything else is a bug in this action
     if (error instanceof LayerActionError) core.setFailed(error.message)
     else {

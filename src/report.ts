@@ -8,6 +8,10 @@ import type { SmokeResult } from './smoke/smoke'
 import type { PackagedLayer } from './assemble/package'
 import type { DeliveryResult } from './deliver/deliver'
 import type { TagOutcome } from './release/release'
+import type { GitHubReleaseResult } from './release/github'
+import { HealthCheckError } from './deliver/health'
+import { messageOf } from './errors'
+import type { BuiltSource } from './resolve/sources'
 import { formatChangelog } from './release/changelog'
 import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from './assemble/size'
 
@@ -20,6 +24,10 @@ export interface RunResult {
   /** one per region, the primary first; empty when publish is false */
   deliveries: readonly DeliveryResult[]
   tag?: TagOutcome
+  /** with github-release: true */
+  release?: GitHubReleaseResult
+  /** wheels built on the runner from sdists and local packages */
+  built?: readonly BuiltSource[]
 }
 
 export function outputsOf(r: RunResult): Record<Outputs, string> {
@@ -48,7 +56,7 @@ export function outputsOf(r: RunResult): Record<Outputs, string> {
     [Outputs.PythonVersion]: inputs.runtime.version,
     [Outputs.Architecture]: inputs.architecture,
     [Outputs.CompatibleRuntimes]: inputs.compatibleRuntimes.join(','),
-    [Outputs.ReleaseUrl]: '',
+    [Outputs.ReleaseUrl]: r.release?.outcome?.url ?? '',
     [Outputs.RolledBack]: 'false'
   }
 }
@@ -56,6 +64,49 @@ export function outputsOf(r: RunResult): Record<Outputs, string> {
 export async function report(r: RunResult): Promise<void> {
   for (const [name, value] of Object.entries(outputsOf(r))) core.setOutput(name, value)
   await core.summary.addRaw(summaryOf(r), true).write()
+}
+
+/**
+ * A failed run that still has something to say: after a failed health check, the layer version
+ * outputs, `rolled-back` and a summary of what was put back. Never throws: run() is failing already.
+ */
+export async function reportFailure(error: unknown): Promise<void> {
+  if (!(error instanceof HealthCheckError)) return
+  try {
+    const primary = error.deliveries[0]
+    core.setOutput(Outputs.RolledBack, String(error.rolledBack))
+    core.setOutput(Outputs.Published, String(error.deliveries.some(d => d.published)))
+    if (primary) {
+      core.setOutput(Outputs.LayerVersionArn, primary.layerVersionArn)
+      core.setOutput(Outputs.LayerVersion, String(primary.version))
+      core.setOutput(Outputs.LayerArn, primary.layerArn)
+    }
+    await core.summary.addRaw(healthFailureSummary(error), true).write()
+  } catch (reportError: unknown) {
+    core.warning(`Could not write the outputs of the failed run: ${messageOf(reportError)}`)
+  }
+}
+
+/** The job summary of a failed health check, as markdown. */
+export function healthFailureSummary(e: HealthCheckError): string {
+  const lines = [
+    `## Health check failed: ${e.rolledBack ? 'rolled back' : 'nothing to roll back'}`,
+    '',
+    `Function ${code(e.failure.name)} in ${e.failure.region} returned: ${code(e.failure.error)}`,
+    ''
+  ]
+  if (e.restored.length > 0)
+    lines.push(`Put back on their previous layers: ${e.restored.map(code).join(', ')}`, '')
+  if (e.notRestored.length > 0)
+    lines.push(
+      `**Not put back** (fix by hand): ${e.notRestored.map(f => `${code(f.name)}: ${f.error}`).join('; ')}`,
+      ''
+    )
+  lines.push(
+    `Still published (a later run with the same zip reuses it): ${e.deliveries.map(d => code(d.layerVersionArn)).join(', ')}`,
+    ''
+  )
+  return lines.join('\n')
 }
 
 function code(s: string): string {
@@ -77,7 +128,9 @@ export function summaryOf(r: RunResult): string {
     ? 'built (publish: false)'
     : r.deliveries.some(d => d.published)
       ? `published version ${primary.version}`
-      : `unchanged — stays at version ${primary.version}`
+      : primary.reusedVersion !== undefined
+        ? `reused version ${primary.reusedVersion} (an older version holds this very zip)`
+        : `unchanged — stays at version ${primary.version}`
   lines.push(`## Lambda layer \`${inputs.publishedName}\`: ${outcome}`, '')
   const bump =
     release.bump === 'none' ? 'no bump' : `${release.bump} bump from ${release.previousVersion}`
@@ -93,7 +146,19 @@ export function summaryOf(r: RunResult): string {
   if (primary) {
     rows.push(['Layer version ARN', code(primary.layerVersionArn)])
     if (primary.s3) rows.push(['S3 object', code(`s3://${primary.s3.bucket}/${primary.s3.key}`)])
+    const written = r.deliveries.filter(d => d.parameters?.length)
+    if (written.length > 0)
+      rows.push([
+        'SSM parameters',
+        `${(written[0].parameters ?? []).map(code).join(', ')} in ${written.map(d => d.region).join(', ')}`
+      ])
   }
+  if (r.release?.outcome)
+    rows.push([
+      'GitHub Release',
+      `[${r.release.tag}](${r.release.outcome.url}) (${r.release.outcome.status})`
+    ])
+  else if (r.release?.skipped) rows.push(['GitHub Release', `not written: ${r.release.skipped}`])
   rows.push(
     ['Built for', plan.runtimeLabel],
     ['Compatible runtimes', inputs.compatibleRuntimes.join(', ')],
@@ -132,6 +197,8 @@ export function summaryOf(r: RunResult): string {
     lines.push('')
   }
 
+  lines.push(...builtSection(r.built ?? []))
+
   const changelog = formatChangelog(release.changes)
   if (changelog) lines.push(changelog, '')
 
@@ -168,4 +235,20 @@ export function summaryOf(r: RunResult): string {
     lines.push('')
   }
   return lines.join('\n')
+}
+
+/** What was built from source on the runner: every one a pure-Python wheel, or the run failed. */
+export function builtSection(built: readonly BuiltSource[]): string[] {
+  if (built.length === 0) return []
+  return [
+    '### Built from source',
+    '',
+    '| Package | Version | From | Wheel |',
+    '|---|---|---|---|',
+    ...built.map(
+      b =>
+        `| ${b.name} | ${b.version} | ${b.origin === 'local' ? `local ${code(b.from)}` : `sdist ${code(b.from)}`} | ${code(b.wheel)} |`
+    ),
+    ''
+  ]
 }

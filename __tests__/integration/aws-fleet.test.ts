@@ -371,7 +371,9 @@ test('update-functions waits while LastUpdateStatus is InProgress (fault injecte
       ['worker'],
       { sleep: async ms => void waits.push(ms), pollMs: 1000, log: () => undefined }
     )
-    assert.deepEqual(results, [{ name: 'worker', status: 'updated', layers: [a, layerVersionArn] }])
+    assert.deepEqual(results, [
+      { name: 'worker', status: 'updated', layers: [a, layerVersionArn], previousLayers: [a] }
+    ])
   } finally {
     undo()
     await proxy.close()

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { outputsOf, summaryOf, type RunResult } from '../../src/report'
+import { healthFailureSummary, outputsOf, summaryOf, type RunResult } from '../../src/report'
+import { HealthCheckError } from '../../src/deliver/health'
 import { Outputs } from '../../src/constants'
 import { findRuntime } from '../../src/runtimes'
 import type { ActionInputs } from '../../src/inputs'
@@ -163,4 +164,55 @@ test('an unchanged layer says so', () => {
 
 test('ACTION_VERSION (the AWS user agent) matches package.json', () => {
   assert.equal(ACTION_VERSION, JSON.parse(readFileSync('package.json', 'utf8')).version)
+})
+
+test('a reuse says "reused version N", not unchanged; SSM parameters and the GitHub Release are listed', () => {
+  const reused = delivery('eu-west-1', 1, false, {
+    reusedVersion: 1,
+    skippedReason: 'reused version 1 (same CodeSha256, runtimes and architecture)',
+    parameters: ['/layers/common-dev/latest']
+  })
+  const r = {
+    ...result([reused]),
+    release: {
+      tag: 'v1.4.0',
+      outcome: {
+        url: 'https://github.com/acme/layers/releases/tag/v1.4.0',
+        id: 1,
+        status: 'updated',
+        writes: 1
+      }
+    }
+  } as RunResult
+  const s = summaryOf(r)
+  assert.match(s, /## Lambda layer `common-dev`: reused version 1 /)
+  assert.doesNotMatch(s, /unchanged/)
+  assert.match(s, /\| SSM parameters \| <code>\/layers\/common-dev\/latest<\/code> in eu-west-1 \|/)
+  assert.match(
+    s,
+    /\| GitHub Release \| \[v1\.4\.0\]\(https:\/\/github\.com\/acme\/layers\/releases\/tag\/v1\.4\.0\) \(updated\) \|/
+  )
+  const o = outputsOf(r)
+  assert.equal(o[Outputs.ReleaseUrl], 'https://github.com/acme/layers/releases/tag/v1.4.0')
+  assert.equal(o[Outputs.RolledBack], 'false')
+  assert.equal(o[Outputs.Published], 'false')
+})
+
+test('a failed health check: the summary names the function, its error, what was put back and what stays', () => {
+  const e = new HealthCheckError(
+    'Health check failed',
+    [delivery('eu-west-1', 8, true)],
+    { name: 'api', region: 'eu-west-1', error: "ImportModuleError: No module named 'x'" },
+    ['api (eu-west-1)', 'worker (eu-west-1)'],
+    []
+  )
+  assert.equal(e.rolledBack, true)
+  const s = healthFailureSummary(e)
+  assert.match(s, /## Health check failed: rolled back/)
+  assert.match(s, /Function <code>api<\/code> in eu-west-1 returned: <code>ImportModuleError/)
+  assert.match(
+    s,
+    /Put back on their previous layers: <code>api \(eu-west-1\)<\/code>, <code>worker/
+  )
+  assert.match(s, /Still published .*common-dev:8/)
 })

@@ -1,15 +1,17 @@
 /**
- * The S3 and Lambda clients of one region. Credentials, endpoints (AWS_ENDPOINT_URL,
+ * The S3, Lambda and SSM clients of one region. Credentials, endpoints (AWS_ENDPOINT_URL,
  * AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_LAMBDA, a profile's endpoint_url) and retry settings come
  * from the SDK's own resolution, so whatever configured the job's AWS access configures this too.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { S3Client } from '@aws-sdk/client-s3'
+import { SSMClient } from '@aws-sdk/client-ssm'
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 
 export interface AwsClients {
   s3: S3Client
   lambda: LambdaClient
+  ssm: SSMClient
 }
 
 export interface ClientOptions {
@@ -70,6 +72,7 @@ export function createClients(o: ClientOptions): AwsClients {
       // a bucket in another region is an error to explain, not to follow: Lambda needs it in-region
       followRegionRedirects: false
     }),
-    lambda: new LambdaClient(common)
+    lambda: new LambdaClient(common),
+    ssm: new SSMClient(common)
   }
 }

@@ -1,6 +1,6 @@
 /**
- * One built zip delivered to one or more regions: compare with the latest version, upload,
- * publish, then share, prune and update functions. run() calls deliverToRegions and nothing else.
+ * One built zip delivered to one or more regions: find a version that holds it already (reuse),
+ * else upload and publish; then share, prune and update functions.
  */
 import * as core from '@actions/core'
 import { LayerActionError, messageOf } from '../errors'
@@ -14,7 +14,7 @@ import {
   type FunctionResult,
   type Sleep
 } from './fleet'
-import { latestLayerVersion, publishLayerVersion, validateLayerName } from './layers'
+import { findIdenticalVersion, publishLayerVersion, validateLayerName } from './layers'
 import { uploadZip, type Log, type UploadOptions } from './upload'
 
 export interface DeliveryRequest {
@@ -28,6 +28,8 @@ export interface DeliveryRequest {
   /** base64 SHA-256 of the zip */
   sha256: string
   skipUnchanged: boolean
+  /** text the description of a version built from this commit holds (its short sha): compared first */
+  hint?: string
   description: string
   compatibleRuntimes: readonly string[]
   architecture: Architecture
@@ -42,9 +44,13 @@ export interface DeliveryRequest {
 
 export interface DeliveryResult {
   region: string
-  /** false when the latest version already holds this zip */
+  /** false when a version already holds this zip */
   published: boolean
   skippedReason?: string
+  /** set when an older version (not the latest) holds this zip and is the result */
+  reusedVersion?: number
+  /** SSM parameters written with this region's layer version ARN */
+  parameters?: string[]
   layerArn: string
   layerVersionArn: string
   version: number
@@ -102,10 +108,6 @@ export function bucketForRegion(bucket: string, region: string): string {
   return bucket.replace(/\{region\}/g, region)
 }
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().join() === [...b].sort().join()
-}
-
 export async function deliverLayer(
   clients: AwsClients,
   req: DeliveryRequest,
@@ -116,36 +118,42 @@ export async function deliverLayer(
   const bucket = bucketForRegion(req.bucket, region)
   validateLayerName(layerName)
 
-  const latest = await latestLayerVersion(clients.lambda, layerName)
+  // a version that already holds this zip is the result: the latest (unchanged) or an older one (reuse)
+  const search = req.skipUnchanged
+    ? await findIdenticalVersion(clients.lambda, layerName, {
+        sha256: req.sha256,
+        compatibleRuntimes: req.compatibleRuntimes,
+        architecture: req.architecture,
+        hint: req.hint
+      })
+    : undefined
+  const same = search?.match
   let result: DeliveryResult
-  const sameContent = latest !== undefined && latest.codeSha256 === req.sha256
-  const sameTargets =
-    latest !== undefined &&
-    sameSet(latest.compatibleRuntimes, req.compatibleRuntimes) &&
-    sameSet(latest.compatibleArchitectures, [req.architecture])
-  if (req.skipUnchanged && latest && sameContent && sameTargets) {
+  if (search && same) {
+    const reused = same.version !== search.latest
+    const cost = `${search.compared} version(s) compared, ${search.pages} page(s) listed`
     log(
-      `${layerName}:${latest.version} already holds this zip (CodeSha256 ${req.sha256}): nothing uploaded or published`
+      reused
+        ? `Reused version ${same.version} of ${layerName}: it holds this zip (CodeSha256 ${req.sha256}), nothing uploaded or published (${cost})`
+        : `${layerName}:${same.version} already holds this zip (CodeSha256 ${req.sha256}): nothing uploaded or published`
     )
     result = {
       region,
       published: false,
-      skippedReason: `unchanged: version ${latest.version} has the same CodeSha256`,
-      layerArn: latest.layerArn,
-      layerVersionArn: latest.layerVersionArn,
-      version: latest.version,
-      codeSha256: latest.codeSha256,
-      ...(latest.codeSize !== undefined ? { codeSize: latest.codeSize } : {}),
+      skippedReason: reused
+        ? `reused version ${same.version} (same CodeSha256, runtimes and architecture)`
+        : `unchanged: version ${same.version} has the same CodeSha256`,
+      ...(reused ? { reusedVersion: same.version } : {}),
+      layerArn: same.layerArn,
+      layerVersionArn: same.layerVersionArn,
+      version: same.version,
+      codeSha256: same.codeSha256,
+      ...(same.codeSize !== undefined ? { codeSize: same.codeSize } : {}),
       deleted: [],
       shared: [],
       functions: []
     }
   } else {
-    if (req.skipUnchanged && latest && sameContent) {
-      log(
-        `${layerName}:${latest.version} holds this zip for other runtimes or architecture: publishing a new version`
-      )
-    }
     const uploaded = await uploadZip(
       clients.s3,
       { bucket, key: req.key, file: req.zipPath, sha256: req.sha256, metadata: req.metadata },
@@ -225,7 +233,11 @@ export async function deliverLayer(
       )
     }
   } catch (error: unknown) {
-    const what = result.published ? 'was published' : 'is the latest'
+    const what = result.published
+      ? 'was published'
+      : result.reusedVersion
+        ? 'was reused'
+        : 'is the latest'
     throw new DeliveryError(
       `${result.layerVersionArn} ${what}, but then: ${messageOf(error)}`,
       region,

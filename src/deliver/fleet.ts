@@ -165,6 +165,8 @@ export interface FunctionResult {
   status: FunctionStatus
   /** the function's layer ARNs after the update (empty when it failed) */
   layers: string[]
+  /** its layer ARNs before, what a rollback puts back (absent when it failed before reading them) */
+  previousLayers?: string[]
   error?: string
 }
 
@@ -270,22 +272,22 @@ async function waitForUpdate(
   }
 }
 
-async function updateOne(
+/** Sets a function's layer list to `next(current)` and waits until Lambda has applied it. */
+async function setLayers(
   lambda: LambdaClient,
   name: string,
-  layerArn: string,
-  layerVersionArn: string,
   region: string,
+  next: (current: string[]) => string[],
   o: Required<Pick<UpdateFunctionsOptions, 'sleep' | 'pollMs' | 'maxPolls'>>
 ): Promise<FunctionResult> {
   // another deployment may be updating it: Lambda refuses a second update meanwhile
   let config = await waitForUpdate(lambda, name, region, o)
   for (let attempt = 1; ; attempt++) {
     const current = layersOf(config)
-    const next = withLayer(current, layerArn, layerVersionArn)
-    if (next.join('\n') === current.join('\n'))
-      return { name, status: 'unchanged', layers: current }
-    if (next.length > MAX_LAYERS_PER_FUNCTION) {
+    const wanted = next(current)
+    if (wanted.join('\n') === current.join('\n'))
+      return { name, status: 'unchanged', layers: current, previousLayers: current }
+    if (wanted.length > MAX_LAYERS_PER_FUNCTION) {
       throw new LayerActionError(
         `'${name}' already uses ${current.length} other layers; Lambda allows ${MAX_LAYERS_PER_FUNCTION} per function.`
       )
@@ -294,7 +296,7 @@ async function updateOne(
       await lambda.send(
         new UpdateFunctionConfigurationCommand({
           FunctionName: name,
-          Layers: next,
+          Layers: wanted,
           ...(config.RevisionId ? { RevisionId: config.RevisionId } : {})
         })
       )
@@ -315,8 +317,12 @@ async function updateOne(
       })
     }
     const done = await waitForUpdate(lambda, name, region, o)
-    return { name, status: 'updated', layers: layersOf(done) }
+    return { name, status: 'updated', layers: layersOf(done), previousLayers: current }
   }
+}
+
+function pollSettings(o: UpdateFunctionsOptions) {
+  return { sleep: o.sleep ?? realSleep, pollMs: o.pollMs ?? 2000, maxPolls: o.maxPolls ?? 150 }
 }
 
 /**
@@ -332,15 +338,17 @@ export async function updateFunctions(
 ): Promise<FunctionResult[]> {
   const log = o.log ?? core.info
   const region = await lambda.config.region()
-  const settings = {
-    sleep: o.sleep ?? realSleep,
-    pollMs: o.pollMs ?? 2000,
-    maxPolls: o.maxPolls ?? 150
-  }
+  const settings = pollSettings(o)
   const results: FunctionResult[] = []
   for (const name of names) {
     try {
-      const result = await updateOne(lambda, name, layerArn, layerVersionArn, region, settings)
+      const result = await setLayers(
+        lambda,
+        name,
+        region,
+        current => withLayer(current, layerArn, layerVersionArn),
+        settings
+      )
       log(
         `Function ${name}: ${result.status === 'updated' ? 'now uses' : 'already uses'} ${layerVersionArn}`
       )
@@ -360,4 +368,34 @@ export async function updateFunctions(
     )
   }
   return results
+}
+
+/**
+ * Puts each function this run updated back on the layer list it had before (a rollback). Every
+ * function is tried; returns the names restored and the ones that could not be, with the reason.
+ */
+export async function restoreFunctions(
+  lambda: LambdaClient,
+  updated: readonly FunctionResult[],
+  o: UpdateFunctionsOptions = {}
+): Promise<{ restored: string[]; failed: { name: string; error: string }[] }> {
+  const log = o.log ?? core.info
+  const region = await lambda.config.region()
+  const settings = pollSettings(o)
+  const restored: string[] = []
+  const failed: { name: string; error: string }[] = []
+  for (const f of updated) {
+    if (f.status !== 'updated' || !f.previousLayers) continue
+    const previous = f.previousLayers
+    try {
+      await setLayers(lambda, f.name, region, () => previous, settings)
+      log(`Function ${f.name}: put back on ${previous.join(', ') || 'no layers'}`)
+      restored.push(f.name)
+    } catch (error: unknown) {
+      const message = messageOf(error)
+      core.warning(`Function ${f.name}: could not be put back on its previous layers: ${message}`)
+      failed.push({ name: f.name, error: message })
+    }
+  }
+  return { restored, failed }
 }

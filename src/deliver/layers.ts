@@ -76,57 +76,37 @@ export async function listLayerVersions(
   lambda: LambdaClient,
   layerName: string
 ): Promise<LayerVersionsListItem[]> {
-  const region = await regionOf(lambda)
   const versions: LayerVersionsListItem[] = []
   let marker: string | undefined
-  try {
-    do {
-      const page = await lambda.send(
-        new ListLayerVersionsCommand({ LayerName: layerName, Marker: marker })
-      )
-      versions.push(...(page.LayerVersions ?? []))
-      marker = page.NextMarker
-    } while (marker)
-  } catch (error: unknown) {
-    if ((error as { name?: string }).name === 'ResourceNotFoundException') return []
-    throw explainAwsError(error, {
-      action: 'lambda:ListLayerVersions',
-      resource: layerArnFor(region, layerName),
-      region
-    })
-  }
+  do {
+    const page = await listPage(lambda, layerName, marker)
+    versions.push(...page.versions)
+    marker = page.next
+  } while (marker)
   return versions.sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0))
 }
 
-/** The newest version of the layer with its CodeSha256, or undefined when it has none. */
-export async function latestLayerVersion(
+/** Same members, order ignored. */
+export function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join() === [...b].sort().join()
+}
+
+/** One version with its CodeSha256 (which only GetLayerVersion returns). */
+export async function getLayerVersion(
   lambda: LambdaClient,
-  layerName: string
-): Promise<LayerVersionInfo | undefined> {
+  layerName: string,
+  version: number
+): Promise<LayerVersionInfo> {
   const region = await regionOf(lambda)
-  let newest: LayerVersionsListItem | undefined
-  try {
-    // newest first: the first page holds the latest (sorted again in case a server does not)
-    const page = await lambda.send(new ListLayerVersionsCommand({ LayerName: layerName }))
-    newest = [...(page.LayerVersions ?? [])].sort((a, b) => (b.Version ?? 0) - (a.Version ?? 0))[0]
-  } catch (error: unknown) {
-    if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined
-    throw explainAwsError(error, {
-      action: 'lambda:ListLayerVersions',
-      resource: layerArnFor(region, layerName),
-      region
-    })
-  }
-  if (newest?.Version === undefined || !newest.LayerVersionArn) return undefined
-  // the list carries no CodeSha256; GetLayerVersion does
   try {
     const v = await lambda.send(
-      new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: newest.Version })
+      new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: version })
     )
+    const layerVersionArn = v.LayerVersionArn ?? `${layerArnFor(region, layerName)}:${version}`
     return {
-      layerArn: v.LayerArn ?? layerArnOf(newest.LayerVersionArn),
-      layerVersionArn: v.LayerVersionArn ?? newest.LayerVersionArn,
-      version: v.Version ?? newest.Version,
+      layerArn: v.LayerArn ?? layerArnOf(layerVersionArn),
+      layerVersionArn,
+      version: v.Version ?? version,
       codeSha256: v.Content?.CodeSha256 ?? '',
       codeSize: v.Content?.CodeSize,
       description: v.Description,
@@ -137,10 +117,105 @@ export async function latestLayerVersion(
   } catch (error: unknown) {
     throw explainAwsError(error, {
       action: 'lambda:GetLayerVersion',
-      resource: newest.LayerVersionArn,
+      resource: `${layerArnFor(region, layerName)}:${version}`,
       region
     })
   }
+}
+
+/** ListLayerVersions' page size limit (MaxItems). */
+export const LIST_PAGE_MAX = 50
+
+async function listPage(
+  lambda: LambdaClient,
+  layerName: string,
+  marker: string | undefined,
+  maxItems = LIST_PAGE_MAX
+): Promise<{ versions: LayerVersionsListItem[]; next?: string }> {
+  const region = await regionOf(lambda)
+  try {
+    const page = await lambda.send(
+      new ListLayerVersionsCommand({ LayerName: layerName, Marker: marker, MaxItems: maxItems })
+    )
+    // Lambda lists newest first; sorted again in case a server does not
+    const versions = [...(page.LayerVersions ?? [])].sort(
+      (a, b) => (b.Version ?? 0) - (a.Version ?? 0)
+    )
+    return { versions, next: page.NextMarker }
+  } catch (error: unknown) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return { versions: [] }
+    throw explainAwsError(error, {
+      action: 'lambda:ListLayerVersions',
+      resource: layerArnFor(region, layerName),
+      region
+    })
+  }
+}
+
+export interface IdenticalQuery {
+  /** base64 SHA-256 of the zip */
+  sha256: string
+  compatibleRuntimes: readonly string[]
+  architecture: string
+  /** text the matching version's description likely holds (the commit's short sha): compared first */
+  hint?: string
+}
+
+export interface IdenticalSearch {
+  /** the newest version holding the same zip for the same runtimes and architecture */
+  match?: LayerVersionInfo
+  /** the layer's newest version number (undefined: the layer has none) */
+  latest?: number
+  /** ListLayerVersions pages read */
+  pages: number
+  /** GetLayerVersion calls made */
+  compared: number
+}
+
+/**
+ * Finds a version of the layer that holds this very zip, newest first, reading only as many pages
+ * as it takes. The list carries runtimes and architecture but no CodeSha256, so only versions with
+ * the same targets are compared, each with one GetLayerVersion (`concurrency` at a time).
+ * Cost: a match among the newest versions costs one page and a few calls; new content costs every
+ * page and one call per same-target version (keep-versions bounds both).
+ */
+export async function findIdenticalVersion(
+  lambda: LambdaClient,
+  layerName: string,
+  q: IdenticalQuery,
+  o: { pageSize?: number; concurrency?: number } = {}
+): Promise<IdenticalSearch> {
+  const concurrency = Math.max(1, o.concurrency ?? 4)
+  const search: IdenticalSearch = { pages: 0, compared: 0 }
+  let marker: string | undefined
+  do {
+    const page = await listPage(lambda, layerName, marker, o.pageSize)
+    search.pages++
+    marker = page.next
+    search.latest ??= page.versions[0]?.Version
+    const candidates = page.versions.filter(
+      v =>
+        v.Version !== undefined &&
+        sameSet(v.CompatibleRuntimes ?? [], q.compatibleRuntimes) &&
+        sameSet(v.CompatibleArchitectures ?? [], [q.architecture])
+    )
+    // a hint only reorders: a hinted version is still compared by its CodeSha256
+    const hinted = (v: LayerVersionsListItem) => (q.hint && v.Description?.includes(q.hint) ? 0 : 1)
+    candidates.sort((a, b) => hinted(a) - hinted(b) || (b.Version ?? 0) - (a.Version ?? 0))
+    for (let i = 0; i < candidates.length; i += concurrency) {
+      const batch = candidates.slice(i, i + concurrency)
+      const infos = await Promise.all(
+        batch.map(v => getLayerVersion(lambda, layerName, v.Version ?? 0))
+      )
+      search.compared += batch.length
+      const same = infos.filter(v => v.codeSha256 === q.sha256)
+      if (same.length > 0) {
+        search.match = same.sort((a, b) => b.version - a.version)[0]
+        return search
+      }
+    }
+  } while (marker)
+  return search
 }
 
 export interface PublishRequest {

@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import { LayerActionError, messageOf } from '../errors'
 import { platformTags, type Architecture, type Runtime } from '../runtimes'
 import { Redactor } from './credentials'
-import { configuredIndexUrls, readProjectPage } from './index-page'
+import { configuredIndexUrls, readProjectPage, type ProjectListing } from './index-page'
 import { describeTarget, explainNoWheel } from './no-wheel'
 import { pipForTarget } from './pip-target'
 
@@ -50,6 +50,8 @@ export interface PipOptions {
   env?: NodeJS.ProcessEnv
   /** where pip runs: relative paths inside the requirements file resolve from here */
   cwd?: string
+  /** `--find-links` folders of wheels built on the runner (sdists, local packages) */
+  findLinks?: readonly string[]
 }
 
 /** pip failed for a reason other than a missing wheel; the message carries pip's own error lines. */
@@ -62,7 +64,9 @@ export class NoCompatibleWheelError extends LayerActionError {
     readonly project: string,
     readonly requirement: string,
     readonly runtime: Runtime,
-    readonly architecture: Architecture
+    readonly architecture: Architecture,
+    /** what the indexes list for the project (read for the message; sdists are built from it) */
+    readonly listings: readonly ProjectListing[] = []
   ) {
     super(message)
   }
@@ -195,7 +199,14 @@ async function noWheelError(
       pipNotes: pipNotes(stderr)
     })
   )
-  return new NoCompatibleWheelError(message, project, requirement, o.runtime, o.architecture)
+  return new NoCompatibleWheelError(
+    message,
+    project,
+    requirement,
+    o.runtime,
+    o.architecture,
+    listings
+  )
 }
 
 /** Progress worth seeing in the log; the rest (pip's resolver chatter) goes to debug. */
@@ -218,6 +229,7 @@ export async function downloadWheels(o: PipOptions): Promise<string[]> {
     o.wheelhouse,
     ...pipTargetArgs(o.runtime, o.architecture),
     ...(o.indexUrl ? ['--index-url', o.indexUrl] : []),
+    ...(o.findLinks ?? []).flatMap(dir => ['--find-links', dir]),
     '--no-input',
     '--disable-pip-version-check',
     ...o.pipArgs

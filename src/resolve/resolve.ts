@@ -18,9 +18,11 @@ import {
   wheelhouseRestoreKey,
   type CacheStatus
 } from '../fetch/cache'
-import { downloadWheels, type PipOptions } from './pip'
+import { codeArtifactIndexUrl, createCodeArtifactClient } from './codeartifact'
+import type { PipOptions } from './pip'
 import { describeMarkerEnvironment } from './pip-target'
 import { writePyprojectRequirements } from './pyproject'
+import { downloadWithSources, type BuiltSource } from './sources'
 import { parseDistributionFile } from './wheel-tags'
 
 /**
@@ -46,6 +48,8 @@ export interface Resolution {
   readonly cache: CacheStatus | 'off'
   /** the interpreter that ran pip ('' when pip did not run) */
   readonly pip: string
+  /** wheels built on the runner from sdists and local packages */
+  readonly built?: readonly BuiltSource[]
 }
 
 export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<Resolution> {
@@ -78,6 +82,7 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
     if (fromPyproject.requirements.length === 0) return { wheels: [], cache: 'off', pip: '' }
   }
   const requirements = fromPyproject?.file ?? inputs.requirements
+  const indexUrl = await effectiveIndexUrl(inputs)
 
   const pip: PipOptions = {
     requirements,
@@ -85,7 +90,7 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
     runtime: inputs.runtime,
     architecture: inputs.architecture,
     python: PIP_PYTHON,
-    indexUrl: inputs.indexUrl || undefined,
+    indexUrl: indexUrl || undefined,
     pipArgs: inputs.pipArgs,
     cwd: inputs.workspace
   }
@@ -98,7 +103,7 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
     runtime: inputs.runtime,
     architecture: inputs.architecture,
     pipArgs: inputs.pipArgs,
-    indexUrl: inputs.indexUrl
+    indexUrl
   })
   const restored = inputs.cache
     ? await restoreWheelhouse({
@@ -108,7 +113,12 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
       })
     : undefined
 
-  const files = await downloadWheels(pip)
+  const { files, built } = await downloadWithSources({
+    pip,
+    buildSdists: inputs.buildSdists,
+    workDir: plan.workDir,
+    workspace: inputs.workspace
+  })
   core.info(`${files.length} wheel(s) for ${plan.runtimeLabel}: ${files.join(', ')}`)
   if (restored) {
     // saved right away: a later failure (size, smoke test, AWS) still keeps the downloads
@@ -122,8 +132,23 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
       file: path.join(plan.wheelhouse, f),
       name: parsed?.project ?? f,
       version: parsed?.version ?? '',
-      origin: 'index' as const
+      origin: built.find(b => b.wheel === f)?.origin ?? ('index' as const)
     }
   })
-  return { wheels, cache: restored?.status ?? 'off', pip: pip.python }
+  for (const b of built)
+    core.info(
+      `Built from source on the runner: ${b.name} ${b.version} from ${b.from} (${b.origin})`
+    )
+  return { wheels, cache: restored?.status ?? 'off', pip: pip.python, built }
+}
+
+/** index-url, or the CodeArtifact repository's URL with a fresh token (masked before it is returned). */
+export async function effectiveIndexUrl(inputs: ActionInputs): Promise<string> {
+  if (!inputs.codeartifact) return inputs.indexUrl
+  const client = createCodeArtifactClient({ region: inputs.regions[0] })
+  try {
+    return await codeArtifactIndexUrl(client, inputs.codeartifact)
+  } finally {
+    client.destroy()
+  }
 }

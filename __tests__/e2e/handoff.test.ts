@@ -1,0 +1,254 @@
+/**
+ * End to end through dist/index.js: a matrix of two environments run at the same time with
+ * github-release and ssm-parameter, against moto_server, a real git origin, a local index, and a
+ * loopback stand-in for GitHub's REST release endpoints (helpers/github-standin.ts; no GitHub is
+ * reachable offline), found through GITHUB_API_URL as on GitHub Enterprise.
+ */
+import { test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import AdmZip from 'adm-zip'
+import { S3Client } from '@aws-sdk/client-s3'
+import {
+  CreateFunctionCommand,
+  GetFunctionConfigurationCommand,
+  LambdaClient
+} from '@aws-sdk/client-lambda'
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm'
+import { runAction, type ActionRun } from '../helpers/action'
+import { startMoto, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
+import { createBucket } from '../helpers/aws-fixtures'
+import { makeIndex, makeWheel, serveIndex, type ServedIndex } from '../helpers/wheels'
+import { hermeticPipEnv } from '../helpers/pip-env'
+import { createSandbox, commit, git, isolateGit, type Sandbox } from '../helpers/git'
+import { localPython } from '../helpers/python'
+import { startGitHubStandIn, type GitHubStandIn } from '../helpers/github-standin'
+import { startFaultProxy } from '../helpers/fault-proxy'
+
+const REGION = 'eu-west-1'
+const BUCKET = 'e2e-handoff'
+const TOKEN = 'ghs_e2eStandInToken9876543210zyxwvuTSRQ'
+const REPO = 'acme/layers'
+const PY = localPython()
+
+let dir: string
+let home: string
+let index: ServedIndex
+let moto: Moto
+let gh: GitHubStandIn
+let sandbox: Sandbox
+let ssm: SSMClient
+
+before(async () => {
+  home = await isolateGit()
+  dir = await mkdtemp(path.join(os.tmpdir(), 'layer-e2e-handoff-'))
+  await makeIndex(path.join(dir, 'index'), [
+    await makeWheel(path.join(dir, 'wheels'), {
+      name: 'greeting',
+      version: '1.2.0',
+      tags: 'py3-none-any',
+      modules: { 'greeting/__init__.py': 'def hello(name):\n    return "hello " + name\n' }
+    })
+  ])
+  index = await serveIndex(path.join(dir, 'index'))
+  moto = await startMoto()
+  ssm = new SSMClient({
+    region: REGION,
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+  })
+})
+
+after(async () => {
+  await index?.close()
+  await moto?.stop()
+  await gh?.close()
+  await sandbox?.remove()
+  await rm(dir, { recursive: true, force: true })
+  await rm(home, { recursive: true, force: true })
+})
+
+beforeEach(async () => {
+  await moto.reset()
+  await gh?.close()
+  gh = await startGitHubStandIn({ token: TOKEN, repo: REPO })
+  const s3 = new S3Client({
+    region: REGION,
+    endpoint: moto.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+  })
+  await createBucket(s3, BUCKET, REGION)
+  await sandbox?.remove()
+  sandbox = await createSandbox()
+  await writeFile(path.join(sandbox.work, 'requirements.txt'), 'greeting\n')
+  git(sandbox.work, ['add', 'requirements.txt'])
+  commit(sandbox.work, 'feat: first layer')
+  sandbox.publish()
+})
+
+async function run(
+  inputs: Record<string, string>,
+  workspace: string,
+  more: Record<string, string> = {}
+): Promise<ActionRun> {
+  return runAction({
+    inputs: {
+      'layer-name': 'common',
+      'python-version': PY,
+      'index-url': index.url,
+      bucket: BUCKET,
+      'github-token': TOKEN,
+      ...inputs
+    },
+    workspace,
+    env: {
+      ...hermeticPipEnv(),
+      ...moto.env,
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      GITHUB_API_URL: gh.apiUrl,
+      GITHUB_REPOSITORY: REPO,
+      ...more
+    },
+    tmp: dir
+  })
+}
+
+function ok(r: ActionRun): ActionRun {
+  assert.equal(r.exitCode, 0, `the action failed: ${r.errors.join('\n')}\n${r.stdout.slice(-3000)}`)
+  return r
+}
+
+/** Lines that carry the token, apart from the ::add-mask:: command that hides it. */
+function leaks(r: ActionRun): string[] {
+  return `${r.stdout}\n${r.stderr}`
+    .split('\n')
+    .filter(l => l.includes(TOKEN) && !l.startsWith('::add-mask::'))
+}
+
+test('a matrix of dev and prod at the same time: one GitHub Release with both rows, release-url, SSM parameters per environment, the token in no log line', async () => {
+  const jobs = ['dev', 'prod'].map(e => ({ e, dir: sandbox.clone(`job-${e}`, { depth: 1 }) }))
+  const runs = await Promise.all(
+    jobs.map(j =>
+      run({ environment: j.e, 'github-release': 'true', 'ssm-parameter': '/layers/{layer}' }, j.dir)
+    )
+  )
+  runs.forEach(ok)
+  assert.equal(git(sandbox.origin, ['tag', '--list']), 'v1.0.0')
+  assert.equal(gh.releases.size, 1)
+  const release = gh.releases.get('v1.0.0')!
+  assert.equal(release.name, 'v1.0.0')
+  const arn = (e: string) => `arn:aws:lambda:${REGION}:${MOTO_ACCOUNT}:layer:common-${e}:1`
+  assert.match(release.body ?? '', /^Release v1\.0\.0\n\n### Features\n- feat: first layer/)
+  for (const e of ['dev', 'prod'])
+    assert.ok(
+      (release.body ?? '').includes(`| ${e} | ${REGION} | \`${arn(e)}\``),
+      `${e}'s row is missing:\n${release.body}`
+    )
+  for (const r of runs) {
+    assert.equal(r.outputs['release-url'], 'https://github.example/acme/layers/releases/tag/v1.0.0')
+    assert.equal(r.outputs['rolled-back'], 'false')
+    assert.match(r.summary, /\| GitHub Release \| \[v1\.0\.0\]\(https:\/\/github\.example/)
+    assert.match(
+      r.summary,
+      /\| SSM parameters \| <code>\/layers\/common-(dev|prod)\/latest<\/code>/
+    )
+    assert.deepEqual(leaks(r), [])
+  }
+  for (const e of ['dev', 'prod']) {
+    const p = await ssm.send(
+      new GetParametersByPathCommand({ Path: `/layers/common-${e}`, Recursive: true })
+    )
+    assert.deepEqual(Object.fromEntries((p.Parameters ?? []).map(x => [x.Name, x.Value])), {
+      [`/layers/common-${e}/1.0.0`]: arn(e),
+      [`/layers/common-${e}/latest`]: arn(e)
+    })
+  }
+})
+
+test('github-release false (the default) makes no GitHub API call', async () => {
+  const r = ok(await run({}, sandbox.work))
+  assert.equal(r.outputs['published'], 'true')
+  assert.equal(r.outputs['release-url'], '')
+  assert.deepEqual(gh.requests, [])
+  assert.deepEqual(leaks(r), [])
+})
+
+test('a failed health check fails the step naming the function and its error, puts the function back, sets rolled-back (fault proxy: answers the Invoke of api with a function error; moto runs no code)', async () => {
+  const lambda = new LambdaClient({
+    region: REGION,
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+  })
+  await moto.iam('CreateRole', {
+    RoleName: 'fn',
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'lambda.amazonaws.com' },
+          Action: 'sts:AssumeRole'
+        }
+      ]
+    })
+  })
+  const code = new AdmZip()
+  code.addFile('app.py', Buffer.from('def handler(event, context):\n    return 1\n'))
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'api',
+      Runtime: 'python3.12',
+      Handler: 'app.handler',
+      Role: `arn:aws:iam::${MOTO_ACCOUNT}:role/fn`,
+      Code: { ZipFile: code.toBuffer() }
+    })
+  )
+  const proxy = await startFaultProxy(moto.endpoint, req =>
+    req.path.startsWith('/2015-03-31/functions/api/invocations')
+      ? {
+          respond: {
+            status: 200,
+            headers: { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' },
+            body: JSON.stringify({
+              errorMessage: "No module named 'greeting.missing'",
+              errorType: 'Runtime.ImportModuleError'
+            })
+          }
+        }
+      : undefined
+  )
+  try {
+    const r = await run(
+      { 'update-functions': 'api', 'health-check': 'api', 'ssm-parameter': '/layers/{layer}' },
+      sandbox.work,
+      { AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint }
+    )
+    assert.equal(r.exitCode, 1)
+    assert.equal(r.errors.length, 1, r.errors.join('\n'))
+    assert.match(
+      r.errors[0],
+      /^Health check failed: function 'api' in eu-west-1 returned: Runtime\.ImportModuleError: No module named 'greeting\.missing'\. Put 1 function\(s\) back/
+    )
+    assert.equal(r.outputs['rolled-back'], 'true')
+    assert.equal(
+      r.outputs['layer-version-arn'],
+      `arn:aws:lambda:${REGION}:${MOTO_ACCOUNT}:layer:common:1`
+    )
+    assert.match(r.summary, /## Health check failed: rolled back/)
+  } finally {
+    await proxy.close()
+  }
+  const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'api' }))
+  assert.deepEqual(config.Layers ?? [], [], 'api is back on no layers')
+  assert.equal(
+    git(sandbox.origin, ['tag', '--list']),
+    '',
+    'no tag for a release that failed its health check'
+  )
+  const p = await ssm.send(new GetParametersByPathCommand({ Path: '/layers', Recursive: true }))
+  assert.deepEqual(p.Parameters ?? [], [], 'no SSM parameter names a rolled-back version')
+})

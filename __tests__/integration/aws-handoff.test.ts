@@ -1,0 +1,494 @@
+/**
+ * Hand-off and rollback against a real moto_server: reuse of an older identical version, the SSM
+ * parameters in every region, and the health check that puts functions back. moto's Lambda runs no
+ * code without Docker (and its Docker-less mode keeps functions apart from the layers they use), so
+ * every Invoke answer, healthy or failing, comes from the loopback fault proxy, named so; the
+ * functions, their layers and the restoration are moto's, for real.
+ */
+import { test, before, after, beforeEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import AdmZip from 'adm-zip'
+import {
+  CreateFunctionCommand,
+  GetFunctionConfigurationCommand,
+  PublishLayerVersionCommand,
+  type LambdaClient
+} from '@aws-sdk/client-lambda'
+import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm'
+import { startMoto, setEnv, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
+import { startFaultProxy, lambdaFault, type Rule } from '../helpers/fault-proxy'
+import { captureLog } from '../helpers/log'
+import {
+  makeZip,
+  fastClients,
+  createBucket,
+  objectKeys,
+  request,
+  type TestZip,
+  layerVersions
+} from '../helpers/aws-fixtures'
+import { deliverLayer } from '../../src/deliver/deliver'
+import { findIdenticalVersion } from '../../src/deliver/layers'
+import { HealthCheckError } from '../../src/deliver/health'
+import { publishLayer } from '../../src/deliver/publish'
+import type { AwsClients } from '../../src/deliver/clients'
+import type { ActionInputs } from '../../src/inputs'
+import type { Plan } from '../../src/plan'
+import type { ZipResult } from '../../src/assemble/zip'
+
+const US = 'us-east-1'
+const EU = 'eu-west-1'
+let moto: Moto
+let dir: string
+let zips: TestZip[]
+let restoreEnv: () => void
+let us: AwsClients
+let eu: AwsClients
+const quiet = { log: () => undefined, sleep: async () => undefined }
+
+before(async () => {
+  moto = await startMoto()
+  restoreEnv = setEnv({ ...moto.env, AWS_PROFILE: undefined })
+  dir = await mkdtemp(path.join(os.tmpdir(), 'layer-aws-handoff-'))
+  zips = await Promise.all([1, 2, 3, 4, 5, 6, 7].map(n => makeZip(dir, 'common', `VALUE = ${n}\n`)))
+})
+
+after(async () => {
+  restoreEnv?.()
+  await moto?.stop()
+  await rm(dir, { recursive: true, force: true })
+})
+
+beforeEach(async () => {
+  await moto.reset()
+  us = fastClients(US)
+  eu = fastClients(EU)
+  await createBucket(us.s3, 'layers-bucket', US)
+})
+
+async function createFunction(lambda: LambdaClient, name: string, layers: string[]): Promise<void> {
+  const code = new AdmZip()
+  code.addFile('app.py', Buffer.from('def handler(event, context):\n    return 1\n'))
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: 'python3.12',
+      Handler: 'app.handler',
+      Role: `arn:aws:iam::${MOTO_ACCOUNT}:role/layer-action-test`,
+      Code: { ZipFile: code.toBuffer() },
+      Layers: layers
+    })
+  )
+}
+
+async function createRole(): Promise<void> {
+  await moto.iam('CreateRole', {
+    RoleName: 'layer-action-test',
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'lambda.amazonaws.com' },
+          Action: 'sts:AssumeRole'
+        }
+      ]
+    })
+  })
+}
+
+async function otherLayer(lambda: LambdaClient): Promise<string> {
+  const zip = new AdmZip()
+  zip.addFile('python/other.py', Buffer.from('X = 1\n'))
+  const r = await lambda.send(
+    new PublishLayerVersionCommand({ LayerName: 'other', Content: { ZipFile: zip.toBuffer() } })
+  )
+  return r.LayerVersionArn ?? ''
+}
+
+async function layersOf(lambda: LambdaClient, name: string): Promise<string[]> {
+  const c = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
+  return (c.Layers ?? []).map(l => l.Arn ?? '')
+}
+
+async function parameters(ssm: SSMClient, base: string): Promise<Record<string, string>> {
+  const r = await ssm.send(new GetParametersByPathCommand({ Path: base, Recursive: true }))
+  return Object.fromEntries((r.Parameters ?? []).map(p => [p.Name ?? '', p.Value ?? '']))
+}
+
+const arn = (region: string, v: number) =>
+  `arn:aws:lambda:${region}:${MOTO_ACCOUNT}:layer:common-dev:${v}`
+
+test('contents A → B → A reuses version 1: no third version, nothing uploaded, the function points back at version 1', async () => {
+  await createRole()
+  const other = await otherLayer(us.lambda)
+  await createFunction(us.lambda, 'api', [other])
+  const fns = { updateFunctions: ['api'], keepVersions: 1 }
+  const keyOf = (n: number) => `layers/common-dev/2026112${n}-000000/common-dev.zip`
+
+  const a = await deliverLayer(
+    us,
+    { ...request(zips[0], { ...fns, keepVersions: 0, key: keyOf(1) }), region: US },
+    quiet
+  )
+  const b = await deliverLayer(
+    us,
+    { ...request(zips[1], { ...fns, keepVersions: 0, key: keyOf(2) }), region: US },
+    quiet
+  )
+  assert.deepEqual([a.version, b.version], [1, 2])
+  assert.deepEqual(await layersOf(us.lambda, 'api'), [other, arn(US, 2)])
+
+  const lines: string[] = []
+  const again = await deliverLayer(
+    us,
+    { ...request(zips[0], { ...fns, key: keyOf(3) }), region: US },
+    { ...quiet, log: line => void lines.push(line) }
+  )
+  assert.equal(again.published, false)
+  assert.equal(again.version, 1)
+  assert.equal(again.reusedVersion, 1)
+  assert.equal(again.layerVersionArn, arn(US, 1))
+  assert.match(again.skippedReason ?? '', /^reused version 1 /)
+  assert.ok(
+    lines.some(l => /^Reused version 1 of common-dev/.test(l)),
+    lines.join('\n')
+  )
+  assert.ok(!lines.some(l => /unchanged|already holds/.test(l)))
+  assert.deepEqual(await layerVersions(us.lambda), [2, 1], 'no third version')
+  assert.deepEqual(again.deleted, [], 'keep-versions applies only after a real publish')
+  assert.deepEqual(
+    await objectKeys(us.s3, 'layers-bucket'),
+    [keyOf(1), keyOf(2)],
+    'nothing uploaded'
+  )
+  assert.deepEqual(
+    await layersOf(us.lambda, 'api'),
+    [other, arn(US, 1)],
+    'rolled back to version 1'
+  )
+  assert.deepEqual(
+    again.functions.map(f => [f.name, f.status, f.previousLayers]),
+    [['api', 'updated', [other, arn(US, 2)]]]
+  )
+
+  // the latest holding the zip is still "unchanged", not a reuse
+  const same = await deliverLayer(us, { ...request(zips[1], { key: keyOf(4) }), region: US }, quiet)
+  assert.equal(same.reusedVersion, undefined)
+  assert.match(same.skippedReason ?? '', /^unchanged/)
+})
+
+test('a reuse reads only the pages it needs and compares only versions with the same targets (fault proxy: splits ListLayerVersions into pages by MaxItems/Marker as Lambda does; moto returns one page)', async () => {
+  // versions 1..7; version 2 holds zips[0]; version 5 is the same zip for another architecture
+  const order = [zips[1], zips[0], zips[2], zips[3], zips[0], zips[4], zips[5]]
+  for (const [i, zip] of order.entries()) {
+    const architecture = i === 4 ? 'x86_64' : 'arm64'
+    const description = `v1.0.${i} c0ffee${i} dev`
+    await deliverLayer(
+      us,
+      { ...request(zip, { skipUnchanged: false, architecture, description }), region: US },
+      quiet
+    )
+  }
+  const seen: string[] = []
+  const proxy = await startFaultProxy(moto.endpoint, req => {
+    const list = /^\/2018-10-31\/layers\/common-dev\/versions\?(.*)$/.exec(req.path)
+    if (req.method !== 'GET') return undefined
+    if (list) {
+      const q = new URLSearchParams(list[1])
+      seen.push(`list ${q.get('Marker') ?? '-'}`)
+      const from = Number(q.get('Marker') ?? 0)
+      const max = Number(q.get('MaxItems') ?? 50)
+      return {
+        rewrite: body => {
+          const all = (JSON.parse(body) as { LayerVersions: unknown[] }).LayerVersions
+          const next = from + max < all.length ? String(from + max) : undefined
+          return JSON.stringify({
+            LayerVersions: all.slice(from, from + max),
+            ...(next ? { NextMarker: next } : {})
+          })
+        }
+      }
+    }
+    const get = /^\/2018-10-31\/layers\/common-dev\/versions\/(\d+)/.exec(req.path)
+    if (get) seen.push(`get ${get[1]}`)
+    return undefined
+  })
+  const undo = setEnv({ AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint })
+  try {
+    const search = await findIdenticalVersion(
+      fastClients(US).lambda,
+      'common-dev',
+      { sha256: zips[0].sha256, compatibleRuntimes: ['python3.12'], architecture: 'arm64' },
+      { pageSize: 2, concurrency: 1 }
+    )
+    assert.equal(search.match?.version, 2)
+    assert.equal(search.latest, 7)
+    // pages [7,6] [5,4] [3,2]: version 5 (x86_64) is never fetched, page [1] never listed
+    assert.deepEqual(seen, [
+      'list -',
+      'get 7',
+      'get 6',
+      'list 2',
+      'get 4',
+      'list 4',
+      'get 3',
+      'get 2'
+    ])
+    assert.deepEqual([search.pages, search.compared], [3, 5])
+
+    // new content: every page, every same-target version
+    seen.length = 0
+    const none = await findIdenticalVersion(
+      fastClients(US).lambda,
+      'common-dev',
+      { sha256: zips[6].sha256, compatibleRuntimes: ['python3.12'], architecture: 'arm64' },
+      { pageSize: 2 }
+    )
+    assert.equal(none.match, undefined)
+    assert.deepEqual([none.pages, none.compared], [4, 6])
+
+    // a hint (this commit in the description: a re-run) is compared first, still by CodeSha256
+    seen.length = 0
+    const hinted = await findIdenticalVersion(
+      fastClients(US).lambda,
+      'common-dev',
+      {
+        sha256: zips[0].sha256,
+        compatibleRuntimes: ['python3.12'],
+        architecture: 'arm64',
+        hint: 'c0ffee1'
+      },
+      { concurrency: 1 }
+    )
+    assert.equal(hinted.match?.version, 2)
+    assert.deepEqual(seen, ['list -', 'get 2'])
+  } finally {
+    undo()
+    await proxy.close()
+  }
+})
+
+function inputs(over: Partial<ActionInputs> = {}): ActionInputs {
+  return {
+    regions: [US],
+    publishedName: 'common-dev',
+    bucket: 'layers-bucket',
+    skipUnchanged: true,
+    compatibleRuntimes: ['python3.12'],
+    architecture: 'arm64',
+    licenseInfo: '',
+    keepVersions: 0,
+    shareWith: [],
+    updateFunctions: [],
+    healthCheck: [],
+    healthCheckPayload: '{}',
+    ssmParameter: '',
+    ...over
+  } as unknown as ActionInputs
+}
+
+function plan(version: string, key = 'layers/common-dev/20261122-104512/common-dev.zip'): Plan {
+  return {
+    s3Key: key,
+    sha: 'abc1234def5678',
+    description: `v${version} abc1234 dev`,
+    release: { version, tag: `v${version}` }
+  } as unknown as Plan
+}
+
+const zipOf = (z: TestZip) => ({ path: z.path, sha256: z.sha256 }) as ZipResult
+
+test('ssm-parameter writes <name>/latest and <name>/<version> in every region; a reuse moves only latest', async () => {
+  await createBucket(us.s3, 'layers-us-east-1', US)
+  await createBucket(eu.s3, 'layers-eu-west-1', EU)
+  // an older version in eu-west-1 only, so the version numbers differ per region
+  await deliverLayer(eu, { ...request(zips[2], { bucket: 'layers-{region}' }), region: EU }, quiet)
+  const given = inputs({
+    regions: [US, EU],
+    bucket: 'layers-{region}',
+    ssmParameter: '/layers/{layer}'
+  })
+  const captured = captureLog()
+  let first, second, third
+  try {
+    first = await publishLayer(given, plan('1.4.0'), zipOf(zips[0]))
+    second = await publishLayer(given, plan('1.5.0'), zipOf(zips[1]))
+    third = await publishLayer(given, plan('1.5.1'), zipOf(zips[0]))
+  } finally {
+    captured.restore()
+  }
+  assert.deepEqual(
+    first.map(d => [d.region, d.version]),
+    [
+      [US, 1],
+      [EU, 2]
+    ]
+  )
+  assert.deepEqual(first[0].parameters, ['/layers/common-dev/latest', '/layers/common-dev/1.4.0'])
+  assert.deepEqual(
+    third.map(d => d.reusedVersion),
+    [1, 2]
+  )
+  assert.deepEqual(third[0].parameters, ['/layers/common-dev/latest'])
+  assert.equal(second.length, 2)
+
+  assert.deepEqual(await parameters(us.ssm, '/layers/common-dev'), {
+    '/layers/common-dev/1.4.0': arn(US, 1),
+    '/layers/common-dev/1.5.0': arn(US, 2),
+    '/layers/common-dev/latest': arn(US, 1)
+  })
+  assert.deepEqual(await parameters(eu.ssm, '/layers/common-dev'), {
+    '/layers/common-dev/1.4.0': arn(EU, 2),
+    '/layers/common-dev/1.5.0': arn(EU, 3),
+    '/layers/common-dev/latest': arn(EU, 2)
+  })
+  assert.match(captured.text(), /Reused version 1 of common-dev/)
+})
+
+const invocation = /^\/2015-03-31\/functions\/([^/]+)\/invocations/
+
+/** Every Invoke answered 200 with the handler's result, as Lambda answers a healthy function. */
+const healthyInvoke: Rule = req =>
+  invocation.test(req.path)
+    ? {
+        respond: {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: '{"statusCode": 200}'
+        }
+      }
+    : undefined
+
+/** Invoke of `name` answered as Lambda answers a function that raised (X-Amz-Function-Error). */
+function failingInvoke(name: string, errorMessage: string): Rule {
+  return req =>
+    invocation.exec(req.path)?.[1] === name
+      ? {
+          respond: {
+            status: 200,
+            headers: { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' },
+            body: JSON.stringify({
+              errorMessage,
+              errorType: 'ImportModuleError',
+              stackTrace: []
+            })
+          }
+        }
+      : healthyInvoke(req)
+}
+
+async function fleet(): Promise<{ other: string }> {
+  await createRole()
+  const other = await otherLayer(us.lambda)
+  await deliverLayer(us, { ...request(zips[0]), region: US }, quiet)
+  await createFunction(us.lambda, 'api', [other, arn(US, 1)])
+  await createFunction(us.lambda, 'worker', [other])
+  return { other }
+}
+
+test('a failed health check puts every updated function back, fails naming the function and its error, and leaves the version published (fault proxy: answers the Invoke of api with a function error)', async () => {
+  const { other } = await fleet()
+  const proxy = await startFaultProxy(
+    moto.endpoint,
+    failingInvoke(
+      'api',
+      "Unable to import module 'app': No module named 'pydantic_core._pydantic_core'"
+    )
+  )
+  const undo = setEnv({ AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint })
+  const captured = captureLog()
+  try {
+    await assert.rejects(
+      publishLayer(
+        inputs({
+          updateFunctions: ['api', 'worker'],
+          healthCheck: ['worker', 'api'],
+          healthCheckPayload: '{"ping": true}',
+          ssmParameter: '/layers/{layer}'
+        }),
+        plan('1.1.0'),
+        zipOf(zips[1])
+      ),
+      (e: unknown) => {
+        assert.ok(e instanceof HealthCheckError)
+        assert.equal(e.rolledBack, true)
+        assert.match(
+          e.message,
+          /^Health check failed: function 'api' in us-east-1 returned: ImportModuleError: Unable to import module 'app': No module named 'pydantic_core._pydantic_core'\./
+        )
+        assert.match(
+          e.message,
+          /Put 2 function\(s\) back on their previous layers: api \(us-east-1\), worker \(us-east-1\)/
+        )
+        assert.match(e.message, /common-dev:2 stays published/)
+        assert.deepEqual(e.restored, ['api (us-east-1)', 'worker (us-east-1)'])
+        return true
+      }
+    )
+  } finally {
+    captured.restore()
+    undo()
+    await proxy.close()
+  }
+  // the payload reached the function, worker first (it passed)
+  const invokes = proxy.requests.filter(r => r.path.includes('/invocations'))
+  assert.deepEqual(
+    invokes.map(r => [r.path.split('/')[3], r.body]),
+    [
+      ['worker', '{"ping": true}'],
+      ['api', '{"ping": true}']
+    ]
+  )
+  assert.deepEqual(await layersOf(us.lambda, 'api'), [other, arn(US, 1)], 'api restored')
+  assert.deepEqual(await layersOf(us.lambda, 'worker'), [other], 'worker restored')
+  assert.deepEqual(await layerVersions(us.lambda), [2, 1], 'version 2 stays published')
+  assert.deepEqual(await parameters(us.ssm, '/layers/common-dev'), {}, 'no SSM after a rollback')
+})
+
+test('an invocation that fails rolls back too; a healthy one changes nothing (fault proxy: answers the Invoke of worker with 404 ResourceNotFoundException, then every Invoke with 200)', async () => {
+  const { other } = await fleet()
+  const proxy = await startFaultProxy(moto.endpoint, req =>
+    invocation.exec(req.path)?.[1] === 'worker'
+      ? { respond: lambdaFault(404, 'ResourceNotFoundException', 'Function not found: worker') }
+      : healthyInvoke(req)
+  )
+  const undo = setEnv({ AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint })
+  const captured = captureLog()
+  try {
+    await assert.rejects(
+      publishLayer(
+        inputs({ updateFunctions: ['api', 'worker'], healthCheck: ['api', 'worker'] }),
+        plan('1.1.0'),
+        zipOf(zips[1])
+      ),
+      /function 'worker' in us-east-1 returned: lambda:InvokeFunction on .*function:worker: not found.*Function not found: worker/
+    )
+  } finally {
+    captured.restore()
+    undo()
+    await proxy.close()
+  }
+  assert.deepEqual(await layersOf(us.lambda, 'worker'), [other])
+
+  // healthy: the functions keep the new version
+  const healthy = await startFaultProxy(moto.endpoint, healthyInvoke)
+  const back = setEnv({ AWS_ENDPOINT_URL_LAMBDA: healthy.endpoint })
+  const log = captureLog()
+  const ok = await publishLayer(
+    inputs({ updateFunctions: ['api', 'worker'], healthCheck: ['api', 'worker'] }),
+    plan('1.1.0'),
+    zipOf(zips[1])
+  ).finally(async () => {
+    log.restore()
+    back()
+    await healthy.close()
+  })
+  assert.match(log.text(), /Health check: worker \(us-east-1\) answered without a function error/)
+  assert.equal(ok[0].reusedVersion, undefined)
+  assert.equal(ok[0].version, 2)
+  assert.deepEqual(await layersOf(us.lambda, 'api'), [other, arn(US, 2)])
+})
