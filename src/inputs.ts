@@ -19,6 +19,8 @@ import {
   ARCHITECTURES,
   DEFAULT_PYTHON_VERSION,
   RUNTIMES,
+  RUNTIME_TABLE_READ,
+  RUNTIME_TABLE_URL,
   findRuntime,
   runtimeStatus,
   type Architecture,
@@ -386,26 +388,32 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
   return Object.freeze(inputs)
 }
 
+/**
+ * A version Lambda never had is an error. AWS's deprecation dates are warnings, never refusals:
+ * AWS has moved them before (python3.9's blocks went from 2026 into 2027), and a block stops
+ * creating or updating functions, not publishing layers, so Lambda's API answers for itself.
+ */
 function pythonRuntime(value: string, today: Date): Runtime {
   const version = value.replace(/^python/, '')
   const runtime = findRuntime(version)
-  const allowed = `one of ${RUNTIMES.filter(r => runtimeStatus(r, today) !== 'blocked')
-    .map(r => `'${r.version}'`)
-    .join(', ')}`
   if (!runtime)
-    throw new InputError(Inputs.PythonVersion, value, `${allowed} (the Lambda Python runtimes)`)
-  const status = runtimeStatus(runtime, today)
-  if (status === 'blocked')
     throw new InputError(
       Inputs.PythonVersion,
       value,
-      `${allowed}: Lambda deprecated ${runtime.identifier} on ${runtime.deprecation} and blocks updating functions on it since ${runtime.blockFunctionUpdate}, so no function could use a new layer version`
+      `one of ${RUNTIMES.map(r => `'${r.version}'`).join(', ')} (the Lambda Python runtimes)`
     )
-  if (status === 'deprecated')
-    core.warning(
-      `${runtime.identifier} is deprecated by Lambda since ${runtime.deprecation} (no more security patches); functions on it can no longer be created from ${runtime.blockFunctionCreate} nor updated from ${runtime.blockFunctionUpdate}. Move to python3.12 or later.`
-    )
+  const status = runtimeStatus(runtime, today)
+  if (status !== 'supported') core.warning(deprecationNotice(runtime, status))
   return runtime
+}
+
+function deprecationNotice(r: Runtime, status: 'deprecated' | 'blocked'): string {
+  const announced = `AWS's runtime table (${RUNTIME_TABLE_URL}, read ${RUNTIME_TABLE_READ}) announces that ${r.identifier} is deprecated from ${r.deprecation}, that functions on it can no longer be created from ${r.blockFunctionCreate} and no longer be updated from ${r.blockFunctionUpdate}`
+  const now =
+    status === 'blocked'
+      ? 'those dates have passed, so functions on it may not take a new layer version unless AWS has moved them again'
+      : 'it gets no more security patches'
+  return `${announced}; ${now}. The layer is built and published all the same, and Lambda's own answer is reported if it refuses ${r.identifier}. Move to python${DEFAULT_PYTHON_VERSION} or later.`
 }
 
 /** The CodeArtifact inputs, all or none; they replace index-url. */

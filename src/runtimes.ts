@@ -62,6 +62,11 @@ export const RUNTIMES: readonly Runtime[] = Object.freeze([
 
 export const DEFAULT_PYTHON_VERSION = '3.12'
 
+/** Where AWS announces runtime deprecation dates, and when the table below was read from it. */
+export const RUNTIME_TABLE_READ = '2026-11'
+export const RUNTIME_TABLE_URL =
+  'https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtimes-supported'
+
 export function findRuntime(version: string): Runtime | undefined {
   return RUNTIMES.find(r => r.version === version)
 }
@@ -69,8 +74,8 @@ export function findRuntime(version: string): Runtime | undefined {
 export type RuntimeStatus = 'supported' | 'deprecated' | 'blocked'
 
 /**
- * `deprecated`: AWS no longer patches it (a warning). `blocked`: no function can be created on it
- * or updated any more, so a new layer version could never be attached (an error).
+ * Where a runtime stands by the dates AWS announced: `deprecated`, no more patches; `blocked`, no
+ * function can be created on it or updated any more. Both are warnings (inputs.ts): the dates move.
  */
 export function runtimeStatus(r: Runtime, today: Date = new Date()): RuntimeStatus {
   const day = today.toISOString().slice(0, 10)

@@ -80,7 +80,23 @@ before(async () => {
       version: '1.0.0',
       tags: 'py3-none-any',
       modules: { 'broken_pkg/__init__.py': 'raise RuntimeError("cannot start on Lambda")\n' }
-    })
+    }),
+    // issue 8's case: the markers must be evaluated for the target, not for this x86_64 3.11 runner
+    await makeWheel(wheels, {
+      name: 'markerdeps',
+      version: '1.0.0',
+      tags: 'py3-none-any',
+      requires: [
+        'onlyarm; platform_machine == "aarch64"',
+        'onlyx86; platform_machine == "x86_64"',
+        'onlyold; python_version < "3.12"'
+      ]
+    }),
+    ...(await Promise.all(
+      ['onlyarm', 'onlyx86', 'onlyold', 'grouped', 'devtool'].map(name =>
+        makeWheel(wheels, { name, version: '1.0.0', tags: 'py3-none-any' })
+      )
+    ))
   ])
   index = await serveIndex(path.join(dir, 'index'))
   moto = await startMoto()
@@ -186,6 +202,44 @@ test('publish: false builds a layer that imports with a plain interpreter, and s
   assert.match(r.summary, /Lambda layer `common`: built \(publish: false\)/)
   assert.match(r.summary, /test suites/)
   assert.equal(await objectKeys(s3, BUCKET).then(k => k.length), 0, 'publish: false touches no AWS')
+})
+
+test('pyproject.toml for python3.12 on arm64: its dependencies and named group, markers for the target, never the project', async () => {
+  await writeFile(
+    path.join(sandbox.work, 'pyproject.toml'),
+    [
+      '[project]',
+      'name = "orders"',
+      'version = "0.1.0"',
+      'dependencies = ["markerdeps"]',
+      '[dependency-groups]',
+      'lambda = ["grouped"]',
+      'dev = ["devtool"]',
+      ''
+    ].join('\n')
+  )
+  const r = ok(
+    await run(
+      base({
+        publish: 'false',
+        bucket: '',
+        requirements: 'pyproject.toml',
+        groups: 'lambda',
+        'python-version': '3.12',
+        architecture: 'arm64'
+      })
+    )
+  )
+  const packages = new AdmZip(await readFile(r.outputs['zip-path']))
+    .getEntries()
+    .map(e => /^python\/([a-z_]+)-[\d.]+\.dist-info\/METADATA$/.exec(e.entryName)?.[1])
+    .filter(Boolean)
+    .sort()
+  assert.deepEqual(packages, ['grouped', 'markerdeps', 'onlyarm'])
+  assert.match(
+    r.stdout,
+    /markers evaluated for python3\.12 on aarch64: python_version 3\.12, python_full_version 3\.12\.\d+, platform_machine aarch64/
+  )
 })
 
 test('two builds of the same input give byte-identical zips', async () => {

@@ -23,6 +23,8 @@ export interface WheelSpec {
   requires?: string[]
   /** adds an incompressible `<name_>/_payload.bin` of this many bytes */
   sizeBytes?: number
+  /** the Requires-Python field, e.g. `>=3.12.5` */
+  requiresPython?: string
 }
 
 export interface BuiltWheel {
@@ -62,6 +64,7 @@ export async function makeWheel(dir: string, spec: WheelSpec): Promise<BuiltWhee
     'Metadata-Version: 2.1',
     `Name: ${spec.name}`,
     `Version: ${spec.version}`,
+    ...(spec.requiresPython ? [`Requires-Python: ${spec.requiresPython}`] : []),
     ...(spec.requires ?? []).map(r => `Requires-Dist: ${r}`),
     ''
   ].join('\n')

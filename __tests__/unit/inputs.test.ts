@@ -7,6 +7,7 @@ import { getInputs, splitArgs } from '../../src/inputs'
 import { redactUrl } from '../../src/resolve/credentials'
 import { InputError } from '../../src/errors'
 import { setInputs } from '../helpers/action'
+import { captureLog } from '../helpers/log'
 
 let workspace: string
 const TODAY = new Date('2026-11-22T12:00:00Z')
@@ -111,19 +112,13 @@ const BAD: [string, Record<string, string>, string, RegExp][] = [
     'python 3.9',
     { ...BASE, 'python-version': '3.9' },
     'python-version',
-    /'3\.11', '3\.12', '3\.13', '3\.14'/
+    /one of '3\.10', '3\.11', '3\.12', '3\.13', '3\.14' \(the Lambda Python runtimes\)/
   ],
   [
     'python 3.15',
     { ...BASE, 'python-version': '3.15' },
     'python-version',
     /Lambda Python runtimes/
-  ],
-  [
-    'python 3.10 after its update block',
-    { ...BASE, 'python-version': '3.10' },
-    'python-version',
-    /blocks updating functions/
   ],
   ['architecture aarch64', { ...BASE, architecture: 'aarch64' }, 'architecture', /x86_64, arm64/],
   ['slim yes', { ...BASE, slim: 'yes' }, 'slim', /true or false/],
@@ -190,8 +185,37 @@ for (const [name, given, input, allowed] of BAD) {
   test(`bad input: ${name}`, () => rejects(given, input, allowed))
 }
 
+test('a runtime past every date AWS announced is a warning, not an error: python 3.10 in 2026-11', () => {
+  const log = captureLog()
+  let runtime: string
+  try {
+    runtime = read({ ...BASE, 'python-version': '3.10' }).runtime.identifier
+  } finally {
+    log.restore()
+  }
+  assert.equal(runtime, 'python3.10')
+  const warnings = log.lines.filter(l => l.startsWith('::warning::'))
+  assert.equal(warnings.length, 1, log.text())
+  assert.match(
+    warnings[0],
+    /python3\.10 is deprecated from 2026-06-30, .*created from 2026-07-31 .*updated from 2026-08-31; those dates have passed.*built and published all the same/
+  )
+  assert.match(warnings[0], /docs\.aws\.amazon\.com\/lambda\/latest\/dg\/lambda-runtimes\.html/)
+})
+
+test('a supported runtime gets no deprecation warning', () => {
+  const log = captureLog()
+  try {
+    read({ ...BASE, 'python-version': '3.13' })
+  } finally {
+    log.restore()
+  }
+  assert.ok(!log.lines.some(l => l.startsWith('::warning::')), log.text())
+})
+
 test('python 3.11 is accepted with a deprecation warning once AWS deprecates it', () => {
   const undo = setInputs({ ...BASE, 'python-version': '3.11' })
+  const log = captureLog()
   try {
     assert.equal(
       getInputs({ GITHUB_WORKSPACE: workspace }, new Date('2027-07-01T00:00:00Z')).runtime
@@ -199,8 +223,13 @@ test('python 3.11 is accepted with a deprecation warning once AWS deprecates it'
       'python3.11'
     )
   } finally {
+    log.restore()
     undo()
   }
+  assert.match(
+    log.text(),
+    /::warning::.*python3\.11 is deprecated from 2027-06-30.*it gets no more security patches/
+  )
 })
 
 test('credentials in index-url are redacted from messages', () => {

@@ -1,6 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { RUNTIMES, findRuntime, platformTags, runtimeStatus } from '../../src/runtimes'
+import {
+  RUNTIMES,
+  findRuntime,
+  markerEnvironment,
+  platformTags,
+  runtimeStatus
+} from '../../src/runtimes'
 
 const rt = (v: string) => {
   const r = findRuntime(v)
@@ -48,4 +54,35 @@ test('deprecation status follows the dates in the table', () => {
   assert.equal(runtimeStatus(r, new Date('2027-06-29T12:00:00Z')), 'supported')
   assert.equal(runtimeStatus(r, new Date('2027-06-30T00:00:00Z')), 'deprecated')
   assert.equal(runtimeStatus(r, new Date('2027-08-31T00:00:00Z')), 'blocked')
+})
+
+test('the marker environment is the runtime and architecture, never the machine running the tests', () => {
+  for (const r of RUNTIMES) {
+    assert.match(r.fullVersion, new RegExp(`^${r.version.replace('.', '\\.')}\\.\\d+$`), r.version)
+    for (const arch of ['x86_64', 'arm64'] as const) {
+      const env = markerEnvironment(r, arch)
+      assert.deepEqual(
+        { ...env },
+        {
+          implementation_name: 'cpython',
+          implementation_version: r.fullVersion,
+          os_name: 'posix',
+          platform_machine: arch === 'arm64' ? 'aarch64' : 'x86_64',
+          platform_python_implementation: 'CPython',
+          platform_release: '',
+          platform_system: 'Linux',
+          platform_version: '',
+          python_full_version: r.fullVersion,
+          python_version: r.version,
+          sys_platform: 'linux'
+        }
+      )
+    }
+  }
+})
+
+test('deprecation status is reported for every date, also after the last one', () => {
+  const r = rt('3.10')
+  assert.equal(runtimeStatus(r, new Date('2026-11-29T00:00:00Z')), 'blocked')
+  assert.equal(runtimeStatus(rt('3.14'), new Date('2026-11-29T00:00:00Z')), 'supported')
 })

@@ -14,11 +14,11 @@ function values(args: string[], flag: string): string[] {
   return args.flatMap((a, i) => (a === flag ? [args[i + 1]] : []))
 }
 
-test('pipTargetArgs: binary only, CPython, the runtime version and its ABIs', () => {
+test('pipTargetArgs: binary only, CPython, the runtime full version (for Requires-Python) and its ABIs', () => {
   const args = pipTargetArgs(rt('3.12'), 'x86_64')
   assert.ok(args.includes('--only-binary=:all:'))
   assert.deepEqual(values(args, '--implementation'), ['cp'])
-  assert.deepEqual(values(args, '--python-version'), ['3.12'])
+  assert.deepEqual(values(args, '--python-version'), [rt('3.12').fullVersion])
   assert.deepEqual(values(args, '--abi'), ['cp312', 'abi3', 'none'])
   assert.deepEqual(values(pipTargetArgs(rt('3.10'), 'arm64'), '--abi'), ['cp310', 'abi3', 'none'])
 })

@@ -11,6 +11,7 @@ import { platformTags, type Architecture, type Runtime } from '../runtimes'
 import { Redactor } from './credentials'
 import { configuredIndexUrls, readProjectPage, type ProjectListing } from './index-page'
 import { describeTarget, explainNoWheel } from './no-wheel'
+import { pipForTarget } from './pip-target'
 
 /** The flags that make pip choose wheels for the Lambda runtime instead of the runner. */
 export function pipTargetArgs(runtime: Runtime, architecture: Architecture): string[] {
@@ -19,8 +20,9 @@ export function pipTargetArgs(runtime: Runtime, architecture: Architecture): str
     '--only-binary=:all:',
     '--implementation',
     'cp',
+    // the full version, so Requires-Python is judged as python_full_version markers are
     '--python-version',
-    runtime.version,
+    runtime.fullVersion,
     '--abi',
     runtime.abi,
     '--abi',
@@ -76,22 +78,27 @@ interface PipResult {
   stderr: string
 }
 
-/** Runs `python -m pip …`, echoing each line (credentials removed) at the level `levelOf` picks. */
+/**
+ * Runs pip (through the bootstrap that evaluates markers for the target, pip-target.ts), echoing
+ * each line (credentials removed) at the level `levelOf` picks.
+ */
 async function runPip(
   o: PipOptions,
   args: string[],
   redactor: Redactor,
   levelOf: (line: string, stream: 'stdout' | 'stderr') => 'info' | 'debug'
 ): Promise<PipResult> {
-  const argv = ['-m', 'pip', ...args]
+  const target = pipForTarget(o.runtime, o.architecture, args)
+  const argv = target.argv
   core.debug(
     redactor.redact(
-      `${o.python} ${argv.map(a => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`
+      `${o.python} -c <layer-action pip bootstrap> ${args.map(a => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`
     )
   )
   const base = o.env ?? process.env
   const env: NodeJS.ProcessEnv = {
     ...base,
+    ...target.env,
     // progress reaches the log as it happens, not when pip exits
     PYTHONUNBUFFERED: '1',
     // only the noise of a root container; older pips lack --root-user-action, so it goes by variable

@@ -3,13 +3,10 @@
  * in the wheelhouse (restored from and saved to the Actions cache). Nothing is installed here.
  */
 import * as core from '@actions/core'
-import { execFile } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { ActionInputs } from '../inputs'
 import type { Plan } from '../plan'
-import { InputError } from '../errors'
-import { Inputs } from '../constants'
 import {
   pruneWheelhouse,
   readRequirementFiles,
@@ -19,13 +16,21 @@ import {
   wheelhouseRestoreKey,
   type CacheStatus
 } from '../fetch/cache'
-import { findInterpreter } from '../smoke/smoke'
 import { codeArtifactIndexUrl, createCodeArtifactClient } from './codeartifact'
 import type { PipOptions } from './pip'
+import { describeMarkerEnvironment } from './pip-target'
+import { writePyprojectRequirements } from './pyproject'
 import { downloadWithSources, type BuiltSource } from './sources'
 import { parseDistributionFile } from './wheel-tags'
 import { isLock } from './formats'
 import { resolveLockedWheels } from './locks'
+
+/**
+ * Any Python with pip runs pip: markers are evaluated for the target whatever runs it
+ * (pip-target.ts) and wheels are chosen by the target flags. python3 is on every runner, and after
+ * actions/setup-python it is the Python that was set up.
+ */
+const PIP_PYTHON = 'python3'
 
 /** One wheel of the layer, in the wheelhouse. */
 export interface ResolvedWheel {
@@ -48,31 +53,50 @@ export interface Resolution {
 }
 
 export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<Resolution> {
+  const display = path.relative(inputs.workspace, inputs.requirements)
+  core.info(
+    `markers evaluated for ${describeMarkerEnvironment(inputs.runtime, inputs.architecture)}`
+  )
   // a lock is installed exactly as locked: no pip resolver
   if (isLock(inputs.requirementsFormat))
     return resolveLockedWheels(inputs, plan, { indexUrl: await effectiveIndexUrl(inputs) })
-  if (inputs.requirementsFormat !== 'requirements')
-    throw new InputError(
-      Inputs.Requirements,
-      path.relative(inputs.workspace, inputs.requirements),
-      'a pip requirements file (this build reads no other format yet)'
-    )
   await mkdir(plan.wheelhouse, { recursive: true })
+
+  // pyproject.toml: its dependencies, extras and groups become a requirements file pip resolves as any other
+  const fromPyproject =
+    inputs.requirementsFormat === 'pyproject'
+      ? await writePyprojectRequirements(inputs.requirements, {
+          display,
+          extras: inputs.extras,
+          groups: inputs.groups,
+          dir: plan.workDir
+        })
+      : undefined
+  if (fromPyproject) {
+    core.info(
+      `${display}: ${fromPyproject.requirements.length} requirement(s) for pip (the project itself is not installed): ${fromPyproject.requirements.join(', ') || 'none'}`
+    )
+    if (fromPyproject.requirements.length === 0) return { wheels: [], cache: 'off', pip: '' }
+  }
+  const requirements = fromPyproject?.file ?? inputs.requirements
   const indexUrl = await effectiveIndexUrl(inputs)
 
   const pip: PipOptions = {
-    requirements: inputs.requirements,
+    requirements,
     wheelhouse: plan.wheelhouse,
     runtime: inputs.runtime,
     architecture: inputs.architecture,
-    python: await pipInterpreter(inputs),
+    python: PIP_PYTHON,
     indexUrl: indexUrl || undefined,
     pipArgs: inputs.pipArgs,
     cwd: inputs.workspace
   }
 
   const key = wheelhouseCacheKey({
-    requirementFiles: await readRequirementFiles(inputs.requirements),
+    requirementFiles: [
+      ...(fromPyproject ? [{ path: inputs.requirements, content: fromPyproject.pyproject }] : []),
+      ...(await readRequirementFiles(requirements))
+    ],
     runtime: inputs.runtime,
     architecture: inputs.architecture,
     pipArgs: inputs.pipArgs,
@@ -124,23 +148,4 @@ export async function effectiveIndexUrl(inputs: ActionInputs): Promise<string> {
   } finally {
     client.destroy()
   }
-}
-
-/**
- * pip evaluates environment markers (`; python_version < "3.11"`) for the interpreter it runs on,
- * so it runs on the target Python when the runner has one (actions/setup-python), else python3.
- */
-async function pipInterpreter(inputs: ActionInputs): Promise<string> {
-  const found = await findInterpreter(inputs.runtime, process.env)
-  if ('path' in found && (await hasPip(found.path))) return found.path
-  core.info(
-    `pip runs on python3, not ${inputs.runtime.identifier}: wheels are still chosen for ${inputs.runtime.identifier}, but environment markers in requirements (python_version …) are evaluated for python3. Add actions/setup-python with python-version: '${inputs.runtime.version}' to evaluate them for the target.`
-  )
-  return 'python3'
-}
-
-function hasPip(python: string): Promise<boolean> {
-  return new Promise(resolve =>
-    execFile(python, ['-m', 'pip', '--version'], { timeout: 60_000 }, error => resolve(!error))
-  )
 }

@@ -470,7 +470,7 @@ async function downloadSdist(
       project,
       // the version whose Requires-Python admits the target, not the runner (allowed with --no-deps)
       '--python-version',
-      pip.runtime.version,
+      pip.runtime.fullVersion,
       '-d',
       dir,
       '--no-input',
