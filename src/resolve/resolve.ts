@@ -19,6 +19,7 @@ import {
   wheelhouseRestoreKey,
   type CacheStatus
 } from '../fetch/cache'
+import { recordedResolution, recordResolution } from '../fetch/resolved'
 import { findInterpreter } from '../smoke/smoke'
 import { downloadWheels, type PipOptions } from './pip'
 import { parseDistributionFile } from './wheel-tags'
@@ -50,17 +51,6 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
     )
   await mkdir(plan.wheelhouse, { recursive: true })
 
-  const pip: PipOptions = {
-    requirements: inputs.requirements,
-    wheelhouse: plan.wheelhouse,
-    runtime: inputs.runtime,
-    architecture: inputs.architecture,
-    python: await pipInterpreter(inputs),
-    indexUrl: inputs.indexUrl || undefined,
-    pipArgs: inputs.pipArgs,
-    cwd: inputs.workspace
-  }
-
   const key = wheelhouseCacheKey({
     requirementFiles: await readRequirementFiles(inputs.requirements),
     runtime: inputs.runtime,
@@ -75,15 +65,23 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
         restoreKeys: [wheelhouseRestoreKey(inputs.runtime, inputs.architecture)]
       })
     : undefined
+  // an exact hit: the resolution recorded with these wheels stands, and pip does not run
+  const recorded = restored?.status === 'exact' && (await recordedResolution(plan.wheelhouse, key))
+  if (recorded) return { wheels: recorded, cache: 'exact', pip: '' }
+
+  const pip: PipOptions = {
+    requirements: inputs.requirements,
+    wheelhouse: plan.wheelhouse,
+    runtime: inputs.runtime,
+    architecture: inputs.architecture,
+    python: await pipInterpreter(inputs),
+    indexUrl: inputs.indexUrl || undefined,
+    pipArgs: inputs.pipArgs,
+    cwd: inputs.workspace
+  }
 
   const files = await downloadWheels(pip)
   core.info(`${files.length} wheel(s) for ${plan.runtimeLabel}: ${files.join(', ')}`)
-  if (restored) {
-    // saved right away: a later failure (size, smoke test, AWS) still keeps the downloads
-    await pruneWheelhouse(plan.wheelhouse, files)
-    await saveWheelhouse({ wheelhouse: plan.wheelhouse, restored })
-  }
-
   const wheels = files.map(f => {
     const parsed = parseDistributionFile(f)
     return {
@@ -93,6 +91,13 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
       origin: 'index' as const
     }
   })
+  if (restored && restored.status !== 'unavailable') {
+    // saved right away: a later failure (size, smoke test, AWS) still keeps the downloads
+    await recordResolution(plan.wheelhouse, key, wheels)
+    await pruneWheelhouse(plan.wheelhouse, files)
+    await saveWheelhouse({ wheelhouse: plan.wheelhouse, restored })
+  }
+
   return { wheels, cache: restored?.status ?? 'off', pip: pip.python }
 }
 
