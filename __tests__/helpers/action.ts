@@ -88,6 +88,8 @@ export async function runAction(o: {
   node?: string
   /** where the run's RUNNER_TEMP and files go (remove it yourself: the zip stays there); default os.tmpdir() */
   tmp?: string
+  /** RUNNER_TEMP, when runs must share it as a runner's jobs do (the Actions cache keys paths); default a new one in `tmp` */
+  runnerTemp?: string
 }): Promise<ActionRun> {
   const dir = await mkdtemp(path.join(o.tmp ?? os.tmpdir(), 'layer-runner-'))
   const outputFile = path.join(dir, 'output')
@@ -101,7 +103,7 @@ export async function runAction(o: {
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_ACTIONS: 'true',
-    RUNNER_TEMP: path.join(dir, 'temp'),
+    RUNNER_TEMP: o.runnerTemp ?? path.join(dir, 'temp'),
     RUNNER_DEBUG: '1'
   }
   // LAYER_ACTION_NODE runs the bundle under another Node, e.g. 24 as the runner does
