@@ -44,6 +44,13 @@ async function child(wheels: string, out: string): Promise<void> {
   )
 }
 
+/** Without tsx's loader (NODE_OPTIONS), which would count in the peak; without debug lines. */
+function bareEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, RUNNER_DEBUG: '' }
+  delete env.NODE_OPTIONS
+  return env
+}
+
 /** Runs the zip step on bare node in a child process; returns its figures. */
 export async function measureZipStep(wheels: string): Promise<ZipStep> {
   const { plainJs } = await import('./plain')
@@ -56,14 +63,15 @@ export async function measureZipStep(wheels: string): Promise<ZipStep> {
   // @actions/core writes ::debug:: lines only when asked; keep the child quiet
   const r = spawnSync(process.execPath, [script, '--child', '--wheels', wheels, '--out', out], {
     encoding: 'utf8',
-    env: { ...process.env, RUNNER_DEBUG: '' }
+    env: bareEnv()
   })
   await fs.rm(path.dirname(out), { recursive: true, force: true })
   if (r.status !== 0) throw new Error(`the zip step failed:\n${r.stderr}`)
-  const idle = spawnSync(process.execPath, [
-    '-e',
-    'console.log(process.resourceUsage().maxRSS * 1024)'
-  ])
+  const idle = spawnSync(
+    process.execPath,
+    ['-e', 'console.log(process.resourceUsage().maxRSS * 1024)'],
+    { env: bareEnv() }
+  )
   const line = r.stdout
     .trim()
     .split('\n')

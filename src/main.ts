@@ -5,7 +5,7 @@ import { resolveWheels } from './resolve/resolve'
 import { assembleLayer } from './assemble/layer'
 import { smokeTestLayer } from './smoke/smoke'
 import { packageLayer } from './assemble/package'
-import { extractLayer } from './assemble/extract'
+import { withExtractedLayer } from './assemble/extract'
 import { publishLayer } from './deliver/publish'
 import { tagRelease } from './release/release'
 import { report } from './report'
@@ -30,7 +30,7 @@ export async function run(): Promise<void> {
       Promise.all([
         packageLayer(layer, plan.zipPath),
         inputs.smokeTest
-          ? extractLayer(layer.entries, plan.layerDir).then(layerDir =>
+          ? withExtractedLayer(layer.entries, plan.layerDir, layerDir =>
               smokeTestLayer({
                 layerDir,
                 runtime: inputs.runtime,
