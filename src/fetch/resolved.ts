@@ -64,7 +64,7 @@ export async function recordResolution(
 
 /**
  * The wheels recorded for exactly `key`, when every one of them is in the wheelhouse with the
- * recorded SHA-256; else undefined (pip resolves as usual).
+ * recorded SHA-256 and none was built from a local path; else undefined (pip resolves as usual).
  */
 export async function recordedResolution(
   wheelhouse: string,
@@ -80,6 +80,11 @@ export async function recordedResolution(
   }
   if (manifest.format !== FORMAT || manifest.key !== key || !Array.isArray(manifest.wheels))
     return undefined
+  if (manifest.wheels.some(w => w.origin === 'local')) {
+    // a local path package may have changed without the requirements changing: build it again
+    core.info('The requirements name a local path package: pip resolves again, to build it afresh')
+    return undefined
+  }
   const checked = await Promise.all(
     manifest.wheels.map(async w => {
       const file = path.join(wheelhouse, path.basename(w.file))
