@@ -6,7 +6,7 @@
 // bench/build.ts runs it on the wheelhouse of the 18-package set. The figure includes Node's own
 // baseline (an idle `node -e 0` is printed beside it).
 import { spawnSync } from 'node:child_process'
-import { promises as fs } from 'node:fs'
+import { promises as fs, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,6 +27,15 @@ export interface ZipStep {
   sha256: string
 }
 
+/**
+ * This process's peak RSS (VmHWM). Not resourceUsage().maxRSS: Linux carries ru_maxrss across
+ * exec, so a child would report its parent's peak when the parent was bigger.
+ */
+function peakRss(): number {
+  const status = readFileSync('/proc/self/status', 'utf8')
+  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024
+}
+
 async function child(wheels: string, out: string): Promise<void> {
   const start = performance.now()
   const files = (await fs.readdir(wheels)).filter(f => f.endsWith('.whl')).sort()
@@ -36,7 +45,7 @@ async function child(wheels: string, out: string): Promise<void> {
   console.log(
     JSON.stringify({
       seconds: (performance.now() - start) / 1000,
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      maxRssBytes: peakRss(),
       zipSize: zip.zipSize,
       unzippedSize: zip.unzippedSize,
       sha256: zip.sha256
@@ -69,7 +78,10 @@ export async function measureZipStep(wheels: string): Promise<ZipStep> {
   if (r.status !== 0) throw new Error(`the zip step failed:\n${r.stderr}`)
   const idle = spawnSync(
     process.execPath,
-    ['-e', 'console.log(process.resourceUsage().maxRSS * 1024)'],
+    [
+      '-e',
+      "console.log(Number(/^VmHWM:\\s+(\\d+) kB/m.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]) * 1024)"
+    ],
     { env: bareEnv() }
   )
   const line = r.stdout

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { LayerActionError } from '../../src/errors'
 import { zipLayer as zipEntries, ZipError, type ZipOptions } from '../../src/assemble/zip'
 import { filesUnder } from '../../src/assemble/include'
+import { readCentralDirectory, readEntry } from '../../src/zip/reader'
 
 const MiB = 1 << 20
 let tmp: string
@@ -257,6 +258,17 @@ test('more than 65,535 entries: zip64 end records, read by python zipfile', asyn
     'print(len(z.infolist()), z.read("python/d00/f0").decode())'
   ].join('\n')
   assert.equal(run('python3', ['-c', script, zip.path]).trim(), `${count + 67} first`)
+  // and this action's own reader, which the layer is assembled with, finds them through zip64 too
+  const fd = fs.openSync(zip.path, 'r')
+  try {
+    const central = readCentralDirectory(fd, 'many.zip')
+    assert.equal(central.length, count + 67)
+    const first = central.find(e => e.name === 'python/d00/f0')
+    assert.ok(first)
+    assert.equal((await readEntry(fd, first, 'many.zip')).toString(), 'first')
+  } finally {
+    fs.closeSync(fd)
+  }
 })
 
 test('a broken symlink or a symlink loop fails, naming the path', async () => {

@@ -114,8 +114,9 @@ async function pipInterpreter(inputs: ActionInputs): Promise<string> {
   return 'python3'
 }
 
+/** `import pip` rather than `pip --version`: the same answer, without loading pip's command line (~0.5 s). */
 function hasPip(python: string): Promise<boolean> {
   return new Promise(resolve =>
-    execFile(python, ['-m', 'pip', '--version'], { timeout: 60_000 }, error => resolve(!error))
+    execFile(python, ['-c', 'import pip'], { timeout: 60_000 }, error => resolve(!error))
   )
 }
