@@ -5,6 +5,7 @@ import { resolveWheels } from './resolve/resolve'
 import { assembleLayer } from './assemble/layer'
 import { smokeTestLayer } from './smoke/smoke'
 import { packageLayer } from './assemble/package'
+import { withExtractedLayer } from './assemble/extract'
 import { publishLayer } from './deliver/publish'
 import { tagRelease } from './release/release'
 import { githubRelease } from './release/github'
@@ -12,8 +13,8 @@ import { report, reportFailure } from './report'
 import { LayerActionError, messageOf } from './errors'
 
 /**
- * One run: inputs → plan → wheels for the target → layer directory → zip → S3 + layer version(s)
- * (health check, SSM) → tag → GitHub Release → outputs.
+ * One run: inputs → plan → wheels for the target → layer entries → zip (and, beside it, the files
+ * for the smoke test) → S3 + layer version(s) (health check, SSM) → tag → GitHub Release → outputs.
  * Every decision is made in the plan, before any side effect; this is the only place that fails the step.
  */
 export async function run(): Promise<void> {
@@ -24,18 +25,22 @@ export async function run(): Promise<void> {
       resolveWheels(inputs, plan)
     )
     const layer = await core.group(`Assemble ${plan.layerName}`, () =>
-      assembleLayer(inputs, plan, resolution)
+      assembleLayer(inputs, resolution)
     )
-    const smoke = inputs.smokeTest
-      ? await core.group('Smoke test', () =>
-          smokeTestLayer({
-            layerDir: layer.dir,
-            runtime: inputs.runtime,
-            architecture: inputs.architecture
-          })
-        )
-      : undefined
-    const packaged = await core.group('Package', () => packageLayer(layer.pythonDir, plan.zipPath))
+    const [packaged, smoke] = await core.group('Zip and smoke test', () =>
+      Promise.all([
+        packageLayer(layer, plan.zipPath),
+        inputs.smokeTest
+          ? withExtractedLayer(layer.entries, plan.layerDir, layerDir =>
+              smokeTestLayer({
+                layerDir,
+                runtime: inputs.runtime,
+                architecture: inputs.architecture
+              })
+            )
+          : undefined
+      ])
+    )
     const deliveries = inputs.publish
       ? await core.group('Publish', () => publishLayer(inputs, plan, packaged.zip))
       : []

@@ -7,7 +7,7 @@ import { test, before, after, beforeEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import AdmZip from 'adm-zip'
@@ -25,6 +25,7 @@ import { makeIndex, makeWheel, serveIndex, type ServedIndex } from '../helpers/w
 import { hermeticPipEnv } from '../helpers/pip-env'
 import { createSandbox, commit, git, isolateGit, type Sandbox } from '../helpers/git'
 import { localPython } from '../helpers/python'
+import { startCacheServer } from '../helpers/cache-server'
 
 const REGION = 'eu-west-1'
 const BUCKET = 'e2e-layers'
@@ -247,6 +248,76 @@ test('two builds of the same input give byte-identical zips', async () => {
   const b = ok(await run(base({ publish: 'false', bucket: '' })))
   assert.notEqual(a.outputs['zip-path'], b.outputs['zip-path'])
   assert.ok((await readFile(a.outputs['zip-path'])).equals(await readFile(b.outputs['zip-path'])))
+})
+
+test('the same wheels give the same CodeSha256 on the Node that runs the tests and on LAYER_ACTION_NODE (CI: Node 24)', async () => {
+  // The zip's bytes depend on the wheels alone (their compressed streams are copied), not on the
+  // Node or zlib that runs the action. The wheels are built once per test run, so the comparison is
+  // between two Nodes on the same wheels rather than against a committed hash.
+  const inputs = base({ publish: 'false', bucket: '', 'smoke-test': 'false' })
+  const here = ok(
+    await runAction({
+      inputs,
+      workspace: sandbox.work,
+      env: env(),
+      tmp: dir,
+      node: process.execPath
+    })
+  )
+  const other = process.env.LAYER_ACTION_NODE ?? process.execPath
+  const there = ok(await run(inputs))
+  const version = execFileSync(other, ['--version'], { encoding: 'utf8' }).trim()
+  console.log(
+    `CodeSha256 on ${process.version}: ${here.outputs['code-sha256']}; on ${version}: ${there.outputs['code-sha256']}`
+  )
+  assert.equal(there.outputs['code-sha256'], here.outputs['code-sha256'])
+})
+
+test('an exact cache hit runs no pip: the recorded resolution is used, and the zip is the same', async () => {
+  const server = await startCacheServer()
+  // every python on PATH logs its arguments, then runs the real interpreter
+  const bin = path.join(dir, 'logging-python')
+  const log = path.join(dir, 'python-calls.log')
+  const real = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], {
+    encoding: 'utf8'
+  }).trim()
+  await mkdir(bin, { recursive: true })
+  for (const name of ['python', 'python3', `python${PY}`]) {
+    await writeFile(path.join(bin, name), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`)
+    await chmod(path.join(bin, name), 0o755)
+  }
+  const cacheEnv = {
+    ...env(),
+    PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`,
+    ACTIONS_CACHE_URL: server.url,
+    ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+    ACTIONS_CACHE_SERVICE_V2: ''
+  }
+  const inputs = base({ publish: 'false', bucket: '', cache: 'true', 'smoke-test': 'false' })
+  // one RUNNER_TEMP, as on a runner: the cache entry's version covers the wheelhouse's path
+  const runnerTemp = path.join(dir, 'runner-temp')
+  const again = () =>
+    runAction({ inputs, workspace: sandbox.work, env: cacheEnv, tmp: dir, runnerTemp })
+  try {
+    const first = ok(await again())
+    assert.match(first.summary, /cache: miss/)
+    assert.match(await readFile(log, 'utf8'), /-m pip download/)
+    await rm(log, { force: true })
+    // a new job: nothing on disk but what the cache restores
+    await rm(path.join(runnerTemp, 'layer-action'), { recursive: true, force: true })
+
+    const second = ok(await again())
+    assert.match(second.summary, /cache: exact/)
+    assert.match(
+      second.stdout,
+      /Exact cache hit: 3 wheel\(s\) as resolved before \(hashes checked\), pip not run/
+    )
+    const calls = await readFile(log, 'utf8').catch(() => '')
+    assert.doesNotMatch(calls, /-m pip/, calls)
+    assert.equal(second.outputs['code-sha256'], first.outputs['code-sha256'])
+  } finally {
+    await server.close()
+  }
 })
 
 test('publishes to moto: S3 key, CodeSha256, runtimes, architecture, every output, and the tag', async () => {

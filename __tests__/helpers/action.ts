@@ -88,6 +88,10 @@ export async function runAction(o: {
   node?: string
   /** where the run's RUNNER_TEMP and files go (remove it yourself: the zip stays there); default os.tmpdir() */
   tmp?: string
+  /** RUNNER_TEMP, when runs must share it as a runner's jobs do (the Actions cache keys paths); default a new one in `tmp` */
+  runnerTemp?: string
+  /** each line of stdout as it arrives, with milliseconds since the start (benches time phases by it) */
+  onLine?: (line: string, ms: number) => void
 }): Promise<ActionRun> {
   const dir = await mkdtemp(path.join(o.tmp ?? os.tmpdir(), 'layer-runner-'))
   const outputFile = path.join(dir, 'output')
@@ -101,7 +105,7 @@ export async function runAction(o: {
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_ACTIONS: 'true',
-    RUNNER_TEMP: path.join(dir, 'temp'),
+    RUNNER_TEMP: o.runnerTemp ?? path.join(dir, 'temp'),
     RUNNER_DEBUG: '1'
   }
   // LAYER_ACTION_NODE runs the bundle under another Node, e.g. 24 as the runner does
@@ -116,7 +120,15 @@ export async function runAction(o: {
   )
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', d => (stdout += d))
+  const started = performance.now()
+  let partial = ''
+  child.stdout.on('data', d => {
+    stdout += d
+    if (!o.onLine) return
+    const lines = (partial + String(d)).split('\n')
+    partial = lines.pop() ?? ''
+    for (const line of lines) o.onLine(line, performance.now() - started)
+  })
   child.stderr.on('data', d => (stderr += d))
   const exitCode: number = await new Promise(resolve =>
     child.on('close', code => resolve(code ?? 1))

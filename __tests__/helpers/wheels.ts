@@ -25,6 +25,12 @@ export interface WheelSpec {
   sizeBytes?: number
   /** the Requires-Python field, e.g. `>=3.12.5` */
   requiresPython?: string
+  /** files under `<name>-<version>.data/` (`purelib/x.py`, `scripts/tool`, …) */
+  data?: Record<string, string>
+  /** the dist-info's entry_points.txt */
+  entryPoints?: string
+  /** files stored in the wheel without compression */
+  stored?: string[]
 }
 
 export interface BuiltWheel {
@@ -58,6 +64,8 @@ export async function makeWheel(dir: string, spec: WheelSpec): Promise<BuiltWhee
   const modules = spec.modules ?? { [`${pkg}/__init__.py`]: `__version__ = '${spec.version}'\n` }
   for (const [file, content] of Object.entries(modules)) files.set(file, Buffer.from(content))
   if (spec.sizeBytes) files.set(`${pkg}/_payload.bin`, randomBytes(spec.sizeBytes))
+  for (const [file, content] of Object.entries(spec.data ?? {}))
+    files.set(`${dist}-${spec.version}.data/${file}`, Buffer.from(content))
 
   const topLevel = [...new Set([...files.keys()].map(f => f.split('/')[0].replace(/\..*$/, '')))]
   const metadata = [
@@ -83,13 +91,17 @@ export async function makeWheel(dir: string, spec: WheelSpec): Promise<BuiltWhee
   files.set(`${distInfo}/METADATA`, Buffer.from(metadata))
   files.set(`${distInfo}/WHEEL`, Buffer.from(wheel))
   files.set(`${distInfo}/top_level.txt`, Buffer.from(topLevel.join('\n') + '\n'))
+  if (spec.entryPoints) files.set(`${distInfo}/entry_points.txt`, Buffer.from(spec.entryPoints))
 
   const record = [...files].map(([f, data]) => `${f},${recordHash(data)},${data.length}`)
   record.push(`${distInfo}/RECORD,,`)
   files.set(`${distInfo}/RECORD`, Buffer.from(record.join('\n') + '\n'))
 
   const zip = new AdmZip()
-  for (const [file, data] of files) zip.addFile(file, data)
+  for (const [file, data] of files) {
+    zip.addFile(file, data)
+    if (spec.stored?.includes(file)) (zip.getEntry(file) as AdmZip.IZipEntry).header.method = 0
+  }
   await fs.mkdir(dir, { recursive: true })
   const wheelPath = path.join(dir, filename)
   await fs.writeFile(wheelPath, zip.toBuffer())

@@ -18,7 +18,8 @@ import { findRuntime, type Architecture } from '../../src/runtimes'
 import { inputFormat } from '../../src/resolve/formats'
 import { resolveLockedWheels } from '../../src/resolve/locks'
 import { resolveWheels } from '../../src/resolve/resolve'
-import { installWheels, NoCompatibleWheelError } from '../../src/resolve/pip'
+import { NoCompatibleWheelError } from '../../src/resolve/pip'
+import { installLayer } from '../helpers/layer'
 import { fetchLockedWheels, LockFetchError, LockHashError } from '../../src/fetch/download'
 import { Redactor } from '../../src/resolve/credentials'
 import { hermeticPipEnv } from '../helpers/pip-env'
@@ -150,16 +151,10 @@ async function resolveLock(r: Run, entry: 'lock' | 'resolveWheels' = 'lock') {
 async function layerOf(r: Run, resolution: Awaited<ReturnType<typeof resolveLock>>) {
   const dir = path.join(tmp, 'layers', `${r.name ?? 'p'}-${r.kind}`, 'python')
   await fs.rm(dir, { recursive: true, force: true })
-  await installWheels({
-    wheels: resolution.wheels,
-    wheelhouse: path.dirname(resolution.wheels[0].file),
-    runtime: rt(r.version ?? '3.12'),
-    architecture: r.architecture ?? 'x86_64',
-    python: 'python3',
-    pipArgs: [],
-    env: hermeticPipEnv(),
-    layerPythonDir: dir
-  })
+  await installLayer(
+    resolution.wheels.map(w => w.file),
+    dir
+  )
   const files = new Map<string, string>()
   const walk = async (d: string): Promise<void> => {
     for (const e of await fs.readdir(d, { withFileTypes: true })) {

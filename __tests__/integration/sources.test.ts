@@ -16,7 +16,8 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { findRuntime, type Runtime } from '../../src/runtimes'
-import { NoCompatibleWheelError, installWheels, type PipOptions } from '../../src/resolve/pip'
+import { NoCompatibleWheelError, type PipOptions } from '../../src/resolve/pip'
+import { installLayer } from '../helpers/layer'
 import { NeedsCompilerError, downloadWithSources } from '../../src/resolve/sources'
 import { InputError } from '../../src/errors'
 import { hermeticPipEnv } from '../helpers/pip-env'
@@ -150,16 +151,10 @@ test('setuptools and hatchling sdists and a local package are built, installed w
   assert.match(log.text(), /only a source distribution: building sdpure-1\.0\.tar\.gz/)
 
   const target = path.join(ws, 'layer', 'python')
-  await installWheels({
-    wheels: result.files.map(f => ({ name: f.split('-')[0], version: f.split('-')[1] })),
-    wheelhouse: pip.wheelhouse,
-    runtime: pip.runtime,
-    architecture: pip.architecture,
-    python: 'python3',
-    pipArgs: [],
-    env: hermeticPipEnv(),
-    layerPythonDir: target
-  })
+  await installLayer(
+    result.files.map(f => path.join(pip.wheelhouse, f)),
+    target
+  )
   const entries = await fs.readdir(target)
   for (const d of [
     'sdpure-1.0.dist-info',

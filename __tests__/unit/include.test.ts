@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { copyIncludes } from '../../src/assemble/include'
+import { includeEntries } from '../../src/assemble/include'
+import type { LayerEntry } from '../../src/assemble/entries'
 import { InputError } from '../../src/errors'
 import { captureLog } from '../helpers/log'
 
@@ -33,17 +34,20 @@ after(async () => {
   await fs.rm(tmp, { recursive: true, force: true })
 })
 
-let counter = 0
-/** A python/ directory with `requests` and `boto3` installed as pip would leave them. */
-async function installedLayer(): Promise<string> {
-  const python = path.join(tmp, `layer-${++counter}`, 'python')
-  await write(path.join(python, 'requests/__init__.py'), '')
-  await write(
-    path.join(python, 'requests-2.31.0.dist-info/RECORD'),
-    'requests/__init__.py,sha256=x,0\nrequests-2.31.0.dist-info/RECORD,,\n'
-  )
-  await write(path.join(python, 'boto3/__init__.py'), '')
-  return python
+/** The entries of wheels of `requests` and `boto3`. */
+function installedLayer(): LayerEntry[] {
+  const entry = (p: string, name: string, version: string): LayerEntry => ({
+    path: p,
+    size: 0,
+    executable: false,
+    source: { kind: 'bytes', data: Buffer.alloc(0) },
+    owner: { name, version, wheel: `${name}-${version}-py3-none-any.whl` }
+  })
+  return [
+    entry('requests/__init__.py', 'requests', '2.31.0'),
+    entry('requests-2.31.0.dist-info/RECORD', 'requests', '2.31.0'),
+    entry('boto3/__init__.py', 'boto3', '1.34.0')
+  ]
 }
 
 async function rejection(promise: Promise<unknown>): Promise<InputError> {
@@ -56,27 +60,38 @@ async function rejection(promise: Promise<unknown>): Promise<InputError> {
   return error
 }
 
-test('directories and files are copied to python/<last component>, with counts', async () => {
-  const python = await installedLayer()
+test('directories and files become entries at python/<last component>, with counts', async () => {
+  const python = installedLayer()
   const log = captureLog()
-  const result = await copyIncludes(
+  const result = await includeEntries(
     ['src/common_lib', './shared/settings.py'],
     workspace,
     python
   ).finally(log.restore)
-  assert.deepEqual(result, [
+  assert.deepEqual(result.included, [
     { source: 'src/common_lib', target: 'python/common_lib', files: 2, bytes: 6 + 22 },
     { source: './shared/settings.py', target: 'python/settings.py', files: 1, bytes: 14 }
   ])
-  assert.equal(
-    await fs.readFile(path.join(python, 'common_lib/util/helpers.py'), 'utf8'),
-    'def f():\n    return 2\n'
+  assert.deepEqual(
+    result.entries.map(e => [e.path, e.size, e.source]),
+    [
+      [
+        'common_lib/__init__.py',
+        6,
+        { kind: 'file', file: path.join(workspace, 'src/common_lib/__init__.py') }
+      ],
+      [
+        'common_lib/util/helpers.py',
+        22,
+        { kind: 'file', file: path.join(workspace, 'src/common_lib/util/helpers.py') }
+      ],
+      ['settings.py', 14, { kind: 'file', file: path.join(workspace, 'shared/settings.py') }]
+    ]
   )
-  assert.ok((await fs.stat(path.join(python, 'settings.py'))).isFile())
 })
 
 test('a missing path is an input error', async () => {
-  const error = await rejection(copyIncludes(['src/nope'], workspace, await installedLayer()))
+  const error = await rejection(includeEntries(['src/nope'], workspace, installedLayer()))
   assert.match(
     error.message,
     /Input 'include' has an invalid value "src\/nope": a file or directory inside the workspace/
@@ -84,48 +99,42 @@ test('a missing path is an input error', async () => {
 })
 
 test('paths outside the workspace are refused, through .. or through a link', async () => {
-  const python = await installedLayer()
+  const python = installedLayer()
   assert.match(
-    (await rejection(copyIncludes(['../outside'], workspace, python))).message,
+    (await rejection(includeEntries(['../outside'], workspace, python))).message,
     /inside the workspace/
   )
   assert.match(
-    (await rejection(copyIncludes(['/etc'], workspace, python))).message,
+    (await rejection(includeEntries(['/etc'], workspace, python))).message,
     /inside the workspace/
   )
   assert.match(
-    (await rejection(copyIncludes(['.'], workspace, python))).message,
+    (await rejection(includeEntries(['.'], workspace, python))).message,
     /not the workspace itself/
   )
   assert.match(
-    (await rejection(copyIncludes(['escape'], workspace, python))).message,
+    (await rejection(includeEntries(['escape'], workspace, python))).message,
     /link leading outside/
   )
-  assert.deepEqual((await fs.readdir(python)).sort(), [
-    'boto3',
-    'requests',
-    'requests-2.31.0.dist-info'
-  ])
 })
 
-test('two includes with the same last component: the error names both, nothing is copied', async () => {
-  const python = await installedLayer()
+test('two includes with the same last component: the error names both', async () => {
+  const python = installedLayer()
   const error = await rejection(
-    copyIncludes(['src/common_lib', 'other/common_lib'], workspace, python)
+    includeEntries(['src/common_lib', 'other/common_lib'], workspace, python)
   )
   assert.match(error.message, /"other\/common_lib"/)
   assert.match(error.message, /'src\/common_lib' is also copied to python\/common_lib/)
-  assert.ok(!(await fs.readdir(python)).includes('common_lib'))
 })
 
 test('an include that would replace or shadow an installed package names both (and the owner)', async () => {
-  const python = await installedLayer()
-  const replace = await rejection(copyIncludes(['mine/boto3'], workspace, python))
+  const python = installedLayer()
+  const replace = await rejection(includeEntries(['mine/boto3'], workspace, python))
   assert.match(
     replace.message,
-    /"mine\/boto3".*python\/boto3 is installed from the requirements, and python\/boto3 would replace it/
+    /"mine\/boto3".*python\/boto3 is installed by boto3 1\.34\.0 from the requirements, and python\/boto3 would replace it/
   )
-  const shadow = await rejection(copyIncludes(['mine/requests.py'], workspace, python))
+  const shadow = await rejection(includeEntries(['mine/requests.py'], workspace, python))
   assert.match(
     shadow.message,
     /python\/requests is installed by requests 2\.31\.0 from the requirements, and python\/requests\.py would shadow it/
@@ -133,6 +142,6 @@ test('an include that would replace or shadow an installed package names both (a
 })
 
 test("a name that is pip's own (bin) is refused", async () => {
-  const error = await rejection(copyIncludes(['tools/bin'], workspace, await installedLayer()))
+  const error = await rejection(includeEntries(['tools/bin'], workspace, installedLayer()))
   assert.match(error.message, /python\/bin/)
 })

@@ -1,23 +1,12 @@
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { promises as fs } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { slimLayer } from '../../src/assemble/slim'
+import { slimEntries, WHEEL_DATA_RULE } from '../../src/assemble/slim'
 import { compileGlob } from '../../src/assemble/glob'
 import { captureLog } from '../helpers/log'
 
-let tmp: string
-before(async () => {
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-slim-'))
-})
-after(async () => {
-  await fs.rm(tmp, { recursive: true, force: true })
-})
-
 const SO = 'fast.cpython-312-x86_64-linux-gnu.so'
 
-/** A layer tree: each file's content is `size` bytes, so byte counts are checkable. */
+/** The layer's entries: path relative to python/ → size, so byte counts are checkable. */
 const TREE: Record<string, number> = {
   'pkg/__init__.py': 10,
   'pkg/mod.py': 10,
@@ -48,8 +37,6 @@ const TREE: Record<string, number> = {
   'pkg/data/notes.md': 15,
   'tests/test_top.py': 16,
   'test/__init__.py': 17,
-  'bin/tool': 18,
-  'bin/other-tool': 19,
   'top.txt': 20,
   'pkg-1.0.dist-info/METADATA': 21,
   'pkg-1.0.dist-info/RECORD': 22,
@@ -57,33 +44,27 @@ const TREE: Record<string, number> = {
   'pkg-1.0.dist-info/__pycache__/x.pyc': 24
 }
 
-let counter = 0
-async function makeTree(): Promise<string> {
-  const dir = path.join(tmp, `layer-${++counter}`, 'python')
-  for (const [file, size] of Object.entries(TREE)) {
-    await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true })
-    await fs.writeFile(path.join(dir, file), Buffer.alloc(size, 'x'))
-  }
-  return dir
-}
-
-async function remaining(dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const entry of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isDirectory())
-      out.push(path.relative(dir, path.join(entry.parentPath ?? entry.path, entry.name)))
-  }
-  return out.sort()
-}
+const entries = Object.entries(TREE).map(([path, size]) => ({ path, size }))
+const remaining = (kept: readonly { path: string }[]): string[] => kept.map(e => e.path).sort()
+const owner = { name: 'pkg', version: '1.0', wheel: 'pkg-1.0-py3-none-any.whl' }
 
 const sizeOf = (files: string[]): number => files.reduce((n, f) => n + TREE[f], 0)
 const removedBy = (files: string[]) => ({ files: files.length, bytes: sizeOf(files) })
 
-test('slim removes each rule’s files, keeps dist-info, sourceless .pyc, headers, top-level test packages', async () => {
-  const dir = await makeTree()
+test('slim leaves out each rule’s files, keeps dist-info, sourceless .pyc, headers, top-level test packages', () => {
   const log = captureLog()
-  const report = await slimLayer(dir, { slim: true, exclude: [] }).finally(log.restore)
-  assert.match(log.text(), /Removed 4 files \(506 B\): test suites/)
+  const leftOut = [
+    { name: 'pkg-1.0.data/scripts/tool', size: 18, owner },
+    { name: 'pkg-1.0.data/headers/pkg.h', size: 19, owner }
+  ]
+  let result
+  try {
+    result = slimEntries(entries, { slim: true, exclude: [], leftOut })
+  } finally {
+    log.restore()
+  }
+  const { kept, report } = result
+  assert.match(log.text(), /Left out 4 files \(506 B\): test suites/)
 
   const bytecode = [
     'pkg/__pycache__/mod.cpython-311.pyc',
@@ -99,11 +80,10 @@ test('slim removes each rule’s files, keeps dist-info, sourceless .pyc, header
   ]
   const stubs = ['pkg/mod.pyi', 'pkg/py.typed', 'pkg/fast.pyi']
   const sources = ['pkg/fast.pyx', 'pkg/fast.c']
-  const scripts = ['bin/tool', 'bin/other-tool']
-  const gone = [...bytecode, ...tests, ...stubs, ...sources, ...scripts]
+  const gone = [...bytecode, ...tests, ...stubs, ...sources]
 
   assert.deepEqual(
-    await remaining(dir),
+    remaining(kept),
     Object.keys(TREE)
       .filter(f => !gone.includes(f))
       .sort()
@@ -116,32 +96,37 @@ test('slim removes each rule’s files, keeps dist-info, sourceless .pyc, header
     'test suites': removedBy(tests),
     'type stubs': removedBy(stubs),
     'extension sources': removedBy(sources),
-    'console scripts': removedBy(scripts)
+    [WHEEL_DATA_RULE.rule.split(':')[0]]: { files: 2, bytes: 37 }
   })
-  assert.equal(report.removedFiles, gone.length)
-  assert.equal(report.removedBytes, sizeOf(gone))
+  assert.equal(report.removedFiles, gone.length + 2)
+  assert.equal(report.removedBytes, sizeOf(gone) + 37)
   for (const r of report.byRule) assert.ok(r.reason.length > 40, `rule ${r.rule} explains itself`)
 })
 
-test('slim: false removes nothing', async () => {
-  const dir = await makeTree()
-  const report = await slimLayer(dir, { slim: false, exclude: [] })
+test('slim: false removes nothing (wheel data outside site-packages is still left out, and counted)', () => {
+  const { kept, report } = slimEntries(entries, { slim: false, exclude: [] })
   assert.deepEqual(report, { removedFiles: 0, removedBytes: 0, byRule: [] })
-  assert.equal((await remaining(dir)).length, Object.keys(TREE).length)
+  assert.equal(kept.length, Object.keys(TREE).length)
+  const leftOut = [{ name: 'pkg-1.0.data/data/share/x', size: 5, owner }]
+  const withData = slimEntries(entries, { slim: false, exclude: [], leftOut }).report
+  assert.deepEqual(
+    withData.byRule.map(r => [r.rule, r.files, r.bytes]),
+    [[WHEEL_DATA_RULE.rule, 1, 5]]
+  )
 })
 
-test('exclude globs apply even when slim is false; a matching directory goes whole', async () => {
-  const dir = await makeTree()
+test('exclude globs apply even when slim is false; a matching directory goes whole', () => {
   const log = captureLog()
-  let report
+  let result
   try {
-    report = await slimLayer(dir, {
+    result = slimEntries(entries, {
       slim: false,
       exclude: ['**/*.md', 'pkg/sub', '*.txt', 'pkg/test*/', 'nothing/**']
     })
   } finally {
     log.restore()
   }
+  const { kept, report } = result
   const gone = [
     'pkg/README.md',
     'pkg/data/notes.md',
@@ -155,7 +140,7 @@ test('exclude globs apply even when slim is false; a matching directory goes who
     'pkg/tests/data/sample.json'
   ]
   assert.deepEqual(
-    await remaining(dir),
+    remaining(kept),
     Object.keys(TREE)
       .filter(f => !gone.includes(f))
       .sort()
@@ -172,15 +157,15 @@ test('exclude globs apply even when slim is false; a matching directory goes who
   assert.match(log.text(), /exclude pattern 'nothing\/\*\*' matched nothing/)
 })
 
-test('an exclude pattern that removes a dist-info is obeyed, with a warning about importlib.metadata', async () => {
-  const dir = await makeTree()
+test('an exclude pattern that removes a dist-info is obeyed, with a warning about importlib.metadata', () => {
   const log = captureLog()
+  let kept
   try {
-    await slimLayer(dir, { slim: true, exclude: ['*.dist-info'] })
+    kept = slimEntries(entries, { slim: true, exclude: ['*.dist-info'] }).kept
   } finally {
     log.restore()
   }
-  assert.ok(!(await remaining(dir)).some(f => f.startsWith('pkg-1.0.dist-info')))
+  assert.ok(!remaining(kept).some(f => f.startsWith('pkg-1.0.dist-info')))
   assert.match(
     log.text(),
     /::warning::'exclude' removed 1 \*\.dist-info directory \(pkg-1\.0\.dist-info\).*importlib\.metadata/

@@ -1,11 +1,13 @@
 /**
- * The user's own code in the layer: each `include` path is copied to python/<its last component>,
- * where Lambda's Python finds it as a top-level module or package.
+ * The user's own code in the layer: each `include` path goes to python/<its last component>, where
+ * Lambda's Python finds it as a top-level module or package. Nothing is copied: the files are read
+ * from the workspace when the zip is written (links followed: a layer holds files, not links).
  */
 import * as core from '@actions/core'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
-import { InputError } from '../errors'
+import { InputError, LayerActionError } from '../errors'
+import type { LayerEntry } from './entries'
 
 export interface IncludedPath {
   /** as given, relative to the workspace */
@@ -26,41 +28,29 @@ function importName(entry: string): string | undefined {
   return m?.[1]
 }
 
-/** Top-level entry of python/ → the distribution that installed it, from each dist-info's RECORD. */
-async function installedOwners(pythonDir: string): Promise<Map<string, string>> {
-  const owners = new Map<string, string>()
-  let entries: string[]
-  try {
-    entries = await fs.readdir(pythonDir)
-  } catch {
-    return owners
-  }
-  for (const distInfo of entries.filter(e => e.endsWith('.dist-info'))) {
-    const dist = distInfo.replace(/\.dist-info$/, '').replace(/-([^-]+)$/, ' $1')
-    try {
-      const record = await fs.readFile(path.join(pythonDir, distInfo, 'RECORD'), 'utf8')
-      for (const line of record.split('\n')) {
-        const top = line.split(',')[0].split('/')[0]
-        if (top && !top.startsWith('..') && !owners.has(top)) owners.set(top, dist)
-      }
-    } catch {
-      // no RECORD: the entry is still detected as present, just without an owner
+/** Every file under `source` (itself when a file) as layer entries under `target` ('' for python/ itself), links followed. */
+export async function filesUnder(source: string, target: string): Promise<LayerEntry[]> {
+  const out: LayerEntry[] = []
+  const walk = async (file: string, name: string, ancestors: readonly string[]): Promise<void> => {
+    const st = await fs.stat(file).catch(() => undefined)
+    if (!st) throw new LayerActionError(`${file} cannot be added to the layer: a broken symlink?`)
+    if (st.isDirectory()) {
+      const id = `${st.dev}:${st.ino}`
+      if (ancestors.includes(id))
+        throw new LayerActionError(
+          `Symlink loop in 'include': ${file} leads back to a parent of its own`
+        )
+      for (const child of (await fs.readdir(file)).sort())
+        await walk(path.join(file, child), name ? `${name}/${child}` : child, [...ancestors, id])
+    } else if (st.isFile()) {
+      const executable = (st.mode & 0o111) !== 0
+      out.push({ path: name, size: st.size, executable, source: { kind: 'file', file } })
+    } else {
+      core.warning(`Left out of the layer: ${file} is not a regular file or directory`)
     }
   }
-  return owners
-}
-
-async function measure(target: string): Promise<{ files: number; bytes: number }> {
-  const stat = await fs.stat(target)
-  if (!stat.isDirectory()) return { files: 1, bytes: stat.size }
-  let files = 0
-  let bytes = 0
-  for (const name of await fs.readdir(target)) {
-    const m = await measure(path.join(target, name))
-    files += m.files
-    bytes += m.bytes
-  }
-  return { files, bytes }
+  await walk(source, target, [])
+  return out
 }
 
 function inside(parent: string, child: string): boolean {
@@ -69,15 +59,15 @@ function inside(parent: string, child: string): boolean {
 }
 
 /**
- * Copies each path (file or directory, relative to the workspace) to python/<last component>.
+ * The entries of each path (file or directory, relative to the workspace) at python/<last component>.
  * Refuses paths outside the workspace, two includes with the same name, and an include that would
- * replace or shadow an installed package.
+ * replace or shadow a package of the wheels (`installed`).
  */
-export async function copyIncludes(
+export async function includeEntries(
   paths: readonly string[],
   workspace: string,
-  pythonDir: string
-): Promise<IncludedPath[]> {
+  installed: readonly LayerEntry[]
+): Promise<{ entries: LayerEntry[]; included: IncludedPath[] }> {
   const realWorkspace = await fs.realpath(workspace)
   const planned: { source: string; absolute: string; name: string }[] = []
   for (const given of paths.map(p => p.trim()).filter(Boolean)) {
@@ -121,8 +111,13 @@ export async function copyIncludes(
     planned.push({ source: given, absolute, name })
   }
 
-  const existing = new Set(await fs.readdir(pythonDir).catch(() => [] as string[]))
-  const owners = await installedOwners(pythonDir)
+  const existing = new Set<string>()
+  const owners = new Map<string, string>()
+  for (const e of installed) {
+    const top = e.path.split('/')[0]
+    existing.add(top)
+    if (e.owner && !owners.has(top)) owners.set(top, `${e.owner.name} ${e.owner.version}`)
+  }
   const byImport = new Map<string, string>()
   for (const entry of existing) {
     const name = importName(entry)
@@ -141,20 +136,14 @@ export async function copyIncludes(
     }
   }
 
-  await fs.mkdir(pythonDir, { recursive: true })
-  const copied: IncludedPath[] = []
+  const entries: LayerEntry[] = []
+  const included: IncludedPath[] = []
   for (const p of planned) {
-    const target = path.join(pythonDir, p.name)
-    // links are followed: a layer zip holds files, not links into the runner's workspace
-    await fs.cp(p.absolute, target, {
-      recursive: true,
-      dereference: true,
-      errorOnExist: true,
-      force: false
-    })
-    const { files, bytes } = await measure(target)
-    core.info(`Included ${p.source} as python/${p.name} (${files} files, ${bytes} bytes)`)
-    copied.push({ source: p.source, target: `python/${p.name}`, files, bytes })
+    const files = await filesUnder(p.absolute, p.name)
+    const bytes = files.reduce((n, f) => n + f.size, 0)
+    core.info(`Included ${p.source} as python/${p.name} (${files.length} files, ${bytes} bytes)`)
+    entries.push(...files)
+    included.push({ source: p.source, target: `python/${p.name}`, files: files.length, bytes })
   }
-  return copied
+  return { entries, included }
 }

@@ -1,60 +1,117 @@
 /**
- * The resolved wheels → layer directory: installed from the wheelhouse alone, the user's own code
- * beside them, then what never runs on Lambda removed.
+ * The resolved wheels → the layer's entries: each wheel read from its central directory, merged
+ * (namespace packages across wheels), the user's own code beside them, what never runs on Lambda
+ * left out, then measured against Lambda's limit. Nothing is extracted or written here.
  */
 import * as core from '@actions/core'
-import { mkdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import type { ActionInputs } from '../inputs'
-import type { Plan } from '../plan'
 import type { Resolution } from '../resolve/resolve'
-import { installWheels } from '../resolve/pip'
-import { copyIncludes, type IncludedPath } from './include'
-import { slimLayer, type SlimReport } from './slim'
+import type { LayerEntry } from './entries'
+import { includeEntries, type IncludedPath } from './include'
+import {
+  assertWithinLimit,
+  formatBytes,
+  measureEntries,
+  nearLimitWarning,
+  type SizeReport
+} from './size'
+import { slimEntries, type SlimReport } from './slim'
+import { wheelContent, type WheelContent } from './wheel'
 
 export interface BuiltLayer {
-  /** holds python/ */
-  readonly dir: string
-  readonly pythonDir: string
+  /** what goes into the zip, paths relative to python/ */
+  readonly entries: readonly LayerEntry[]
   /** wheel file names */
   readonly wheels: readonly string[]
   readonly cache: Resolution['cache']
   readonly included: readonly IncludedPath[]
   readonly slim: SlimReport
-  /** the interpreter pip ran on */
+  readonly size: SizeReport
+  /** the interpreter pip ran on ('' when pip did not run) */
   readonly pip: string
 }
 
 export async function assembleLayer(
   inputs: ActionInputs,
-  plan: Plan,
   resolution: Resolution
 ): Promise<BuiltLayer> {
-  const pythonDir = path.join(plan.layerDir, 'python')
-  await rm(plan.layerDir, { recursive: true, force: true })
-  await mkdir(pythonDir, { recursive: true })
-
-  await installWheels({
-    wheels: resolution.wheels,
-    wheelhouse: plan.wheelhouse,
-    runtime: inputs.runtime,
-    architecture: inputs.architecture,
-    python: resolution.pip || 'python3',
-    pipArgs: inputs.pipArgs,
-    cwd: inputs.workspace,
-    layerPythonDir: pythonDir
+  const wheels = await Promise.all(resolution.wheels.map(w => wheelContent(w.file)))
+  const installed = mergeWheels(wheels)
+  const { entries: own, included } = await includeEntries(
+    inputs.include,
+    inputs.workspace,
+    installed
+  )
+  const { kept, report: slim } = slimEntries([...installed, ...own], {
+    slim: inputs.slim,
+    exclude: inputs.exclude,
+    leftOut: wheels.flatMap(w => w.leftOut)
   })
-  const included = await copyIncludes(inputs.include, inputs.workspace, pythonDir)
-  for (const i of included) core.info(`Included ${i.source} → ${i.target} (${i.files} files)`)
-  const slim = await slimLayer(pythonDir, { slim: inputs.slim, exclude: inputs.exclude })
-
+  const size = measureEntries(kept)
+  assertWithinLimit(size)
+  const warning = nearLimitWarning(size)
+  if (warning) core.warning(warning)
+  core.info(
+    `${kept.length} files, ${formatBytes(size.totalBytes)} unzipped, from ${wheels.length} wheels`
+  )
   return {
-    dir: plan.layerDir,
-    pythonDir,
+    entries: kept,
     wheels: resolution.wheels.map(w => path.basename(w.file)),
     cache: resolution.cache,
     included,
     slim,
+    size,
     pip: resolution.pip
   }
+}
+
+/**
+ * One entry per path. The same path from two wheels with the same bytes (the `__init__.py` of a
+ * pkgutil-style namespace package) is one entry. With different bytes, pip lets the wheel it
+ * installs last win without a word; here it is a warning naming both distributions, and the wheel
+ * whose file name sorts last wins, so every run keeps the same copy. A warning, not an error: such
+ * layers work today (opencv-python beside opencv-python-headless), and the user may not control it.
+ */
+export function mergeWheels(wheels: readonly WheelContent[]): LayerEntry[] {
+  const byPath = new Map<string, LayerEntry>()
+  const clashes = new Map<string, string[]>()
+  const ordered = [...wheels].sort((a, b) =>
+    a.distribution.wheel < b.distribution.wheel
+      ? -1
+      : a.distribution.wheel > b.distribution.wheel
+        ? 1
+        : 0
+  )
+  for (const w of ordered) {
+    for (const e of w.entries) {
+      const before = byPath.get(e.path)
+      byPath.set(e.path, e)
+      if (!before || sameBytes(before, e)) continue
+      const pair = `${label(before)} and ${label(e)}`
+      clashes.set(pair, [...(clashes.get(pair) ?? []), e.path])
+    }
+  }
+  for (const [pair, paths] of clashes) {
+    const winner = pair.split(' and ')[1]
+    core.warning(
+      `${pair} both write ${paths.length} file(s) with different content under python/ ` +
+        `(${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ', …' : ''}): the layer keeps ${winner}'s, ` +
+        'as pip keeps the one it installs last. Drop one of the two from the requirements if they are alternatives.'
+    )
+  }
+  return [...byPath.values()]
+}
+
+function label(e: LayerEntry): string {
+  return e.owner ? `${e.owner.name} ${e.owner.version}` : e.path
+}
+
+function sameBytes(a: LayerEntry, b: LayerEntry): boolean {
+  if (a.size !== b.size) return false
+  if (a.source.kind === 'wheel' && b.source.kind === 'wheel')
+    return a.source.entry.crc >>> 0 === b.source.entry.crc >>> 0
+  if (a.source.kind === 'bytes' && b.source.kind === 'bytes')
+    return a.source.data.equals(b.source.data)
+  return false
 }

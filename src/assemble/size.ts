@@ -1,13 +1,12 @@
 /**
- * The layer's unzipped size, by package, and Lambda's limit on it. Files are attributed to the
- * distribution whose `*.dist-info/RECORD` lists them, so a package's size includes its metadata and
- * its vendored libraries (`numpy.libs/` counts as numpy, `PIL/` and `pillow.libs/` as pillow): the
- * names are the ones a user finds in requirements.txt. Anything no RECORD lists (your own code from
- * `include`, files created after install) counts under its top-level name in `python/`.
+ * The layer's unzipped size, by package, and Lambda's limit on it. Each entry counts for the
+ * distribution whose wheel holds it, so a package's size includes its metadata and its vendored
+ * libraries (`numpy.libs/` counts as numpy, `PIL/` and `pillow.libs/` as pillow): the names are the
+ * ones a user finds in requirements.txt. Your own code from `include` counts under its top-level
+ * name in `python/`.
  */
-import fs from 'node:fs'
-import path from 'node:path'
 import { LayerActionError } from '../errors'
+import type { Distribution } from './entries'
 
 /**
  * Lambda's quota on a function's unzipped code plus all its layers: AWS calls it 250 MB and counts
@@ -50,45 +49,31 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GB`
 }
 
-export async function measureLayer(pythonDir: string): Promise<SizeReport> {
-  const st = fs.statSync(pythonDir, { throwIfNoEntry: false })
-  if (!st?.isDirectory())
-    throw new LayerActionError(`Cannot measure the layer: ${pythonDir} is not a directory`)
-  const owners = recordOwners(pythonDir)
+/** Sizes of the entries that go into the layer, grouped by the distribution they come from. */
+export function measureEntries(
+  entries: readonly { path: string; size: number; owner?: Distribution }[]
+): SizeReport {
   const groups = new Map<string, PackageSize>()
   let totalBytes = 0
-  let files = 0
-  const add = (relative: string, bytes: number) => {
-    const top = relative.split('/')[0]
-    const owner = owners.byFile.get(relative) ?? owners.byTopLevel.get(top) ?? fallbackOwner(top)
+  for (const e of entries) {
+    const top = e.path.split('/')[0]
+    const owner: Owner = e.owner ?? fallbackOwner(top)
     let group = groups.get(owner.name)
     if (!group) {
       group = { name: owner.name, version: owner.version, bytes: 0, files: 0, paths: [] }
       if (group.version === undefined) delete group.version
       groups.set(owner.name, group)
     }
-    const shown = relative.includes('/') ? `${top}/` : top
+    const shown = e.path.includes('/') ? `${top}/` : top
     if (!group.paths.includes(shown)) group.paths.push(shown)
-    group.bytes += bytes
+    group.bytes += e.size
     group.files++
-    totalBytes += bytes
-    files++
+    totalBytes += e.size
   }
-  // symlinks are followed, as the zip follows them
-  const walk = (dir: string, relative: string) => {
-    for (const child of fs.readdirSync(dir)) {
-      const full = path.join(dir, child)
-      const rel = relative ? `${relative}/${child}` : child
-      const s = fs.statSync(full, { throwIfNoEntry: false })
-      if (s?.isDirectory()) walk(full, rel)
-      else if (s?.isFile()) add(rel, s.size)
-    }
-  }
-  walk(pythonDir, '')
   const packages = [...groups.values()]
   for (const p of packages) p.paths.sort()
   packages.sort((a, b) => b.bytes - a.bytes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  return { totalBytes, files, packages }
+  return { totalBytes, files: entries.length, packages }
 }
 
 /** Throws LayerTooLargeError when the layer alone is over `limit` bytes unzipped. */
@@ -123,64 +108,7 @@ interface Owner {
   version?: string
 }
 
-/** Which distribution owns each installed file, and each top-level entry, from the RECORD files. */
-function recordOwners(pythonDir: string): {
-  byFile: Map<string, Owner>
-  byTopLevel: Map<string, Owner>
-} {
-  const byFile = new Map<string, Owner>()
-  const claims = new Map<string, Owner[]>()
-  for (const child of fs.readdirSync(pythonDir).sort()) {
-    const m = /^(.+?)-([^-]+)\.dist-info$/.exec(child)
-    if (!m) continue
-    const owner: Owner = { name: m[1], version: m[2] }
-    const claim = (top: string) => {
-      const list = claims.get(top) ?? []
-      if (!list.includes(owner)) list.push(owner)
-      claims.set(top, list)
-    }
-    claim(child)
-    let record: string
-    try {
-      record = fs.readFileSync(path.join(pythonDir, child, 'RECORD'), 'utf8')
-    } catch {
-      continue // no RECORD: the dist-info directory itself is still attributed
-    }
-    for (const line of record.split('\n')) {
-      const file = installedPath(firstCsvField(line))
-      if (!file) continue
-      byFile.set(file, owner)
-      claim(file.split('/')[0])
-    }
-  }
-  // a top-level directory shared by several distributions (a namespace package) keeps its own name
-  const byTopLevel = new Map<string, Owner>()
-  for (const [top, owners] of claims) if (owners.length === 1) byTopLevel.set(top, owners[0])
-  return { byFile, byTopLevel }
-}
-
-/** A RECORD path as it lies under python/: `../../bin/x` (scripts, installed with --target) → `bin/x`. */
-function installedPath(recorded: string): string | undefined {
-  if (!recorded) return undefined
-  if (!recorded.startsWith('../')) return recorded
-  const rest = recorded.replace(/^(\.\.\/)+/, '')
-  return rest.startsWith('bin/') ? rest : undefined
-}
-
-function firstCsvField(line: string): string {
-  if (!line.startsWith('"')) return line.split(',')[0].trim()
-  let field = ''
-  for (let i = 1; i < line.length; i++) {
-    if (line[i] === '"') {
-      if (line[i + 1] !== '"') break
-      i++
-    }
-    field += line[i]
-  }
-  return field
-}
-
-/** A top-level entry no RECORD claims: `numpy.libs` → numpy, `six.py` → six, `_x.cpython-311-….so` → _x. */
+/** A top-level entry of no wheel: `numpy.libs` → numpy, `six.py` → six, `_x.cpython-311-….so` → _x. */
 function fallbackOwner(top: string): Owner {
   const dist = /^(.+?)-([^-]+)\.(dist|egg)-info$/.exec(top)
   if (dist) return { name: dist[1], version: dist[2] }
@@ -189,4 +117,23 @@ function fallbackOwner(top: string): Owner {
     .replace(/\.(cpython|abi3|pypy)[^/]*\.so$/, '')
     .replace(/\.(py|pyc|so|pth)$/, '')
   return { name }
+}
+
+/** Within this share of the limit, warn: the function's own code and its other layers share it. */
+const NEAR_LIMIT = 0.9
+
+/** A warning when the layer leaves less than 10% of Lambda's unzipped limit to everything else. */
+export function nearLimitWarning(
+  size: SizeReport,
+  limit = LAMBDA_UNZIPPED_LIMIT
+): string | undefined {
+  if (size.totalBytes <= NEAR_LIMIT * limit) return undefined
+  const largest = size.packages
+    .slice(0, 5)
+    .map(p => `${p.name} ${formatBytes(p.bytes)}`)
+    .join(', ')
+  return (
+    `The layer is ${formatBytes(size.totalBytes)} unzipped, within 10% of Lambda's ${formatBytes(limit)} limit ` +
+    `for a function and all its layers together: little room is left for the function's own code. Largest: ${largest}.`
+  )
 }

@@ -1,13 +1,13 @@
 /**
- * What never runs on Lambda, removed from python/ before zipping. Every rule carries the reason it
- * is safe (users see it in the summary). `*.dist-info` is never touched by a rule:
- * importlib.metadata reads it at runtime.
+ * What never runs on Lambda, left out of the layer. Every rule carries the reason it is safe (users
+ * see it in the summary). The rules work on the layer's entry names (`/`-separated paths relative to
+ * python/), before anything is written: a directory is every entry under its path. `*.dist-info` is
+ * never touched by a rule: importlib.metadata reads it at runtime.
  */
 import * as core from '@actions/core'
-import { promises as fs, type Dirent } from 'node:fs'
-import * as path from 'node:path'
 import { formatBytes } from './size'
 import { compileGlob, type Glob } from './glob'
+import type { LeftOutEntry } from './entries'
 
 export interface SlimRuleReport {
   rule: string
@@ -34,7 +34,7 @@ interface Entry {
 interface Rule {
   rule: string
   reason: string
-  applies(entry: Entry): boolean | Promise<boolean>
+  applies(entry: Entry): boolean
 }
 
 const EXTENSION_MODULE = /^([^.]+)\.(?:[^.]+\.)?(so|pyd)$/
@@ -50,15 +50,9 @@ function hasExtensionModule(siblings: ReadonlySet<string>, stem: string): boolea
 
 const stemOf = (name: string): string => name.slice(0, name.lastIndexOf('.'))
 
-/** Whether a directory holds a test suite: pytest files anywhere inside it. */
-async function holdsTestSuite(dir: string): Promise<boolean> {
-  const names = await fs.readdir(dir, { recursive: true })
-  return names.some(n =>
-    /(^|\/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py)$/.test(n.split(path.sep).join('/'))
-  )
-}
+const PYTEST_FILE = /(^|\/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py)$/
 
-function slimRules(pythonDir: string): Rule[] {
+function slimRules(tree: Tree): Rule[] {
   return [
     {
       rule: 'bytecode: __pycache__/, *.pyc beside its .py, *.pyo',
@@ -81,7 +75,7 @@ function slimRules(pythonDir: string): Rule[] {
         e.isDirectory &&
         (e.name === 'tests' || e.name === 'test') &&
         e.rel.includes('/') &&
-        holdsTestSuite(path.join(pythonDir, e.rel))
+        tree.testSuites.has(e.rel)
     },
     {
       rule: 'type stubs: *.pyi beside their module, py.typed',
@@ -109,91 +103,113 @@ function slimRules(pythonDir: string): Rule[] {
         !e.isDirectory &&
         /\.(c|cc|cpp|cxx|pyx)$/.test(e.name) &&
         hasExtensionModule(e.siblings, stemOf(e.name))
-    },
-    {
-      rule: 'console scripts: python/bin/',
-      reason:
-        "scripts pip wrote with the build runner's interpreter in their #! line; Lambda never puts " +
-        '/opt/python/bin on PATH, and the modules they call stay importable',
-      applies: e => e.isDirectory && e.rel === 'bin'
     }
   ]
 }
 
-/** Files and bytes under a path (the path itself when it is a file). */
-async function measure(target: string): Promise<{ files: number; bytes: number }> {
-  const stat = await fs.lstat(target)
-  if (!stat.isDirectory()) return { files: 1, bytes: stat.size }
-  let files = 0
-  let bytes = 0
-  for (const entry of await fs.readdir(target, { withFileTypes: true })) {
-    const m = await measure(path.join(target, entry.name))
-    files += m.files
-    bytes += m.bytes
+/** Left out of every layer, slim or not: pip installs these outside site-packages. */
+export const WHEEL_DATA_RULE = {
+  rule: 'wheel data outside site-packages: <name>.data/scripts, headers, data',
+  reason:
+    "what a wheel installs into a prefix's bin/, include/ or share/: scripts that would need pip to " +
+    "rewrite their #! line for the build runner's interpreter, C headers and data files; Lambda never " +
+    'runs or reads them from /opt/python (console-script wrappers of entry points are not written either; ' +
+    'the modules they call stay importable)'
+}
+
+/** The layer's directory tree, from its file paths. */
+interface Tree {
+  /** directory → its children (name → is a directory) */
+  readonly children: Map<string, Map<string, boolean>>
+  /** directory → files and bytes under it */
+  readonly totals: Map<string, { files: number; bytes: number }>
+  /** directories with a pytest file anywhere under them */
+  readonly testSuites: Set<string>
+}
+
+function treeOf(entries: readonly { path: string; size: number }[]): Tree {
+  const children = new Map<string, Map<string, boolean>>([['', new Map()]])
+  const totals = new Map<string, { files: number; bytes: number }>()
+  const testSuites = new Set<string>()
+  for (const e of entries) {
+    const parts = e.path.split('/')
+    const test = PYTEST_FILE.test(e.path)
+    let dir = ''
+    for (let i = 0; i < parts.length; i++) {
+      const last = i === parts.length - 1
+      let kids = children.get(dir)
+      if (!kids) children.set(dir, (kids = new Map()))
+      kids.set(parts[i], !last || kids.get(parts[i]) === true)
+      const total = totals.get(dir) ?? { files: 0, bytes: 0 }
+      total.files++
+      total.bytes += e.size
+      totals.set(dir, total)
+      if (test && dir) testSuites.add(dir)
+      if (!last) dir = dir ? `${dir}/${parts[i]}` : parts[i]
+    }
   }
-  return { files, bytes }
+  return { children, totals, testSuites }
 }
 
 /**
- * Removes from python/ what never runs on Lambda (when `slim`) and whatever the `exclude` globs
- * match (always; a directory that matches goes whole).
+ * What stays in the layer: everything but what never runs on Lambda (when `slim`) and whatever the
+ * `exclude` globs match (always; a directory that matches goes whole). `leftOut` (wheel data outside
+ * site-packages) is counted in the report under its own rule.
  */
-export async function slimLayer(
-  pythonDir: string,
-  o: { slim: boolean; exclude: readonly string[] }
-): Promise<SlimReport> {
-  const rules = o.slim ? slimRules(pythonDir) : []
+export function slimEntries<T extends { readonly path: string; readonly size: number }>(
+  entries: readonly T[],
+  o: { slim: boolean; exclude: readonly string[]; leftOut?: readonly LeftOutEntry[] }
+): { kept: T[]; report: SlimReport } {
+  const tree = treeOf(entries)
+  const rules = o.slim ? slimRules(tree) : []
   const globs: Glob[] = o.exclude
     .map(p => p.trim())
     .filter(Boolean)
     .map(compileGlob)
   const tally = new Map<string, SlimRuleReport>()
   const excludedDistInfo: string[] = []
+  const removed = new Set<string>()
 
-  const remove = async (entry: Entry, rule: string, reason: string): Promise<void> => {
-    const target = path.join(pythonDir, entry.rel)
-    const { files, bytes } = await measure(target)
-    await fs.rm(target, { recursive: true, force: true })
+  const count = (rule: string, reason: string, files: number, bytes: number): void => {
     const t = tally.get(rule) ?? { rule, reason, files: 0, bytes: 0 }
     t.files += files
     t.bytes += bytes
     tally.set(rule, t)
   }
+  const sizes = new Map(entries.map(e => [e.path, e.size]))
+  const remove = (entry: Entry, rule: string, reason: string): void => {
+    removed.add(entry.rel)
+    const m = entry.isDirectory
+      ? (tree.totals.get(entry.rel) ?? { files: 0, bytes: 0 })
+      : { files: 1, bytes: sizes.get(entry.rel) ?? 0 }
+    count(rule, reason, m.files, m.bytes)
+  }
 
-  const visit = async (rel: string, insideDistInfo: boolean): Promise<void> => {
-    const dir = path.join(pythonDir, rel)
-    const dirents: Dirent[] = await fs.readdir(dir, { withFileTypes: true })
-    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    const siblings = new Set(dirents.map(d => d.name))
-    for (const d of dirents) {
+  const visit = (rel: string, insideDistInfo: boolean): void => {
+    const kids = tree.children.get(rel) ?? new Map<string, boolean>()
+    const names = [...kids.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    const siblings = new Set(names)
+    for (const name of names) {
       const entry: Entry = {
-        rel: rel ? `${rel}/${d.name}` : d.name,
-        name: d.name,
-        isDirectory: d.isDirectory(),
+        rel: rel ? `${rel}/${name}` : name,
+        name,
+        isDirectory: kids.get(name) === true,
         siblings
       }
       const glob = globs.find(g => g.matches(entry.rel, entry.isDirectory))
       if (glob) {
         if (entry.isDirectory && entry.name.endsWith('.dist-info')) excludedDistInfo.push(entry.rel)
-        await remove(entry, `exclude: ${glob.pattern}`, "matches a pattern of the 'exclude' input")
+        remove(entry, `exclude: ${glob.pattern}`, "matches a pattern of the 'exclude' input")
         continue
       }
       const distInfo = insideDistInfo || (entry.isDirectory && entry.name.endsWith('.dist-info'))
-      let removed = false
-      if (!distInfo) {
-        for (const rule of rules) {
-          if (await rule.applies(entry)) {
-            await remove(entry, rule.rule, rule.reason)
-            removed = true
-            break
-          }
-        }
-      }
-      if (!removed && entry.isDirectory) await visit(entry.rel, distInfo)
+      const rule = distInfo ? undefined : rules.find(r => r.applies(entry))
+      if (rule) remove(entry, rule.rule, rule.reason)
+      else if (entry.isDirectory) visit(entry.rel, distInfo)
     }
   }
-
-  await visit('', false)
+  visit('', false)
+  for (const l of o.leftOut ?? []) count(WHEEL_DATA_RULE.rule, WHEEL_DATA_RULE.reason, 1, l.size)
 
   if (excludedDistInfo.length > 0) {
     core.warning(
@@ -203,7 +219,7 @@ export async function slimLayer(
     )
   }
   for (const g of globs) {
-    if (![...tally.keys()].includes(`exclude: ${g.pattern}`)) {
+    if (!tally.has(`exclude: ${g.pattern}`)) {
       core.info(
         `exclude pattern '${g.pattern}' matched nothing under python/ (patterns are relative to python/; use **/ to match at any depth)`
       )
@@ -213,10 +229,20 @@ export async function slimLayer(
   const byRule = [...tally.values()].sort(
     (a, b) => b.bytes - a.bytes || a.rule.localeCompare(b.rule)
   )
-  for (const r of byRule) core.info(`Removed ${r.files} files (${formatBytes(r.bytes)}): ${r.rule}`)
+  for (const r of byRule)
+    core.info(`Left out ${r.files} files (${formatBytes(r.bytes)}): ${r.rule}`)
+  const gone = (p: string): boolean => {
+    for (let i = p.length; i > 0; i = p.lastIndexOf('/', i - 1)) {
+      if (removed.has(p.slice(0, i))) return true
+    }
+    return false
+  }
   return {
-    removedFiles: byRule.reduce((n, r) => n + r.files, 0),
-    removedBytes: byRule.reduce((n, r) => n + r.bytes, 0),
-    byRule
+    kept: removed.size === 0 ? [...entries] : entries.filter(e => !gone(e.path)),
+    report: {
+      removedFiles: byRule.reduce((n, r) => n + r.files, 0),
+      removedBytes: byRule.reduce((n, r) => n + r.bytes, 0),
+      byRule
+    }
   }
 }

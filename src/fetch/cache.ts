@@ -1,7 +1,7 @@
 /**
- * The wheelhouse in the Actions cache. pip download always resolves against the index and only
- * skips files already present, so the cache can never change what is installed: it only saves
- * downloads. Any cache trouble is a warning and the build goes on.
+ * The wheelhouse in the Actions cache. On a partial hit pip resolves against the index and only
+ * skips files already present; on an exact hit the recorded resolution is used and pip does not
+ * run (./resolved.ts). Any cache trouble is a warning and the build goes on.
  */
 import * as cache from '@actions/cache'
 import * as core from '@actions/core'
@@ -11,10 +11,11 @@ import * as path from 'node:path'
 import { messageOf } from '../errors'
 import type { Architecture, Runtime } from '../runtimes'
 import { pipTargetArgs } from '../resolve/pip'
+import { RESOLUTION_FILE } from './resolved'
 
 const PREFIX = 'layer-action-wheels'
-/** bumped when the wheelhouse layout or key recipe changes, so old entries are not restored */
-const KEY_VERSION = 1
+/** bumped when the wheelhouse layout or key recipe changes, so old entries are not restored (2: the resolution file) */
+const KEY_VERSION = 2
 
 export interface RequirementFile {
   path: string
@@ -143,7 +144,7 @@ export async function pruneWheelhouse(
   keep: readonly string[]
 ): Promise<string[]> {
   if (keep.length === 0) return []
-  const wanted = new Set(keep)
+  const wanted = new Set([...keep, RESOLUTION_FILE])
   const removed: string[] = []
   for (const name of await fs.readdir(wheelhouse)) {
     if (!wanted.has(name)) {

@@ -1,6 +1,7 @@
 /**
  * Wheels for the Lambda runtime, not for the runner: `pip download` into a wheelhouse with the
- * runtime's platform tags, then `pip install --no-index` from that wheelhouse into python/.
+ * runtime's platform tags. pip resolves and downloads; the layer is assembled from the wheels
+ * themselves (src/assemble/).
  */
 import * as core from '@actions/core'
 import { spawn } from 'node:child_process'
@@ -44,7 +45,7 @@ export interface PipOptions {
   python: string
   /** `--index-url`; credentials in it are masked */
   indexUrl?: string
-  /** extra arguments from the user, passed to both pip commands */
+  /** extra arguments from the user, passed to pip download */
   pipArgs: readonly string[]
   /** passed through, so the user's pip configuration and PIP_* variables keep working */
   env?: NodeJS.ProcessEnv
@@ -259,54 +260,4 @@ export async function downloadWheels(o: PipOptions): Promise<string[]> {
     for (const f of await fs.readdir(o.wheelhouse)) if (f.endsWith('.whl')) names.add(f)
   }
   return [...names].sort()
-}
-
-/**
- * Installs exactly the resolved wheels (pinned, no dependencies, no index) into python/. No
- * bytecode: .pyc files for the runner's Python are useless on Lambda. Pins rather than file paths,
- * so pip writes no direct_url.json holding the wheelhouse's path.
- */
-export async function installWheels(o: {
-  wheels: readonly { name: string; version: string }[]
-  wheelhouse: string
-  runtime: Runtime
-  architecture: Architecture
-  python: string
-  pipArgs: readonly string[]
-  env?: NodeJS.ProcessEnv
-  cwd?: string
-  layerPythonDir: string
-}): Promise<void> {
-  const options: PipOptions = { ...o, requirements: '' }
-  const redactor = redactorFor(options)
-  await fs.mkdir(o.layerPythonDir, { recursive: true })
-  const args = [
-    'install',
-    '--no-index',
-    '--find-links',
-    o.wheelhouse,
-    '--no-deps',
-    '--target',
-    o.layerPythonDir,
-    '--no-compile',
-    '--no-warn-script-location',
-    // pip would check the runner's own packages against the layer's: noise that reads like an error
-    '--no-warn-conflicts',
-    '--no-input',
-    '--disable-pip-version-check',
-    ...pipTargetArgs(o.runtime, o.architecture),
-    ...o.pipArgs,
-    ...o.wheels.map(w => `${w.name}==${w.version}`)
-  ]
-  if (o.wheels.length === 0) return
-  core.info(`Installing the wheels into ${o.layerPythonDir}`)
-  const result = await runPip(options, args, redactor, (line, stream) =>
-    stream === 'stderr' || /^(Installing|Successfully|WARNING|ERROR)/.test(line) ? 'info' : 'debug'
-  )
-  if (result.code !== 0) {
-    throw new PipError(
-      `pip could not install the downloaded wheels into ${o.layerPythonDir} (exit code ${result.code}):\n` +
-        pipErrorLines(result, redactor)
-    )
-  }
 }

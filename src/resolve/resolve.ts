@@ -16,6 +16,7 @@ import {
   wheelhouseRestoreKey,
   type CacheStatus
 } from '../fetch/cache'
+import { recordedResolution, recordResolution } from '../fetch/resolved'
 import { codeArtifactIndexUrl, createCodeArtifactClient } from './codeartifact'
 import type { PipOptions } from './pip'
 import { describeMarkerEnvironment } from './pip-target'
@@ -81,17 +82,6 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
   const requirements = fromPyproject?.file ?? inputs.requirements
   const indexUrl = await effectiveIndexUrl(inputs)
 
-  const pip: PipOptions = {
-    requirements,
-    wheelhouse: plan.wheelhouse,
-    runtime: inputs.runtime,
-    architecture: inputs.architecture,
-    python: PIP_PYTHON,
-    indexUrl: indexUrl || undefined,
-    pipArgs: inputs.pipArgs,
-    cwd: inputs.workspace
-  }
-
   const key = wheelhouseCacheKey({
     requirementFiles: [
       ...(fromPyproject ? [{ path: inputs.requirements, content: fromPyproject.pyproject }] : []),
@@ -109,6 +99,20 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
         restoreKeys: [wheelhouseRestoreKey(inputs.runtime, inputs.architecture)]
       })
     : undefined
+  // an exact hit: the resolution recorded with these wheels stands, and pip does not run
+  const recorded = restored?.status === 'exact' && (await recordedResolution(plan.wheelhouse, key))
+  if (recorded) return { wheels: recorded, cache: 'exact', pip: '' }
+
+  const pip: PipOptions = {
+    requirements,
+    wheelhouse: plan.wheelhouse,
+    runtime: inputs.runtime,
+    architecture: inputs.architecture,
+    python: PIP_PYTHON,
+    indexUrl: indexUrl || undefined,
+    pipArgs: inputs.pipArgs,
+    cwd: inputs.workspace
+  }
 
   const { files, built } = await downloadWithSources({
     pip,
@@ -117,12 +121,6 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
     workspace: inputs.workspace
   })
   core.info(`${files.length} wheel(s) for ${plan.runtimeLabel}: ${files.join(', ')}`)
-  if (restored) {
-    // saved right away: a later failure (size, smoke test, AWS) still keeps the downloads
-    await pruneWheelhouse(plan.wheelhouse, files)
-    await saveWheelhouse({ wheelhouse: plan.wheelhouse, restored })
-  }
-
   const wheels = files.map(f => {
     const parsed = parseDistributionFile(f)
     return {
@@ -136,6 +134,13 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
     core.info(
       `Built from source on the runner: ${b.name} ${b.version} from ${b.from} (${b.origin})`
     )
+  if (restored && restored.status !== 'unavailable') {
+    // saved right away: a later failure (size, smoke test, AWS) still keeps the downloads
+    await recordResolution(plan.wheelhouse, key, wheels)
+    await pruneWheelhouse(plan.wheelhouse, files)
+    await saveWheelhouse({ wheelhouse: plan.wheelhouse, restored })
+  }
+
   return { wheels, cache: restored?.status ?? 'off', pip: pip.python, built }
 }
 
