@@ -19,15 +19,18 @@ export function plainJs(root: string, entry: string, outDir: string): string {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
       fileName: file
     })
+    // a folder import ('./locks') means its index.ts, as the bundler resolves it
+    const target = (name: string) =>
+      fs.existsSync(path.resolve(path.dirname(file), `${name}.ts`)) ? name : `${name}/index`
     // Node's ESM resolver wants the extension the bundler-style sources leave out
     const text = relative.reduce(
-      (js, name) => js.split(`'${name}'`).join(`'${name}.js'`),
+      (js, name) => js.split(`'${name}'`).join(`'${target(name)}.js'`),
       outputText
     )
     const out = path.join(outDir, path.relative(root, file)).replace(/\.ts$/, '.js')
     fs.mkdirSync(path.dirname(out), { recursive: true })
     fs.writeFileSync(out, text)
-    for (const name of relative) visit(path.resolve(path.dirname(file), `${name}.ts`))
+    for (const name of relative) visit(path.resolve(path.dirname(file), `${target(name)}.ts`))
   }
   visit(entry)
   return path.join(outDir, path.relative(root, entry)).replace(/\.ts$/, '.js')

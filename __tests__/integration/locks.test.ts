@@ -345,6 +345,7 @@ test('a locked package with no wheel for the target gets the no-wheel explanatio
     (error: unknown) => {
       assert.ok(error instanceof NoCompatibleWheelError)
       assert.match(error.message, /No wheel of 'winlib' fits python3\.12/)
+      assert.match(error.message, /locks 'winlib==1\.0', and none of its wheels can load/)
       assert.match(error.message, /winlib-1\.0-cp312-cp312-win_amd64\.whl/)
       assert.match(error.message, /None of its wheels is a manylinux wheel/)
       return true

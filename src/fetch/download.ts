@@ -126,6 +126,7 @@ async function fetchPackage(
     requirement: `${pkg.name}==${pkg.version}`,
     project: pkg.name,
     target: o.target,
+    lock: o.lockName,
     listings: [
       { url: `${o.lockName} (${pkg.name} ${pkg.version})`, files: files.map(f => f.filename) }
     ]

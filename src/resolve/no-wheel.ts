@@ -27,6 +27,8 @@ export interface NoWheelFacts {
   project: string
   target: Target
   listings: readonly ProjectListing[]
+  /** the version comes from a lock file (named here), not from pip's resolver */
+  lock?: string
 }
 
 /** `python3.11 (Amazon Linux 2, glibc 2.26, x86_64)` */
@@ -126,12 +128,13 @@ export function explainNoWheel(facts: NoWheelFacts): string {
   const matching =
     facts.requirement && facts.requirement !== project ? ` matching '${facts.requirement}'` : ''
   const by = facts.requiredBy ? ` (required by ${facts.requiredBy})` : ''
-  const lines = [
-    `No wheel of '${project}'${by} fits ${describeTarget(target)}: pip found no version${matching} ` +
+  const headline = facts.lock
+    ? `No wheel of '${project}'${by} fits ${describeTarget(target)}: ${facts.lock} locks '${facts.requirement}', ` +
+      'and none of its wheels can load on this runtime (a Lambda layer needs prebuilt wheels).'
+    : `No wheel of '${project}'${by} fits ${describeTarget(target)}: pip found no version${matching} ` +
       'with a wheel this runtime can load (a Lambda layer needs prebuilt wheels; pip builds none for ' +
-      'another platform).',
-    ...(facts.pipNotes ?? []).map(note => `pip: ${note}`)
-  ]
+      'another platform).'
+  const lines = [headline, ...(facts.pipNotes ?? []).map(note => `pip: ${note}`)]
   const readable = listings.filter(l => l.files !== undefined)
   if (readable.length === 0) {
     if (listings.length > 0 && listings.every(l => l.notFound)) {
