@@ -266,6 +266,17 @@ test('a reuse reads only the pages it needs and compares only versions with the 
     )
     assert.equal(hinted.match?.version, 2)
     assert.deepEqual(seen, ['list -', 'get 2'])
+
+    // the first candidate is compared alone, whatever the concurrency: a re-run costs one call
+    seen.length = 0
+    const rerun = await findIdenticalVersion(fastClients(US).lambda, 'common-dev', {
+      sha256: zips[0].sha256,
+      compatibleRuntimes: ['python3.12'],
+      architecture: 'arm64',
+      hint: 'c0ffee1'
+    })
+    assert.equal(rerun.match?.version, 2)
+    assert.deepEqual(seen, ['list -', 'get 2'])
   } finally {
     undo()
     await proxy.close()
