@@ -240,7 +240,8 @@ async function getConfiguration(lambda: LambdaClient, name: string, region: stri
   }
 }
 
-function functionArnFor(region: string, name: string): string {
+/** The function's ARN for an error message: as given, or with a placeholder for the account. */
+export function functionArnFor(region: string, name: string): string {
   return name.startsWith('arn:') ? name : `arn:aws:lambda:${region}:<account-id>:function:${name}`
 }
 
