@@ -25,7 +25,7 @@ import { hermeticPipEnv } from '../helpers/pip-env'
 import { createSandbox, commit, git, isolateGit, type Sandbox } from '../helpers/git'
 import { localPython } from '../helpers/python'
 import { startGitHubStandIn, type GitHubStandIn } from '../helpers/github-standin'
-import { startFaultProxy } from '../helpers/fault-proxy'
+import { functionError, startFaultProxy } from '../helpers/fault-proxy'
 
 const REGION = 'eu-west-1'
 const BUCKET = 'e2e-handoff'
@@ -168,14 +168,7 @@ test('a failed health check fails the step naming the function and its error, pu
   const proxy = await startFaultProxy(moto.endpoint, req =>
     req.path.startsWith('/2015-03-31/functions/api/invocations')
       ? {
-          respond: {
-            status: 200,
-            headers: { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' },
-            body: JSON.stringify({
-              errorMessage: "No module named 'greeting.missing'",
-              errorType: 'Runtime.ImportModuleError'
-            })
-          }
+          respond: functionError('Runtime.ImportModuleError', "No module named 'greeting.missing'")
         }
       : undefined
   )

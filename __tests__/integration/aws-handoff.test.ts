@@ -12,7 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import { startMoto, setEnv, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
-import { startFaultProxy, lambdaFault, type Rule } from '../helpers/fault-proxy'
+import { startFaultProxy, lambdaFault, functionError, type Rule } from '../helpers/fault-proxy'
 import { captureLog } from '../helpers/log'
 import {
   makeZip,
@@ -330,17 +330,7 @@ const healthyInvoke: Rule = req =>
 function failingInvoke(name: string, errorMessage: string): Rule {
   return req =>
     invocation.exec(req.path)?.[1] === name
-      ? {
-          respond: {
-            status: 200,
-            headers: { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' },
-            body: JSON.stringify({
-              errorMessage,
-              errorType: 'ImportModuleError',
-              stackTrace: []
-            })
-          }
-        }
+      ? { respond: functionError('ImportModuleError', errorMessage) }
       : healthyInvoke(req)
 }
 
