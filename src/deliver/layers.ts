@@ -1,5 +1,5 @@
 /**
- * Lambda layer versions: name rules, the latest version and its CodeSha256, publishing from S3.
+ * Lambda layer versions: name rules, the version that already holds a zip, publishing from S3.
  * Limits are Lambda's API model (PublishLayerVersion, AddLayerVersionPermission, read 2026-11).
  */
 import {
@@ -162,7 +162,7 @@ export interface IdenticalQuery {
 }
 
 export interface IdenticalSearch {
-  /** the newest version holding the same zip for the same runtimes and architecture */
+  /** a version holding the same zip for the same targets: a hinted one first, else the newest */
   match?: LayerVersionInfo
   /** the layer's newest version number (undefined: the layer has none) */
   latest?: number
