@@ -11,16 +11,16 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import os from 'node:os'
 import path from 'node:path'
 import AdmZip from 'adm-zip'
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import {
   GetLayerVersionCommand,
   GetLayerVersionPolicyCommand,
-  LambdaClient,
-  ListLayerVersionsCommand
+  ListLayerVersionsCommand,
+  type LambdaClient
 } from '@aws-sdk/client-lambda'
-import { actionYml, runAction, type ActionRun } from '../helpers/action'
+import { actionYml, ok, runAction, type ActionRun } from '../helpers/action'
 import { startMoto, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
-import { createBucket, objectKeys } from '../helpers/aws-fixtures'
+import { createBucket, motoClients, objectKeys } from '../helpers/aws-fixtures'
 import { makeIndex, makeWheel, serveIndex, type ServedIndex } from '../helpers/wheels'
 import { hermeticPipEnv } from '../helpers/pip-env'
 import { createSandbox, commit, git, isolateGit, type Sandbox } from '../helpers/git'
@@ -101,13 +101,7 @@ before(async () => {
   ])
   index = await serveIndex(path.join(dir, 'index'))
   moto = await startMoto()
-  const clientConfig = {
-    region: REGION,
-    endpoint: moto.endpoint,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
-  }
-  s3 = new S3Client({ ...clientConfig, forcePathStyle: true })
-  lambda = new LambdaClient(clientConfig)
+  ;({ s3, lambda } = motoClients(moto, REGION))
 })
 
 after(async () => {
@@ -147,11 +141,6 @@ async function run(inputs: Record<string, string>, workspace = sandbox.work): Pr
   const r = await runAction({ inputs, workspace, env: env(), tmp: dir })
   if (r.exitCode !== 0 && r.errors.length === 0)
     assert.fail(`the action failed without an ::error:: line:\n${r.stdout}\n${r.stderr}`)
-  return r
-}
-
-function ok(r: ActionRun): ActionRun {
-  assert.equal(r.exitCode, 0, `the action failed: ${r.errors.join('\n')}\n${r.stdout.slice(-3000)}`)
   return r
 }
 
@@ -519,11 +508,7 @@ test('regions with {region} in the bucket: a layer in each, the ARN map, sharing
   )
   assert.equal(r.outputs['s3-bucket'], `e2e-layers-${REGION}`)
   for (const region of [REGION, 'us-east-1']) {
-    const client = new LambdaClient({
-      region,
-      endpoint: moto.endpoint,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
-    })
+    const client = motoClients(moto, region).lambda
     const v = await client.send(
       new GetLayerVersionCommand({ LayerName: 'common', VersionNumber: 1 })
     )

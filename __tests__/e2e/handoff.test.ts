@@ -9,23 +9,23 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import AdmZip from 'adm-zip'
-import { S3Client } from '@aws-sdk/client-s3'
-import {
-  CreateFunctionCommand,
-  GetFunctionConfigurationCommand,
-  LambdaClient
-} from '@aws-sdk/client-lambda'
-import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm'
-import { runAction, type ActionRun } from '../helpers/action'
+import { GetParametersByPathCommand } from '@aws-sdk/client-ssm'
+import { ok, runAction, type ActionRun } from '../helpers/action'
 import { startMoto, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
-import { createBucket } from '../helpers/aws-fixtures'
+import {
+  createBucket,
+  createFunction,
+  createLambdaRole,
+  layersOf,
+  motoClients
+} from '../helpers/aws-fixtures'
+import type { AwsClients } from '../../src/deliver/clients'
 import { makeIndex, makeWheel, serveIndex, type ServedIndex } from '../helpers/wheels'
 import { hermeticPipEnv } from '../helpers/pip-env'
 import { createSandbox, commit, git, isolateGit, type Sandbox } from '../helpers/git'
 import { localPython } from '../helpers/python'
 import { startGitHubStandIn, type GitHubStandIn } from '../helpers/github-standin'
-import { startFaultProxy } from '../helpers/fault-proxy'
+import { functionError, startFaultProxy } from '../helpers/fault-proxy'
 
 const REGION = 'eu-west-1'
 const BUCKET = 'e2e-handoff'
@@ -39,7 +39,7 @@ let index: ServedIndex
 let moto: Moto
 let gh: GitHubStandIn
 let sandbox: Sandbox
-let ssm: SSMClient
+let aws: AwsClients
 
 before(async () => {
   home = await isolateGit()
@@ -54,11 +54,7 @@ before(async () => {
   ])
   index = await serveIndex(path.join(dir, 'index'))
   moto = await startMoto()
-  ssm = new SSMClient({
-    region: REGION,
-    endpoint: moto.endpoint,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
-  })
+  aws = motoClients(moto, REGION)
 })
 
 after(async () => {
@@ -74,13 +70,7 @@ beforeEach(async () => {
   await moto.reset()
   await gh?.close()
   gh = await startGitHubStandIn({ token: TOKEN, repo: REPO })
-  const s3 = new S3Client({
-    region: REGION,
-    endpoint: moto.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
-  })
-  await createBucket(s3, BUCKET, REGION)
+  await createBucket(aws.s3, BUCKET, REGION)
   await sandbox?.remove()
   sandbox = await createSandbox()
   await writeFile(path.join(sandbox.work, 'requirements.txt'), 'greeting\n')
@@ -115,11 +105,6 @@ async function run(
     },
     tmp: dir
   })
-}
-
-function ok(r: ActionRun): ActionRun {
-  assert.equal(r.exitCode, 0, `the action failed: ${r.errors.join('\n')}\n${r.stdout.slice(-3000)}`)
-  return r
 }
 
 /** Lines that carry the token, apart from the ::add-mask:: command that hides it. */
@@ -159,7 +144,7 @@ test('a matrix of dev and prod at the same time: one GitHub Release with both ro
     assert.deepEqual(leaks(r), [])
   }
   for (const e of ['dev', 'prod']) {
-    const p = await ssm.send(
+    const p = await aws.ssm.send(
       new GetParametersByPathCommand({ Path: `/layers/common-${e}`, Recursive: true })
     )
     assert.deepEqual(Object.fromEntries((p.Parameters ?? []).map(x => [x.Name, x.Value])), {
@@ -178,46 +163,12 @@ test('github-release false (the default) makes no GitHub API call', async () => 
 })
 
 test('a failed health check fails the step naming the function and its error, puts the function back, sets rolled-back (fault proxy: answers the Invoke of api with a function error; moto runs no code)', async () => {
-  const lambda = new LambdaClient({
-    region: REGION,
-    endpoint: moto.endpoint,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
-  })
-  await moto.iam('CreateRole', {
-    RoleName: 'fn',
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'lambda.amazonaws.com' },
-          Action: 'sts:AssumeRole'
-        }
-      ]
-    })
-  })
-  const code = new AdmZip()
-  code.addFile('app.py', Buffer.from('def handler(event, context):\n    return 1\n'))
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: 'api',
-      Runtime: 'python3.12',
-      Handler: 'app.handler',
-      Role: `arn:aws:iam::${MOTO_ACCOUNT}:role/fn`,
-      Code: { ZipFile: code.toBuffer() }
-    })
-  )
+  await createLambdaRole(moto, 'fn')
+  await createFunction(aws.lambda, 'api', undefined, 'fn')
   const proxy = await startFaultProxy(moto.endpoint, req =>
     req.path.startsWith('/2015-03-31/functions/api/invocations')
       ? {
-          respond: {
-            status: 200,
-            headers: { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' },
-            body: JSON.stringify({
-              errorMessage: "No module named 'greeting.missing'",
-              errorType: 'Runtime.ImportModuleError'
-            })
-          }
+          respond: functionError('Runtime.ImportModuleError', "No module named 'greeting.missing'")
         }
       : undefined
   )
@@ -242,13 +193,12 @@ test('a failed health check fails the step naming the function and its error, pu
   } finally {
     await proxy.close()
   }
-  const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'api' }))
-  assert.deepEqual(config.Layers ?? [], [], 'api is back on no layers')
+  assert.deepEqual(await layersOf(aws.lambda, 'api'), [], 'api is back on no layers')
   assert.equal(
     git(sandbox.origin, ['tag', '--list']),
     '',
     'no tag for a release that failed its health check'
   )
-  const p = await ssm.send(new GetParametersByPathCommand({ Path: '/layers', Recursive: true }))
+  const p = await aws.ssm.send(new GetParametersByPathCommand({ Path: '/layers', Recursive: true }))
   assert.deepEqual(p.Parameters ?? [], [], 'no SSM parameter names a rolled-back version')
 })

@@ -3,6 +3,7 @@
  * variable, with action.yml's default where the workflow gives none; outputs and the job summary
  * are files the action appends to, read back here.
  */
+import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
@@ -149,4 +150,10 @@ export async function runAction(o: {
 
 function decodeCommand(s: string): string {
   return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+}
+
+/** The run itself, after asserting it succeeded (the errors and the log's tail say why not). */
+export function ok(r: ActionRun): ActionRun {
+  assert.equal(r.exitCode, 0, `the action failed: ${r.errors.join('\n')}\n${r.stdout.slice(-3000)}`)
+  return r
 }

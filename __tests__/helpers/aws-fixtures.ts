@@ -1,15 +1,24 @@
 /**
  * Shared pieces of the AWS integration tests: small real layer zips, clients whose retries do not
- * wait, buckets in a given region, and a delivery request with everything filled in.
+ * wait, buckets in a given region, a delivery request with everything filled in, and functions
+ * (with their role and other layers) for update-functions and the health check.
  */
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import AdmZip from 'adm-zip'
-import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
-import { ListLayerVersionsCommand, type LambdaClient } from '@aws-sdk/client-lambda'
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import {
+  CreateFunctionCommand,
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  ListLayerVersionsCommand,
+  PublishLayerVersionCommand
+} from '@aws-sdk/client-lambda'
+import { SSMClient } from '@aws-sdk/client-ssm'
 import { createClients, type AwsClients } from '../../src/deliver/clients'
 import type { DeliveryRequest } from '../../src/deliver/deliver'
+import { MOTO_ACCOUNT, type Moto } from './moto'
 
 export interface TestZip {
   path: string
@@ -46,6 +55,20 @@ export function fastClients(region: string, maxAttempts = 5): AwsClients {
     maxAttempts,
     retryDelay: () => 1
   })
+}
+
+/** Clients straight to moto, for end-to-end tests that read back what a run of dist/index.js left. */
+export function motoClients(moto: Moto, region: string): AwsClients {
+  const config = {
+    region,
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }
+  }
+  return {
+    s3: new S3Client({ ...config, forcePathStyle: true }),
+    lambda: new LambdaClient(config),
+    ssm: new SSMClient(config)
+  }
 }
 
 export async function createBucket(s3: S3Client, bucket: string, region: string): Promise<void> {
@@ -90,4 +113,58 @@ export function request(
 export async function layerVersions(lambda: LambdaClient, name = 'common-dev'): Promise<number[]> {
   const r = await lambda.send(new ListLayerVersionsCommand({ LayerName: name }))
   return (r.LayerVersions ?? []).map(v => v.Version ?? 0).sort((a, b) => b - a)
+}
+
+/** The IAM role Lambda functions run as in moto (CreateFunction needs one). */
+export async function createLambdaRole(moto: Moto, name = 'layer-action-test'): Promise<void> {
+  await moto.iam('CreateRole', {
+    RoleName: name,
+    AssumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'lambda.amazonaws.com' },
+          Action: 'sts:AssumeRole'
+        }
+      ]
+    })
+  })
+}
+
+/** A Python function on `layers`, running as the role createLambdaRole made. */
+export async function createFunction(
+  lambda: LambdaClient,
+  name: string,
+  layers?: string[],
+  role = 'layer-action-test'
+): Promise<void> {
+  const code = new AdmZip()
+  code.addFile('app.py', Buffer.from('def handler(event, context):\n    return 1\n'))
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Runtime: 'python3.12',
+      Handler: 'app.handler',
+      Role: `arn:aws:iam::${MOTO_ACCOUNT}:role/${role}`,
+      Code: { ZipFile: code.toBuffer() },
+      ...(layers ? { Layers: layers } : {})
+    })
+  )
+}
+
+/** Another layer's version ARN, for functions that use more than ours. */
+export async function publishOtherLayer(lambda: LambdaClient, name = 'other'): Promise<string> {
+  const zip = new AdmZip()
+  zip.addFile(`python/${name}.py`, Buffer.from('X = 1\n'))
+  const r = await lambda.send(
+    new PublishLayerVersionCommand({ LayerName: name, Content: { ZipFile: zip.toBuffer() } })
+  )
+  return r.LayerVersionArn ?? ''
+}
+
+/** The layer version ARNs a function uses, in order. */
+export async function layersOf(lambda: LambdaClient, name: string): Promise<string[]> {
+  const c = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
+  return (c.Layers ?? []).map(l => l.Arn ?? '')
 }

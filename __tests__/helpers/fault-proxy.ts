@@ -107,6 +107,15 @@ export function lambdaFault(status: number, type: string, message: string): Faul
   }
 }
 
+/** An Invoke answered as Lambda answers for a function that raised: 200 with X-Amz-Function-Error. */
+export function functionError(errorType: string, errorMessage: string): Fault {
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' },
+    body: JSON.stringify({ errorMessage, errorType, stackTrace: [] })
+  }
+}
+
 /** An S3 (REST-XML) error answer. */
 export function s3Fault(
   status: number,

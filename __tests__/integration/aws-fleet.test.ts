@@ -8,13 +8,9 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import AdmZip from 'adm-zip'
 import {
-  CreateFunctionCommand,
-  GetFunctionConfigurationCommand,
   GetLayerVersionCommand,
   GetLayerVersionPolicyCommand,
-  PublishLayerVersionCommand,
   type LambdaClient
 } from '@aws-sdk/client-lambda'
 import { startMoto, setEnv, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
@@ -27,7 +23,11 @@ import {
   objectKeys,
   request,
   type TestZip,
-  layerVersions
+  layerVersions,
+  createLambdaRole,
+  createFunction,
+  publishOtherLayer,
+  layersOf
 } from '../helpers/aws-fixtures'
 import {
   deliverLayer,
@@ -227,51 +227,10 @@ test('one region failing lets the other finish, then the error names it and carr
   assert.deepEqual(await layerVersions(eu.lambda), [])
 })
 
-async function publishOther(lambda: LambdaClient, name: string): Promise<string> {
-  const zip = new AdmZip()
-  zip.addFile(`python/${name}.py`, Buffer.from('X = 1\n'))
-  const r = await lambda.send(
-    new PublishLayerVersionCommand({ LayerName: name, Content: { ZipFile: zip.toBuffer() } })
-  )
-  return r.LayerVersionArn ?? ''
-}
-
-async function createFunction(lambda: LambdaClient, name: string, layers: string[]): Promise<void> {
-  const code = new AdmZip()
-  code.addFile('app.py', Buffer.from('def handler(event, context):\n    return 1\n'))
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: name,
-      Runtime: 'python3.12',
-      Handler: 'app.handler',
-      Role: `arn:aws:iam::${MOTO_ACCOUNT}:role/layer-action-test`,
-      Code: { ZipFile: code.toBuffer() },
-      Layers: layers
-    })
-  )
-}
-
-async function layersOf(lambda: LambdaClient, name: string): Promise<string[]> {
-  const c = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
-  return (c.Layers ?? []).map(l => l.Arn ?? '')
-}
-
 async function functionsFixture(): Promise<{ a: string; b: string; old: string }> {
-  await moto.iam('CreateRole', {
-    RoleName: 'layer-action-test',
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'lambda.amazonaws.com' },
-          Action: 'sts:AssumeRole'
-        }
-      ]
-    })
-  })
-  const a = await publishOther(us.lambda, 'other-a')
-  const b = await publishOther(us.lambda, 'other-b')
+  await createLambdaRole(moto)
+  const a = await publishOtherLayer(us.lambda, 'other-a')
+  const b = await publishOtherLayer(us.lambda, 'other-b')
   const old = (await deliverLayer(us, { ...request(zips[0]), region: US }, opts)).layerVersionArn
   await createFunction(us.lambda, 'api', [a, old, b])
   await createFunction(us.lambda, 'worker', [a])
@@ -363,7 +322,7 @@ test('update-functions waits while LastUpdateStatus is InProgress (fault injecte
   const undo = setEnv({ AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint })
   const waits: number[] = []
   try {
-    const layerVersionArn = await publishOther(us.lambda, 'common-dev')
+    const layerVersionArn = await publishOtherLayer(us.lambda, 'common-dev')
     const results = await updateFunctions(
       fastClients(US).lambda,
       layerVersionArn.replace(/:\d+$/, ''),
@@ -390,7 +349,7 @@ test("a failed update names the function and Lambda's reason (fault injected: pr
   const undo = setEnv({ AWS_ENDPOINT_URL_LAMBDA: proxy.endpoint })
   const captured = captureLog()
   try {
-    const layerVersionArn = await publishOther(us.lambda, 'common-dev')
+    const layerVersionArn = await publishOtherLayer(us.lambda, 'common-dev')
     await assert.rejects(
       updateFunctions(
         fastClients(US).lambda,

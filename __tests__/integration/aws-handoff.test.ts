@@ -10,16 +10,9 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import AdmZip from 'adm-zip'
-import {
-  CreateFunctionCommand,
-  GetFunctionConfigurationCommand,
-  PublishLayerVersionCommand,
-  type LambdaClient
-} from '@aws-sdk/client-lambda'
 import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import { startMoto, setEnv, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
-import { startFaultProxy, lambdaFault, type Rule } from '../helpers/fault-proxy'
+import { startFaultProxy, lambdaFault, functionError, type Rule } from '../helpers/fault-proxy'
 import { captureLog } from '../helpers/log'
 import {
   makeZip,
@@ -28,7 +21,11 @@ import {
   objectKeys,
   request,
   type TestZip,
-  layerVersions
+  layerVersions,
+  createLambdaRole,
+  createFunction,
+  publishOtherLayer,
+  layersOf
 } from '../helpers/aws-fixtures'
 import { deliverLayer } from '../../src/deliver/deliver'
 import { findIdenticalVersion } from '../../src/deliver/layers'
@@ -69,51 +66,6 @@ beforeEach(async () => {
   await createBucket(us.s3, 'layers-bucket', US)
 })
 
-async function createFunction(lambda: LambdaClient, name: string, layers: string[]): Promise<void> {
-  const code = new AdmZip()
-  code.addFile('app.py', Buffer.from('def handler(event, context):\n    return 1\n'))
-  await lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: name,
-      Runtime: 'python3.12',
-      Handler: 'app.handler',
-      Role: `arn:aws:iam::${MOTO_ACCOUNT}:role/layer-action-test`,
-      Code: { ZipFile: code.toBuffer() },
-      Layers: layers
-    })
-  )
-}
-
-async function createRole(): Promise<void> {
-  await moto.iam('CreateRole', {
-    RoleName: 'layer-action-test',
-    AssumeRolePolicyDocument: JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'lambda.amazonaws.com' },
-          Action: 'sts:AssumeRole'
-        }
-      ]
-    })
-  })
-}
-
-async function otherLayer(lambda: LambdaClient): Promise<string> {
-  const zip = new AdmZip()
-  zip.addFile('python/other.py', Buffer.from('X = 1\n'))
-  const r = await lambda.send(
-    new PublishLayerVersionCommand({ LayerName: 'other', Content: { ZipFile: zip.toBuffer() } })
-  )
-  return r.LayerVersionArn ?? ''
-}
-
-async function layersOf(lambda: LambdaClient, name: string): Promise<string[]> {
-  const c = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
-  return (c.Layers ?? []).map(l => l.Arn ?? '')
-}
-
 async function parameters(ssm: SSMClient, base: string): Promise<Record<string, string>> {
   const r = await ssm.send(new GetParametersByPathCommand({ Path: base, Recursive: true }))
   return Object.fromEntries((r.Parameters ?? []).map(p => [p.Name ?? '', p.Value ?? '']))
@@ -123,8 +75,8 @@ const arn = (region: string, v: number) =>
   `arn:aws:lambda:${region}:${MOTO_ACCOUNT}:layer:common-dev:${v}`
 
 test('contents A → B → A reuses version 1: no third version, nothing uploaded, the function points back at version 1', async () => {
-  await createRole()
-  const other = await otherLayer(us.lambda)
+  await createLambdaRole(moto)
+  const other = await publishOtherLayer(us.lambda)
   await createFunction(us.lambda, 'api', [other])
   const fns = { updateFunctions: ['api'], keepVersions: 1 }
   const keyOf = (n: number) => `layers/common-dev/2026112${n}-000000/common-dev.zip`
@@ -266,6 +218,17 @@ test('a reuse reads only the pages it needs and compares only versions with the 
     )
     assert.equal(hinted.match?.version, 2)
     assert.deepEqual(seen, ['list -', 'get 2'])
+
+    // the first candidate is compared alone, whatever the concurrency: a re-run costs one call
+    seen.length = 0
+    const rerun = await findIdenticalVersion(fastClients(US).lambda, 'common-dev', {
+      sha256: zips[0].sha256,
+      compatibleRuntimes: ['python3.12'],
+      architecture: 'arm64',
+      hint: 'c0ffee1'
+    })
+    assert.equal(rerun.match?.version, 2)
+    assert.deepEqual(seen, ['list -', 'get 2'])
   } finally {
     undo()
     await proxy.close()
@@ -367,23 +330,13 @@ const healthyInvoke: Rule = req =>
 function failingInvoke(name: string, errorMessage: string): Rule {
   return req =>
     invocation.exec(req.path)?.[1] === name
-      ? {
-          respond: {
-            status: 200,
-            headers: { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' },
-            body: JSON.stringify({
-              errorMessage,
-              errorType: 'ImportModuleError',
-              stackTrace: []
-            })
-          }
-        }
+      ? { respond: functionError('ImportModuleError', errorMessage) }
       : healthyInvoke(req)
 }
 
 async function fleet(): Promise<{ other: string }> {
-  await createRole()
-  const other = await otherLayer(us.lambda)
+  await createLambdaRole(moto)
+  const other = await publishOtherLayer(us.lambda)
   await deliverLayer(us, { ...request(zips[0]), region: US }, quiet)
   await createFunction(us.lambda, 'api', [other, arn(US, 1)])
   await createFunction(us.lambda, 'worker', [other])

@@ -10,6 +10,7 @@ import {
   type FunctionConfiguration,
   type LambdaClient
 } from '@aws-sdk/client-lambda'
+import { setTimeout as delay } from 'node:timers/promises'
 import * as core from '@actions/core'
 import { InputError, LayerActionError, messageOf } from '../errors'
 import { explainAwsError, layerArnFor } from './errors'
@@ -17,7 +18,6 @@ import { layerArnOf, listLayerVersions } from './layers'
 import type { Log } from './upload'
 
 export type Sleep = (ms: number) => Promise<void>
-export const realSleep: Sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
 /** A function may use at most five layers. */
 export const MAX_LAYERS_PER_FUNCTION = 5
@@ -240,7 +240,8 @@ async function getConfiguration(lambda: LambdaClient, name: string, region: stri
   }
 }
 
-function functionArnFor(region: string, name: string): string {
+/** The function's ARN for an error message: as given, or with a placeholder for the account. */
+export function functionArnFor(region: string, name: string): string {
   return name.startsWith('arn:') ? name : `arn:aws:lambda:${region}:<account-id>:function:${name}`
 }
 
@@ -322,7 +323,7 @@ async function setLayers(
 }
 
 function pollSettings(o: UpdateFunctionsOptions) {
-  return { sleep: o.sleep ?? realSleep, pollMs: o.pollMs ?? 2000, maxPolls: o.maxPolls ?? 150 }
+  return { sleep: o.sleep ?? delay, pollMs: o.pollMs ?? 2000, maxPolls: o.maxPolls ?? 150 }
 }
 
 /**

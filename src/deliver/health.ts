@@ -10,7 +10,12 @@ import { LayerActionError, messageOf } from '../errors'
 import type { AwsClients } from './clients'
 import type { DeliveryResult } from './deliver'
 import { explainAwsError } from './errors'
-import { functionInRegion, restoreFunctions, type UpdateFunctionsOptions } from './fleet'
+import {
+  functionArnFor,
+  functionInRegion,
+  restoreFunctions,
+  type UpdateFunctionsOptions
+} from './fleet'
 import type { Log } from './upload'
 
 export interface HealthFailure {
@@ -74,9 +79,7 @@ export async function invokeHealthCheck(
   } catch (error: unknown) {
     return explainAwsError(error, {
       action: 'lambda:InvokeFunction',
-      resource: name.startsWith('arn:')
-        ? name
-        : `arn:aws:lambda:${region}:<account-id>:function:${name}`,
+      resource: functionArnFor(region, name),
       region
     }).message
   }

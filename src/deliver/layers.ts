@@ -1,5 +1,5 @@
 /**
- * Lambda layer versions: name rules, the latest version and its CodeSha256, publishing from S3.
+ * Lambda layer versions: name rules, the version that already holds a zip, publishing from S3.
  * Limits are Lambda's API model (PublishLayerVersion, AddLayerVersionPermission, read 2026-11).
  */
 import {
@@ -162,7 +162,7 @@ export interface IdenticalQuery {
 }
 
 export interface IdenticalSearch {
-  /** the newest version holding the same zip for the same runtimes and architecture */
+  /** a version holding the same zip for the same targets: a hinted one first, else the newest */
   match?: LayerVersionInfo
   /** the layer's newest version number (undefined: the layer has none) */
   latest?: number
@@ -176,8 +176,8 @@ export interface IdenticalSearch {
  * Finds a version of the layer that holds this very zip, newest first, reading only as many pages
  * as it takes. The list carries runtimes and architecture but no CodeSha256, so only versions with
  * the same targets are compared, each with one GetLayerVersion (`concurrency` at a time).
- * Cost: a match among the newest versions costs one page and a few calls; new content costs every
- * page and one call per same-target version (keep-versions bounds both).
+ * Cost: a re-run or an unchanged build (the first candidate matches) costs one page and one call;
+ * new content costs every page and one call per same-target version (keep-versions bounds both).
  */
 export async function findIdenticalVersion(
   lambda: LambdaClient,
@@ -202,8 +202,10 @@ export async function findIdenticalVersion(
     // a hint only reorders: a hinted version is still compared by its CodeSha256
     const hinted = (v: LayerVersionsListItem) => (q.hint && v.Description?.includes(q.hint) ? 0 : 1)
     candidates.sort((a, b) => hinted(a) - hinted(b) || (b.Version ?? 0) - (a.Version ?? 0))
-    for (let i = 0; i < candidates.length; i += concurrency) {
-      const batch = candidates.slice(i, i + concurrency)
+    for (let i = 0; i < candidates.length;) {
+      // the search's first candidate alone: on a re-run or an unchanged build it is the match
+      const batch = candidates.slice(i, i + (search.compared === 0 ? 1 : concurrency))
+      i += batch.length
       const infos = await Promise.all(
         batch.map(v => getLayerVersion(lambda, layerName, v.Version ?? 0))
       )

@@ -10,6 +10,7 @@
  * are never dropped, only our own replaced; text outside the marked table (edited by hand, or
  * written by another tool) is kept.
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import type { GitHub } from '@actions/github/lib/utils'
 import * as core from '@actions/core'
 import { LayerActionError, messageOf } from '../errors'
@@ -164,7 +165,7 @@ export async function upsertRelease(
 ): Promise<ReleaseOutcome> {
   const attempts = Math.max(1, o.attempts ?? 5)
   const verifyMs = o.verifyMs ?? 1500
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>(res => setTimeout(res, ms)))
+  const sleep = o.sleep ?? delay
   const random = o.random ?? Math.random
   const log = o.log ?? core.info
   let status: ReleaseOutcome['status'] = 'unchanged'

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import * as core from '@actions/core'
 import { LayerActionError, messageOf } from '../errors'
 import { GitError } from './git'
@@ -27,8 +28,6 @@ const PERMISSION_HINT =
   'Pushing a tag needs write access to the repository: give the job `permissions: contents: write` ' +
   'and keep actions/checkout’s default `persist-credentials: true` (or set `tag: false`).'
 
-const defaultSleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
 /**
  * Creates the annotated tag at `sha` and pushes it to origin, idempotently: a tag of that name
  * already at that commit (an earlier run, or another job of the same matrix that won the race) is
@@ -38,7 +37,7 @@ export async function pushTag(git: GitRunner, options: PushTagOptions): Promise<
   const { tag, sha } = options
   const remote = options.remote ?? 'origin'
   const attempts = Math.max(1, options.attempts ?? 3)
-  const sleep = options.sleep ?? defaultSleep
+  const sleep = options.sleep ?? delay
   const ref = `refs/tags/${tag}`
 
   const before = await remoteTagCommit(git, remote, tag)
