@@ -4,7 +4,7 @@ import { makePlan } from './plan'
 import { resolveWheels } from './resolve/resolve'
 import { assembleLayer } from './assemble/layer'
 import { smokeTestLayer } from './smoke/smoke'
-import { packageLayer } from './assemble/package'
+import { zipLayer } from './assemble/zip'
 import { withExtractedLayer } from './assemble/extract'
 import { publishLayer } from './deliver/publish'
 import { tagRelease } from './release/release'
@@ -27,9 +27,9 @@ export async function run(): Promise<void> {
     const layer = await core.group(`Assemble ${plan.layerName}`, () =>
       assembleLayer(inputs, resolution)
     )
-    const [packaged, smoke] = await core.group('Zip and smoke test', () =>
+    const [zip, smoke] = await core.group('Zip and smoke test', () =>
       Promise.all([
-        packageLayer(layer, plan.zipPath),
+        zipLayer(layer.entries, plan.zipPath),
         inputs.smokeTest
           ? withExtractedLayer(layer.entries, plan.layerDir, layerDir =>
               smokeTestLayer({
@@ -42,7 +42,7 @@ export async function run(): Promise<void> {
       ])
     )
     const deliveries = inputs.publish
-      ? await core.group('Publish', () => publishLayer(inputs, plan, packaged.zip))
+      ? await core.group('Publish', () => publishLayer(inputs, plan, zip))
       : []
     const published = deliveries.some(d => d.published)
     const tag = await core.group('Tag', () =>
@@ -63,7 +63,7 @@ export async function run(): Promise<void> {
       plan,
       layer,
       smoke,
-      packaged,
+      zip,
       deliveries,
       tag,
       release,

@@ -5,7 +5,7 @@ import type { ActionInputs } from './inputs'
 import type { Plan } from './plan'
 import type { BuiltLayer } from './assemble/layer'
 import type { SmokeResult } from './smoke/smoke'
-import type { PackagedLayer } from './assemble/package'
+import type { ZipResult } from './assemble/zip'
 import type { DeliveryResult } from './deliver/deliver'
 import type { TagOutcome } from './release/release'
 import type { GitHubReleaseResult } from './release/github'
@@ -20,7 +20,7 @@ export interface RunResult {
   plan: Plan
   layer: BuiltLayer
   smoke?: SmokeResult
-  packaged: PackagedLayer
+  zip: ZipResult
   /** one per region, the primary first; empty when publish is false */
   deliveries: readonly DeliveryResult[]
   tag?: TagOutcome
@@ -31,7 +31,7 @@ export interface RunResult {
 }
 
 export function outputsOf(r: RunResult): Record<Outputs, string> {
-  const { inputs, plan, packaged } = r
+  const { inputs, plan, zip } = r
   const primary = r.deliveries[0]
   return {
     [Outputs.LayerName]: inputs.publishedName,
@@ -49,10 +49,10 @@ export function outputsOf(r: RunResult): Record<Outputs, string> {
     [Outputs.Tag]: plan.release.tag,
     [Outputs.S3Bucket]: primary?.s3?.bucket ?? '',
     [Outputs.S3Key]: primary?.s3?.key ?? '',
-    [Outputs.ZipPath]: packaged.zip.path,
-    [Outputs.ZipSize]: String(packaged.zip.zipSize),
-    [Outputs.UnzippedSize]: String(packaged.zip.unzippedSize),
-    [Outputs.CodeSha256]: packaged.zip.sha256,
+    [Outputs.ZipPath]: zip.path,
+    [Outputs.ZipSize]: String(zip.zipSize),
+    [Outputs.UnzippedSize]: String(zip.unzippedSize),
+    [Outputs.CodeSha256]: zip.sha256,
     [Outputs.PythonVersion]: inputs.runtime.version,
     [Outputs.Architecture]: inputs.architecture,
     [Outputs.CompatibleRuntimes]: inputs.compatibleRuntimes.join(','),
@@ -119,7 +119,7 @@ function percent(part: number, whole: number): string {
 
 /** The job summary, as markdown. */
 export function summaryOf(r: RunResult): string {
-  const { inputs, plan, packaged, layer } = r
+  const { inputs, plan, zip, layer } = r
   const { release } = plan
   const primary = r.deliveries[0]
   const lines: string[] = []
@@ -162,12 +162,12 @@ export function summaryOf(r: RunResult): string {
   rows.push(
     ['Built for', plan.runtimeLabel],
     ['Compatible runtimes', inputs.compatibleRuntimes.join(', ')],
-    ['Zip', `${formatBytes(packaged.zip.zipSize)} (${packaged.zip.entries} entries)`],
+    ['Zip', `${formatBytes(zip.zipSize)} (${zip.entries} entries)`],
     [
       'Unzipped',
-      `${formatBytes(packaged.zip.unzippedSize)} — ${percent(packaged.zip.unzippedSize, LAMBDA_UNZIPPED_LIMIT)} of Lambda's 250 MB for a function and all its layers`
+      `${formatBytes(zip.unzippedSize)} — ${percent(zip.unzippedSize, LAMBDA_UNZIPPED_LIMIT)} of Lambda's 250 MB for a function and all its layers`
     ],
-    ['CodeSha256', code(packaged.zip.sha256)],
+    ['CodeSha256', code(zip.sha256)],
     ['Wheels', `${layer.wheels.length}, cache: ${layer.cache}`]
   )
   if (r.smoke)
@@ -202,7 +202,7 @@ export function summaryOf(r: RunResult): string {
   const changelog = formatChangelog(release.changes)
   if (changelog) lines.push(changelog, '')
 
-  const top = packaged.size.packages.slice(0, 10)
+  const top = layer.size.packages.slice(0, 10)
   if (top.length > 0) {
     lines.push(
       '### What is in the layer',
@@ -212,12 +212,12 @@ export function summaryOf(r: RunResult): string {
     )
     for (const p of top)
       lines.push(
-        `| ${p.name} | ${formatBytes(p.bytes)} | ${p.files} | ${percent(p.bytes, packaged.size.totalBytes)} |`
+        `| ${p.name} | ${formatBytes(p.bytes)} | ${p.files} | ${percent(p.bytes, layer.size.totalBytes)} |`
       )
     const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(2)
     lines.push('', '```mermaid', 'pie showData title Unzipped size by package (MB)')
-    const rest = packaged.size.packages.slice(6).reduce((n, p) => n + p.bytes, 0)
-    for (const p of packaged.size.packages.slice(0, 6))
+    const rest = layer.size.packages.slice(6).reduce((n, p) => n + p.bytes, 0)
+    for (const p of layer.size.packages.slice(0, 6))
       lines.push(`  "${p.name.replace(/"/g, '')}" : ${mb(p.bytes)}`)
     if (rest > 0) lines.push(`  "everything else" : ${mb(rest)}`)
     lines.push('```', '')

@@ -90,19 +90,17 @@ function result(deliveries: DeliveryResult[]): RunResult {
         byRule: [
           { rule: 'test suites', reason: 'only pytest runs them', files: 120, bytes: 4_000_000 }
         ]
-      }
+      },
+      size: { totalBytes: packages.reduce((n, p) => n + p.bytes, 0), files: 80, packages }
     },
-    packaged: {
-      size: { totalBytes: packages.reduce((n, p) => n + p.bytes, 0), files: 80, packages },
-      zip: {
-        path: '/tmp/common-dev.zip',
-        zipSize: 12_000_000,
-        unzippedSize: 52_000_000,
-        sha256: 'c2hh',
-        sha256Hex: '',
-        entries: 90,
-        stored: 3
-      }
+    zip: {
+      path: '/tmp/common-dev.zip',
+      zipSize: 12_000_000,
+      unzippedSize: 52_000_000,
+      sha256: 'c2hh',
+      sha256Hex: '',
+      entries: 90,
+      stored: 3
     },
     deliveries,
     tag: { tag: 'v1.4.0', status: 'created' }
