@@ -24,7 +24,7 @@ export async function run(): Promise<void> {
     const resolution = await core.group(`Resolve for ${plan.runtimeLabel}`, () =>
       resolveWheels(inputs, plan)
     )
-    const layer = await core.group(`Assemble ${plan.layerName}`, () =>
+    const layer = await core.group(`Assemble ${inputs.publishedName}`, () =>
       assembleLayer(inputs, resolution)
     )
     const [zip, smoke] = await core.group('Zip and smoke test', () =>

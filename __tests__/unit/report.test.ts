@@ -65,7 +65,6 @@ function result(deliveries: DeliveryResult[]): RunResult {
   return {
     inputs,
     plan: {
-      layerName: 'common-dev',
       runtimeLabel: 'python3.12 x86_64 (Amazon Linux 2023, glibc 2.34)',
       release: {
         version: '1.4.0',
