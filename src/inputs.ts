@@ -80,7 +80,7 @@ export interface ActionInputs {
   readonly healthCheckPayload: string
 }
 
-export const BUILD_SDISTS = ['pure', 'never'] as const
+const BUILD_SDISTS = ['pure', 'never'] as const
 export type BuildSdists = (typeof BUILD_SDISTS)[number]
 
 export interface CodeArtifactRepository {
