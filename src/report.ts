@@ -30,19 +30,27 @@ export interface RunResult {
   built?: readonly BuiltSource[]
 }
 
+/** The outputs that name the layer version: the primary region's, and whether any was published. */
+function versionOutputs(deliveries: readonly DeliveryResult[]) {
+  const primary = deliveries[0]
+  return {
+    [Outputs.LayerArn]: primary?.layerArn ?? '',
+    [Outputs.LayerVersion]: primary ? String(primary.version) : '',
+    [Outputs.LayerVersionArn]: primary?.layerVersionArn ?? '',
+    [Outputs.Published]: String(deliveries.some(d => d.published))
+  }
+}
+
 export function outputsOf(r: RunResult): Record<Outputs, string> {
   const { inputs, plan, zip } = r
   const primary = r.deliveries[0]
   return {
     [Outputs.LayerName]: inputs.publishedName,
-    [Outputs.LayerArn]: primary?.layerArn ?? '',
-    [Outputs.LayerVersion]: primary ? String(primary.version) : '',
-    [Outputs.LayerVersionArn]: primary?.layerVersionArn ?? '',
+    ...versionOutputs(r.deliveries),
     [Outputs.LayerVersionArns]:
       r.deliveries.length > 0
         ? JSON.stringify(Object.fromEntries(r.deliveries.map(d => [d.region, d.layerVersionArn])))
         : '',
-    [Outputs.Published]: String(r.deliveries.some(d => d.published)),
     [Outputs.Version]: plan.release.version,
     [Outputs.PreviousVersion]: plan.release.previousVersion,
     [Outputs.Bump]: plan.release.bump,
@@ -73,14 +81,11 @@ export async function report(r: RunResult): Promise<void> {
 export async function reportFailure(error: unknown): Promise<void> {
   if (!(error instanceof HealthCheckError)) return
   try {
-    const primary = error.deliveries[0]
-    core.setOutput(Outputs.RolledBack, String(error.rolledBack))
-    core.setOutput(Outputs.Published, String(error.deliveries.some(d => d.published)))
-    if (primary) {
-      core.setOutput(Outputs.LayerVersionArn, primary.layerVersionArn)
-      core.setOutput(Outputs.LayerVersion, String(primary.version))
-      core.setOutput(Outputs.LayerArn, primary.layerArn)
+    const outputs = {
+      ...versionOutputs(error.deliveries),
+      [Outputs.RolledBack]: String(error.rolledBack)
     }
+    for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
     await core.summary.addRaw(healthFailureSummary(error), true).write()
   } catch (reportError: unknown) {
     core.warning(`Could not write the outputs of the failed run: ${messageOf(reportError)}`)
