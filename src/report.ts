@@ -182,24 +182,33 @@ export function summaryOf(r: RunResult): string {
         ? `skipped: ${r.smoke.skipped}`
         : `${r.smoke.modules.length} modules import on ${r.smoke.interpreter ?? 'the target Python'}`
     ])
-  lines.push('| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '')
+  lines.push('| | |', '|---|---|', ...rows.map(row), '')
 
   if (
     r.deliveries.length > 1 ||
     r.deliveries.some(d => d.deleted.length + d.shared.length + d.functions.length > 0)
   ) {
     lines.push(
-      '### Regions',
-      '',
-      '| Region | Layer version ARN | Published | Deleted versions | Shared with | Functions |',
-      '|---|---|---|---|---|---|'
-    )
-    for (const d of r.deliveries) {
-      lines.push(
-        `| ${d.region} | ${code(d.layerVersionArn)} | ${d.published ? 'yes' : `no (${d.skippedReason ?? 'unchanged'})`} | ${d.deleted.join(', ') || '—'} | ${d.shared.join(', ') || '—'} | ${d.functions.map(f => `${f.name}: ${f.status}`).join(', ') || '—'} |`
+      ...section(
+        'Regions',
+        [
+          'Region',
+          'Layer version ARN',
+          'Published',
+          'Deleted versions',
+          'Shared with',
+          'Functions'
+        ],
+        r.deliveries.map(d => [
+          d.region,
+          code(d.layerVersionArn),
+          d.published ? 'yes' : `no (${d.skippedReason ?? 'unchanged'})`,
+          d.deleted.join(', ') || '—',
+          d.shared.join(', ') || '—',
+          d.functions.map(f => `${f.name}: ${f.status}`).join(', ') || '—'
+        ])
       )
-    }
-    lines.push('')
+    )
   }
 
   lines.push(...builtSection(r.built ?? []))
@@ -210,17 +219,19 @@ export function summaryOf(r: RunResult): string {
   const top = layer.size.packages.slice(0, 10)
   if (top.length > 0) {
     lines.push(
-      '### What is in the layer',
-      '',
-      '| Package | Size | Files | Share |',
-      '|---|---:|---:|---:|'
-    )
-    for (const p of top)
-      lines.push(
-        `| ${p.name} | ${formatBytes(p.bytes)} | ${p.files} | ${percent(p.bytes, layer.size.totalBytes)} |`
+      ...section(
+        'What is in the layer',
+        ['Package', 'Size:', 'Files:', 'Share:'],
+        top.map(p => [
+          p.name,
+          formatBytes(p.bytes),
+          String(p.files),
+          percent(p.bytes, layer.size.totalBytes)
+        ])
       )
+    )
     const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(2)
-    lines.push('', '```mermaid', 'pie showData title Unzipped size by package (MB)')
+    lines.push('```mermaid', 'pie showData title Unzipped size by package (MB)')
     const rest = layer.size.packages.slice(6).reduce((n, p) => n + p.bytes, 0)
     for (const p of layer.size.packages.slice(0, 6))
       lines.push(`  "${p.name.replace(/"/g, '')}" : ${mb(p.bytes)}`)
@@ -230,14 +241,17 @@ export function summaryOf(r: RunResult): string {
 
   if (layer.slim.byRule.length > 0) {
     lines.push(
-      `### Left out: ${formatBytes(layer.slim.removedBytes)} in ${layer.slim.removedFiles} files`,
-      '',
-      '| What | Files | Size | Why it is safe |',
-      '|---|---:|---:|---|'
+      ...section(
+        `Left out: ${formatBytes(layer.slim.removedBytes)} in ${layer.slim.removedFiles} files`,
+        ['What', 'Files:', 'Size:', 'Why it is safe'],
+        layer.slim.byRule.map(rule => [
+          rule.rule,
+          String(rule.files),
+          formatBytes(rule.bytes),
+          rule.reason
+        ])
+      )
     )
-    for (const rule of layer.slim.byRule)
-      lines.push(`| ${rule.rule} | ${rule.files} | ${formatBytes(rule.bytes)} | ${rule.reason} |`)
-    lines.push('')
   }
   return lines.join('\n')
 }
@@ -245,15 +259,34 @@ export function summaryOf(r: RunResult): string {
 /** What was built from source on the runner: every one a pure-Python wheel, or the run failed. */
 export function builtSection(built: readonly BuiltSource[]): string[] {
   if (built.length === 0) return []
+  return section(
+    'Built from source',
+    ['Package', 'Version', 'From', 'Wheel'],
+    built.map(b => [
+      b.name,
+      b.version,
+      `${b.origin === 'local' ? 'local' : 'sdist'} ${code(b.from)}`,
+      code(b.wheel)
+    ])
+  )
+}
+
+/** A `###` section holding one table; a column named with a trailing `:` is right-aligned. */
+function section(
+  title: string,
+  columns: readonly string[],
+  rows: readonly (readonly string[])[]
+): string[] {
   return [
-    '### Built from source',
+    `### ${title}`,
     '',
-    '| Package | Version | From | Wheel |',
-    '|---|---|---|---|',
-    ...built.map(
-      b =>
-        `| ${b.name} | ${b.version} | ${b.origin === 'local' ? `local ${code(b.from)}` : `sdist ${code(b.from)}`} | ${code(b.wheel)} |`
-    ),
+    row(columns.map(c => c.replace(/:$/, ''))),
+    `|${columns.map(c => (c.endsWith(':') ? '---:' : '---')).join('|')}|`,
+    ...rows.map(row),
     ''
   ]
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`
 }
