@@ -25,7 +25,7 @@ export interface SmokeResult {
   failures: SmokeFailure[]
 }
 
-/** The layer does not import: names each module and its error. main throws it before any upload. */
+/** The layer does not import: names each module and its error. smokeTestLayer throws it before any upload. */
 export class SmokeTestError extends LayerActionError {
   constructor(
     readonly failures: readonly SmokeFailure[],
@@ -235,7 +235,7 @@ export async function smokeTest(o: {
       await fs.writeFile(resultsFile, '')
       const result = await run(
         found.path,
-        // -B: importing must not write __pycache__ into the layer that is zipped next
+        // -B: no bytecode written into the layer's directory, which is thrown away after
         ['-I', '-S', '-B', '-c', IMPORTER, pythonDir, modulesFile, resultsFile],
         {
           env,
