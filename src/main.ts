@@ -5,7 +5,6 @@ import { resolveWheels } from './resolve/resolve'
 import { assembleLayer } from './assemble/layer'
 import { smokeTestLayer } from './smoke/smoke'
 import { zipLayer } from './assemble/zip'
-import { withExtractedLayer } from './assemble/extract'
 import { publishLayer } from './deliver/publish'
 import { tagRelease } from './release/release'
 import { githubRelease } from './release/github'
@@ -30,15 +29,7 @@ export async function run(): Promise<void> {
     const [zip, smoke] = await core.group('Zip and smoke test', () =>
       Promise.all([
         zipLayer(layer.entries, plan.zipPath),
-        inputs.smokeTest
-          ? withExtractedLayer(layer.entries, plan.layerDir, layerDir =>
-              smokeTestLayer({
-                layerDir,
-                runtime: inputs.runtime,
-                architecture: inputs.architecture
-              })
-            )
-          : undefined
+        inputs.smokeTest ? smokeTestLayer(layer.entries, plan.layerDir, inputs) : undefined
       ])
     )
     const deliveries = inputs.publish
