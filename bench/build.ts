@@ -53,7 +53,7 @@ const REQUIREMENTS = [
  * runner (runAction sets INPUT_<NAME> for each, dashes kept). The smoke test is on, as by default
  * (the seeds' pipeline does no such check: the comparison gives the action that extra work).
  */
-export function actionInputs(smokeTest: boolean, cache = false): Record<string, string> {
+function actionInputs(smokeTest: boolean, cache = false): Record<string, string> {
   return {
     requirements: 'requirements.txt',
     'layer-name': 'bench',

@@ -80,7 +80,7 @@ export interface ActionInputs {
   readonly healthCheckPayload: string
 }
 
-export const BUILD_SDISTS = ['pure', 'never'] as const
+const BUILD_SDISTS = ['pure', 'never'] as const
 export type BuildSdists = (typeof BUILD_SDISTS)[number]
 
 export interface CodeArtifactRepository {
@@ -302,11 +302,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
   const keepVersions = integer(Inputs.KeepVersions, core.getInput(Inputs.KeepVersions) || '0')
   const shareWith = unique(list(core.getInput(Inputs.ShareWith)))
   for (const p of shareWith) parsePrincipal(p, Inputs.ShareWith)
-  const updateFunctions = unique(list(core.getInput(Inputs.UpdateFunctions)))
-  for (const f of updateFunctions) {
-    if (!FUNCTION.test(f))
-      throw new InputError(Inputs.UpdateFunctions, f, 'Lambda function names or function ARNs')
-  }
+  const updateFunctions = functions(Inputs.UpdateFunctions)
 
   const githubToken = core.getInput(Inputs.GithubToken)
   if (githubToken) core.setSecret(githubToken)
@@ -325,11 +321,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
       ssmParameter,
       'an SSM parameter path such as /layers/{layer}: starts with "/", letters, digits and . - _ / ({layer} is the published layer name)'
     )
-  const healthCheck = unique(list(core.getInput(Inputs.HealthCheck)))
-  for (const f of healthCheck) {
-    if (!FUNCTION.test(f))
-      throw new InputError(Inputs.HealthCheck, f, 'Lambda function names or function ARNs')
-  }
+  const healthCheck = functions(Inputs.HealthCheck)
   const healthCheckPayload = core.getInput(Inputs.HealthCheckPayload) || '{}'
   try {
     JSON.parse(healthCheckPayload)
@@ -477,6 +469,15 @@ function bool(name: Inputs): boolean {
 function oneOf<T extends string>(name: Inputs, value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T
   throw new InputError(name, value, `one of ${allowed.join(', ')}`)
+}
+
+/** A list of Lambda function names or ARNs, each once. */
+function functions(name: Inputs): string[] {
+  const names = unique(list(core.getInput(name)))
+  for (const f of names) {
+    if (!FUNCTION.test(f)) throw new InputError(name, f, 'Lambda function names or function ARNs')
+  }
+  return names
 }
 
 function integer(name: Inputs, value: string): number {

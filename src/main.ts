@@ -4,8 +4,7 @@ import { makePlan } from './plan'
 import { resolveWheels } from './resolve/resolve'
 import { assembleLayer } from './assemble/layer'
 import { smokeTestLayer } from './smoke/smoke'
-import { packageLayer } from './assemble/package'
-import { withExtractedLayer } from './assemble/extract'
+import { zipLayer } from './assemble/zip'
 import { publishLayer } from './deliver/publish'
 import { tagRelease } from './release/release'
 import { githubRelease } from './release/github'
@@ -24,25 +23,17 @@ export async function run(): Promise<void> {
     const resolution = await core.group(`Resolve for ${plan.runtimeLabel}`, () =>
       resolveWheels(inputs, plan)
     )
-    const layer = await core.group(`Assemble ${plan.layerName}`, () =>
+    const layer = await core.group(`Assemble ${inputs.publishedName}`, () =>
       assembleLayer(inputs, resolution)
     )
-    const [packaged, smoke] = await core.group('Zip and smoke test', () =>
+    const [zip, smoke] = await core.group('Zip and smoke test', () =>
       Promise.all([
-        packageLayer(layer, plan.zipPath),
-        inputs.smokeTest
-          ? withExtractedLayer(layer.entries, plan.layerDir, layerDir =>
-              smokeTestLayer({
-                layerDir,
-                runtime: inputs.runtime,
-                architecture: inputs.architecture
-              })
-            )
-          : undefined
+        zipLayer(layer.entries, plan.zipPath),
+        inputs.smokeTest ? smokeTestLayer(layer.entries, plan.layerDir, inputs) : undefined
       ])
     )
     const deliveries = inputs.publish
-      ? await core.group('Publish', () => publishLayer(inputs, plan, packaged.zip))
+      ? await core.group('Publish', () => publishLayer(inputs, plan, zip))
       : []
     const published = deliveries.some(d => d.published)
     const tag = await core.group('Tag', () =>
@@ -63,7 +54,7 @@ export async function run(): Promise<void> {
       plan,
       layer,
       smoke,
-      packaged,
+      zip,
       deliveries,
       tag,
       release,

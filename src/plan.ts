@@ -12,11 +12,10 @@ import { assertTagAvailable, decideVersion, type VersionDecision } from './relea
 
 /** Everything a run decides, decided before any side effect. */
 export interface Plan {
-  readonly layerName: string
   /** `python3.12 (Amazon Linux 2023, glibc 2.34, x86_64)` */
   readonly runtimeLabel: string
   readonly workDir: string
-  /** holds python/ */
+  /** the smoke test's extracted layer (holding python/) when /dev/shm has no room for it */
   readonly layerDir: string
   readonly wheelhouse: string
   readonly zipPath: string
@@ -27,9 +26,6 @@ export interface Plan {
   readonly git?: Git
   readonly description: string
   readonly s3Key: string
-  /** region → bucket, the primary region first */
-  readonly targets: readonly { region: string; bucket: string }[]
-  readonly startedAt: Date
 }
 
 export async function makePlan(inputs: ActionInputs, now = new Date()): Promise<Plan> {
@@ -46,7 +42,6 @@ export async function makePlan(inputs: ActionInputs, now = new Date()): Promise<
   const workDir = await mkdtemp(path.join(base, `${layerName}-`))
 
   const plan: Plan = {
-    layerName,
     runtimeLabel,
     workDir,
     layerDir: path.join(workDir, 'layer'),
@@ -57,20 +52,17 @@ export async function makePlan(inputs: ActionInputs, now = new Date()): Promise<
     sha,
     git,
     description,
-    s3Key: layerObjectKey(inputs.s3Prefix, layerName, now),
-    targets: inputs.regions.map(region => ({
-      region,
-      bucket: bucketForRegion(inputs.bucket, region)
-    })),
-    startedAt: now
+    s3Key: layerObjectKey(inputs.s3Prefix, layerName, now)
   }
   core.info(`layer:    ${layerName} for ${runtimeLabel}`)
   core.info(
     `version:  ${release.version} (${release.bump === 'none' ? 'no bump' : `${release.bump} bump`}${release.previousVersion ? ` from ${release.previousVersion}` : ', first release'}), tag ${release.tag}`
   )
   if (inputs.publish) {
-    for (const t of plan.targets)
-      core.info(`target:   s3://${t.bucket}/${plan.s3Key} → layer ${layerName} in ${t.region}`)
+    for (const region of inputs.regions)
+      core.info(
+        `target:   s3://${bucketForRegion(inputs.bucket, region)}/${plan.s3Key} → layer ${layerName} in ${region}`
+      )
   } else {
     core.info('publish:  false — the zip is built, nothing is sent to AWS')
   }

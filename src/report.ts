@@ -5,7 +5,7 @@ import type { ActionInputs } from './inputs'
 import type { Plan } from './plan'
 import type { BuiltLayer } from './assemble/layer'
 import type { SmokeResult } from './smoke/smoke'
-import type { PackagedLayer } from './assemble/package'
+import type { ZipResult } from './assemble/zip'
 import type { DeliveryResult } from './deliver/deliver'
 import type { TagOutcome } from './release/release'
 import type { GitHubReleaseResult } from './release/github'
@@ -20,7 +20,7 @@ export interface RunResult {
   plan: Plan
   layer: BuiltLayer
   smoke?: SmokeResult
-  packaged: PackagedLayer
+  zip: ZipResult
   /** one per region, the primary first; empty when publish is false */
   deliveries: readonly DeliveryResult[]
   tag?: TagOutcome
@@ -30,29 +30,37 @@ export interface RunResult {
   built?: readonly BuiltSource[]
 }
 
-export function outputsOf(r: RunResult): Record<Outputs, string> {
-  const { inputs, plan, packaged } = r
-  const primary = r.deliveries[0]
+/** The outputs that name the layer version: the primary region's, and whether any was published. */
+function versionOutputs(deliveries: readonly DeliveryResult[]) {
+  const primary = deliveries[0]
   return {
-    [Outputs.LayerName]: inputs.publishedName,
     [Outputs.LayerArn]: primary?.layerArn ?? '',
     [Outputs.LayerVersion]: primary ? String(primary.version) : '',
     [Outputs.LayerVersionArn]: primary?.layerVersionArn ?? '',
+    [Outputs.Published]: String(deliveries.some(d => d.published))
+  }
+}
+
+export function outputsOf(r: RunResult): Record<Outputs, string> {
+  const { inputs, plan, zip } = r
+  const primary = r.deliveries[0]
+  return {
+    [Outputs.LayerName]: inputs.publishedName,
+    ...versionOutputs(r.deliveries),
     [Outputs.LayerVersionArns]:
       r.deliveries.length > 0
         ? JSON.stringify(Object.fromEntries(r.deliveries.map(d => [d.region, d.layerVersionArn])))
         : '',
-    [Outputs.Published]: String(r.deliveries.some(d => d.published)),
     [Outputs.Version]: plan.release.version,
     [Outputs.PreviousVersion]: plan.release.previousVersion,
     [Outputs.Bump]: plan.release.bump,
     [Outputs.Tag]: plan.release.tag,
     [Outputs.S3Bucket]: primary?.s3?.bucket ?? '',
     [Outputs.S3Key]: primary?.s3?.key ?? '',
-    [Outputs.ZipPath]: packaged.zip.path,
-    [Outputs.ZipSize]: String(packaged.zip.zipSize),
-    [Outputs.UnzippedSize]: String(packaged.zip.unzippedSize),
-    [Outputs.CodeSha256]: packaged.zip.sha256,
+    [Outputs.ZipPath]: zip.path,
+    [Outputs.ZipSize]: String(zip.zipSize),
+    [Outputs.UnzippedSize]: String(zip.unzippedSize),
+    [Outputs.CodeSha256]: zip.sha256,
     [Outputs.PythonVersion]: inputs.runtime.version,
     [Outputs.Architecture]: inputs.architecture,
     [Outputs.CompatibleRuntimes]: inputs.compatibleRuntimes.join(','),
@@ -73,14 +81,11 @@ export async function report(r: RunResult): Promise<void> {
 export async function reportFailure(error: unknown): Promise<void> {
   if (!(error instanceof HealthCheckError)) return
   try {
-    const primary = error.deliveries[0]
-    core.setOutput(Outputs.RolledBack, String(error.rolledBack))
-    core.setOutput(Outputs.Published, String(error.deliveries.some(d => d.published)))
-    if (primary) {
-      core.setOutput(Outputs.LayerVersionArn, primary.layerVersionArn)
-      core.setOutput(Outputs.LayerVersion, String(primary.version))
-      core.setOutput(Outputs.LayerArn, primary.layerArn)
+    const outputs = {
+      ...versionOutputs(error.deliveries),
+      [Outputs.RolledBack]: String(error.rolledBack)
     }
+    for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
     await core.summary.addRaw(healthFailureSummary(error), true).write()
   } catch (reportError: unknown) {
     core.warning(`Could not write the outputs of the failed run: ${messageOf(reportError)}`)
@@ -119,7 +124,7 @@ function percent(part: number, whole: number): string {
 
 /** The job summary, as markdown. */
 export function summaryOf(r: RunResult): string {
-  const { inputs, plan, packaged, layer } = r
+  const { inputs, plan, zip, layer } = r
   const { release } = plan
   const primary = r.deliveries[0]
   const lines: string[] = []
@@ -162,12 +167,12 @@ export function summaryOf(r: RunResult): string {
   rows.push(
     ['Built for', plan.runtimeLabel],
     ['Compatible runtimes', inputs.compatibleRuntimes.join(', ')],
-    ['Zip', `${formatBytes(packaged.zip.zipSize)} (${packaged.zip.entries} entries)`],
+    ['Zip', `${formatBytes(zip.zipSize)} (${zip.entries} entries)`],
     [
       'Unzipped',
-      `${formatBytes(packaged.zip.unzippedSize)} — ${percent(packaged.zip.unzippedSize, LAMBDA_UNZIPPED_LIMIT)} of Lambda's 250 MB for a function and all its layers`
+      `${formatBytes(zip.unzippedSize)} — ${percent(zip.unzippedSize, LAMBDA_UNZIPPED_LIMIT)} of Lambda's 250 MB for a function and all its layers`
     ],
-    ['CodeSha256', code(packaged.zip.sha256)],
+    ['CodeSha256', code(zip.sha256)],
     ['Wheels', `${layer.wheels.length}, cache: ${layer.cache}`]
   )
   if (r.smoke)
@@ -177,24 +182,33 @@ export function summaryOf(r: RunResult): string {
         ? `skipped: ${r.smoke.skipped}`
         : `${r.smoke.modules.length} modules import on ${r.smoke.interpreter ?? 'the target Python'}`
     ])
-  lines.push('| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`), '')
+  lines.push('| | |', '|---|---|', ...rows.map(row), '')
 
   if (
     r.deliveries.length > 1 ||
     r.deliveries.some(d => d.deleted.length + d.shared.length + d.functions.length > 0)
   ) {
     lines.push(
-      '### Regions',
-      '',
-      '| Region | Layer version ARN | Published | Deleted versions | Shared with | Functions |',
-      '|---|---|---|---|---|---|'
-    )
-    for (const d of r.deliveries) {
-      lines.push(
-        `| ${d.region} | ${code(d.layerVersionArn)} | ${d.published ? 'yes' : `no (${d.skippedReason ?? 'unchanged'})`} | ${d.deleted.join(', ') || '—'} | ${d.shared.join(', ') || '—'} | ${d.functions.map(f => `${f.name}: ${f.status}`).join(', ') || '—'} |`
+      ...section(
+        'Regions',
+        [
+          'Region',
+          'Layer version ARN',
+          'Published',
+          'Deleted versions',
+          'Shared with',
+          'Functions'
+        ],
+        r.deliveries.map(d => [
+          d.region,
+          code(d.layerVersionArn),
+          d.published ? 'yes' : `no (${d.skippedReason ?? 'unchanged'})`,
+          d.deleted.join(', ') || '—',
+          d.shared.join(', ') || '—',
+          d.functions.map(f => `${f.name}: ${f.status}`).join(', ') || '—'
+        ])
       )
-    }
-    lines.push('')
+    )
   }
 
   lines.push(...builtSection(r.built ?? []))
@@ -202,22 +216,24 @@ export function summaryOf(r: RunResult): string {
   const changelog = formatChangelog(release.changes)
   if (changelog) lines.push(changelog, '')
 
-  const top = packaged.size.packages.slice(0, 10)
+  const top = layer.size.packages.slice(0, 10)
   if (top.length > 0) {
     lines.push(
-      '### What is in the layer',
-      '',
-      '| Package | Size | Files | Share |',
-      '|---|---:|---:|---:|'
-    )
-    for (const p of top)
-      lines.push(
-        `| ${p.name} | ${formatBytes(p.bytes)} | ${p.files} | ${percent(p.bytes, packaged.size.totalBytes)} |`
+      ...section(
+        'What is in the layer',
+        ['Package', 'Size:', 'Files:', 'Share:'],
+        top.map(p => [
+          p.name,
+          formatBytes(p.bytes),
+          String(p.files),
+          percent(p.bytes, layer.size.totalBytes)
+        ])
       )
+    )
     const mb = (bytes: number) => (bytes / 1024 ** 2).toFixed(2)
-    lines.push('', '```mermaid', 'pie showData title Unzipped size by package (MB)')
-    const rest = packaged.size.packages.slice(6).reduce((n, p) => n + p.bytes, 0)
-    for (const p of packaged.size.packages.slice(0, 6))
+    lines.push('```mermaid', 'pie showData title Unzipped size by package (MB)')
+    const rest = layer.size.packages.slice(6).reduce((n, p) => n + p.bytes, 0)
+    for (const p of layer.size.packages.slice(0, 6))
       lines.push(`  "${p.name.replace(/"/g, '')}" : ${mb(p.bytes)}`)
     if (rest > 0) lines.push(`  "everything else" : ${mb(rest)}`)
     lines.push('```', '')
@@ -225,14 +241,17 @@ export function summaryOf(r: RunResult): string {
 
   if (layer.slim.byRule.length > 0) {
     lines.push(
-      `### Left out: ${formatBytes(layer.slim.removedBytes)} in ${layer.slim.removedFiles} files`,
-      '',
-      '| What | Files | Size | Why it is safe |',
-      '|---|---:|---:|---|'
+      ...section(
+        `Left out: ${formatBytes(layer.slim.removedBytes)} in ${layer.slim.removedFiles} files`,
+        ['What', 'Files:', 'Size:', 'Why it is safe'],
+        layer.slim.byRule.map(rule => [
+          rule.rule,
+          String(rule.files),
+          formatBytes(rule.bytes),
+          rule.reason
+        ])
+      )
     )
-    for (const rule of layer.slim.byRule)
-      lines.push(`| ${rule.rule} | ${rule.files} | ${formatBytes(rule.bytes)} | ${rule.reason} |`)
-    lines.push('')
   }
   return lines.join('\n')
 }
@@ -240,15 +259,34 @@ export function summaryOf(r: RunResult): string {
 /** What was built from source on the runner: every one a pure-Python wheel, or the run failed. */
 export function builtSection(built: readonly BuiltSource[]): string[] {
   if (built.length === 0) return []
+  return section(
+    'Built from source',
+    ['Package', 'Version', 'From', 'Wheel'],
+    built.map(b => [
+      b.name,
+      b.version,
+      `${b.origin === 'local' ? 'local' : 'sdist'} ${code(b.from)}`,
+      code(b.wheel)
+    ])
+  )
+}
+
+/** A `###` section holding one table; a column named with a trailing `:` is right-aligned. */
+function section(
+  title: string,
+  columns: readonly string[],
+  rows: readonly (readonly string[])[]
+): string[] {
   return [
-    '### Built from source',
+    `### ${title}`,
     '',
-    '| Package | Version | From | Wheel |',
-    '|---|---|---|---|',
-    ...built.map(
-      b =>
-        `| ${b.name} | ${b.version} | ${b.origin === 'local' ? `local ${code(b.from)}` : `sdist ${code(b.from)}`} | ${code(b.wheel)} |`
-    ),
+    row(columns.map(c => c.replace(/:$/, ''))),
+    `|${columns.map(c => (c.endsWith(':') ? '---:' : '---')).join('|')}|`,
+    ...rows.map(row),
     ''
   ]
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`
 }

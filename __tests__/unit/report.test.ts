@@ -65,7 +65,6 @@ function result(deliveries: DeliveryResult[]): RunResult {
   return {
     inputs,
     plan: {
-      layerName: 'common-dev',
       runtimeLabel: 'python3.12 x86_64 (Amazon Linux 2023, glibc 2.34)',
       release: {
         version: '1.4.0',
@@ -90,19 +89,17 @@ function result(deliveries: DeliveryResult[]): RunResult {
         byRule: [
           { rule: 'test suites', reason: 'only pytest runs them', files: 120, bytes: 4_000_000 }
         ]
-      }
+      },
+      size: { totalBytes: packages.reduce((n, p) => n + p.bytes, 0), files: 80, packages }
     },
-    packaged: {
-      size: { totalBytes: packages.reduce((n, p) => n + p.bytes, 0), files: 80, packages },
-      zip: {
-        path: '/tmp/common-dev.zip',
-        zipSize: 12_000_000,
-        unzippedSize: 52_000_000,
-        sha256: 'c2hh',
-        sha256Hex: '',
-        entries: 90,
-        stored: 3
-      }
+    zip: {
+      path: '/tmp/common-dev.zip',
+      zipSize: 12_000_000,
+      unzippedSize: 52_000_000,
+      sha256: 'c2hh',
+      sha256Hex: '',
+      entries: 90,
+      stored: 3
     },
     deliveries,
     tag: { tag: 'v1.4.0', status: 'created' }

@@ -10,13 +10,20 @@ import { LayerActionError } from '../../src/errors'
 import { zipLayer as zipEntries, ZipError, type ZipOptions } from '../../src/assemble/zip'
 import { filesUnder } from '../../src/assemble/include'
 import { readCentralDirectory, readEntry } from '../../src/zip/reader'
+import { captureLog } from '../helpers/log'
 
 const MiB = 1 << 20
 let tmp: string
 
 /** A directory's python/ zipped as files from disk (the way `include` files go into the layer). */
 async function zipLayer(root: string, out: string, o?: ZipOptions) {
-  return zipEntries(await filesUnder(path.join(root, 'python'), ''), out, o)
+  const entries = await filesUnder(path.join(root, 'python'), '')
+  const log = captureLog()
+  try {
+    return await zipEntries(entries, out, o)
+  } finally {
+    log.restore()
+  }
 }
 let tree: string
 /** python/-relative path → content, following symlinks: what every reader must give back */

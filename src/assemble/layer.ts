@@ -8,7 +8,7 @@ import path from 'node:path'
 import type { ActionInputs } from '../inputs'
 import type { Resolution } from '../resolve/resolve'
 import type { LayerEntry } from './entries'
-import { includeEntries, type IncludedPath } from './include'
+import { includeEntries } from './include'
 import {
   assertWithinLimit,
   formatBytes,
@@ -25,11 +25,8 @@ export interface BuiltLayer {
   /** wheel file names */
   readonly wheels: readonly string[]
   readonly cache: Resolution['cache']
-  readonly included: readonly IncludedPath[]
   readonly slim: SlimReport
   readonly size: SizeReport
-  /** the interpreter pip ran on ('' when pip did not run) */
-  readonly pip: string
 }
 
 export async function assembleLayer(
@@ -38,11 +35,7 @@ export async function assembleLayer(
 ): Promise<BuiltLayer> {
   const wheels = await Promise.all(resolution.wheels.map(w => wheelContent(w.file)))
   const installed = mergeWheels(wheels)
-  const { entries: own, included } = await includeEntries(
-    inputs.include,
-    inputs.workspace,
-    installed
-  )
+  const { entries: own } = await includeEntries(inputs.include, inputs.workspace, installed)
   const { kept, report: slim } = slimEntries([...installed, ...own], {
     slim: inputs.slim,
     exclude: inputs.exclude,
@@ -59,10 +52,8 @@ export async function assembleLayer(
     entries: kept,
     wheels: resolution.wheels.map(w => path.basename(w.file)),
     cache: resolution.cache,
-    included,
     slim,
-    size,
-    pip: resolution.pip
+    size
   }
 }
 

@@ -57,8 +57,9 @@ function slimRules(tree: Tree): Rule[] {
     {
       rule: 'bytecode: __pycache__/, *.pyc beside its .py, *.pyo',
       reason:
-        "compiled for the Python that built the layer, not for Lambda's: Python 3 never loads a .pyc " +
-        'beside its .py nor any .pyo, and recompiles a __pycache__ entry whose version or source differs ' +
+        "compiled by whatever Python made the wheel or ran your code, not necessarily Lambda's: " +
+        'Python 3 never loads a .pyc beside its .py nor any .pyo, and recompiles a __pycache__ entry ' +
+        'whose version or source differs ' +
         '(a .pyc without its source is kept: it may be the only copy of that module)',
       applies: e =>
         (e.isDirectory && e.name === '__pycache__') ||

@@ -105,10 +105,7 @@ export async function wheelContent(file: string): Promise<WheelContent> {
 }
 
 /** RECORD with each moved path replaced by where it lies now, and the lines of files left out dropped. */
-export function rewriteRecord(
-  text: string,
-  moved: ReadonlyMap<string, string | undefined>
-): string {
+function rewriteRecord(text: string, moved: ReadonlyMap<string, string | undefined>): string {
   const lines: string[] = []
   for (const line of text.split(/\r?\n/)) {
     if (!line) continue

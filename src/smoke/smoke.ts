@@ -8,6 +8,8 @@ import { spawn } from 'node:child_process'
 import { constants, promises as fs } from 'node:fs'
 import os from 'node:os'
 import * as path from 'node:path'
+import { withExtractedLayer } from '../assemble/extract'
+import type { LayerEntry } from '../assemble/entries'
 import { LayerActionError, messageOf } from '../errors'
 import { wheelMachine, type Architecture, type Runtime } from '../runtimes'
 
@@ -25,7 +27,7 @@ export interface SmokeResult {
   failures: SmokeFailure[]
 }
 
-/** The layer does not import: names each module and its error. main throws it before any upload. */
+/** The layer does not import: names each module and its error. smokeTestLayer throws it before any upload. */
 export class SmokeTestError extends LayerActionError {
   constructor(
     readonly failures: readonly SmokeFailure[],
@@ -235,7 +237,7 @@ export async function smokeTest(o: {
       await fs.writeFile(resultsFile, '')
       const result = await run(
         found.path,
-        // -B: importing must not write __pycache__ into the layer that is zipped next
+        // -B: no bytecode written into the layer's directory, which is thrown away after
         ['-I', '-S', '-B', '-c', IMPORTER, pythonDir, modulesFile, resultsFile],
         {
           env,
@@ -288,14 +290,24 @@ export async function smokeTest(o: {
   return { interpreter: found.path, modules, failures }
 }
 
-/** smokeTest, then SmokeTestError when any module failed to import: the run stops before upload. */
-export async function smokeTestLayer(o: {
-  layerDir: string
-  runtime: Runtime
-  architecture: Architecture
-}): Promise<SmokeResult> {
-  const result = await smokeTest(o)
+/**
+ * The layer's entries extracted (in /dev/shm, else under `fallbackDir`), smokeTest on them, the files
+ * removed; then SmokeTestError when any module failed to import: the run stops before upload.
+ */
+export async function smokeTestLayer(
+  entries: readonly LayerEntry[],
+  fallbackDir: string,
+  target: { runtime: Runtime; architecture: Architecture }
+): Promise<SmokeResult> {
+  const { runtime, architecture } = target
+  const result = await withExtractedLayer(entries, fallbackDir, layerDir =>
+    smokeTest({ layerDir, runtime, architecture })
+  )
   if (result.failures.length > 0)
-    throw new SmokeTestError(result.failures, { ...o, tested: result.modules.length })
+    throw new SmokeTestError(result.failures, {
+      runtime,
+      architecture,
+      tested: result.modules.length
+    })
   return result
 }

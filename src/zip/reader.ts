@@ -143,7 +143,7 @@ export function dataOffset(fd: number, entry: CentralEntry, label: string): numb
 }
 
 /** An entry's compressed bytes, as they lie in the zip. */
-export function readRaw(fd: number, entry: CentralEntry, label: string): Buffer {
+function readRaw(fd: number, entry: CentralEntry, label: string): Buffer {
   const at = dataOffset(fd, entry, label)
   const data = readAt(fd, entry.compressedSize, at)
   if (data.length !== entry.compressedSize)

@@ -46,7 +46,7 @@ function externalAttributes(e: EntryRecord): number {
   return ((S_IFREG | (e.executable ? 0o755 : 0o644)) << 16) >>> 0
 }
 
-export function zip64Extra(values: readonly number[]): Buffer {
+function zip64Extra(values: readonly number[]): Buffer {
   const b = Buffer.alloc(4 + 8 * values.length)
   b.writeUInt16LE(ZIP64_EXTRA, 0)
   b.writeUInt16LE(8 * values.length, 2)
