@@ -61,8 +61,6 @@ export interface LockRequest {
   readonly environ?: Readonly<Record<string, string | undefined>>
 }
 
-export const PYPI_SIMPLE = 'https://pypi.org/simple/'
-
 /** The 1-based line where `needle` first occurs in `text` (after `from`), or undefined. */
 export function lineOf(text: string, needle: string | RegExp, from = 0): number | undefined {
   const index =

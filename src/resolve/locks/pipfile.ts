@@ -11,8 +11,8 @@
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
 import { normalizeProject } from '../wheel-tags'
+import { PYPI_SIMPLE } from '../index-page'
 import {
-  PYPI_SIMPLE,
   asArray,
   asRecord,
   lineOf,

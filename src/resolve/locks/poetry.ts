@@ -12,8 +12,8 @@ import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
 import { normalizeProject } from '../wheel-tags'
+import { PYPI_SIMPLE } from '../index-page'
 import {
-  PYPI_SIMPLE,
   asArray,
   asRecord,
   lineOf,
