@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { LayerActionError, messageOf } from '../errors'
 import { platformTags, type Architecture, type Runtime } from '../runtimes'
-import { Redactor } from './credentials'
+import { pipRedactor, type Redactor } from './credentials'
 import { configuredIndexUrls, readProjectPage, type ProjectListing } from './index-page'
 import { describeTarget, explainNoWheel } from './no-wheel'
 import { pipForTarget } from './pip-target'
@@ -149,13 +149,6 @@ function pipErrorLines(result: PipResult, redactor: Redactor): string {
   return redactor.redact(chosen.join('\n'))
 }
 
-function redactorFor(o: PipOptions): Redactor {
-  const env = o.env ?? process.env
-  // index URLs may also come from the environment the user gave pip
-  const fromEnv = [env.PIP_INDEX_URL, env.PIP_EXTRA_INDEX_URL].filter((u): u is string => !!u)
-  return new Redactor([...(o.indexUrl ? [o.indexUrl] : []), ...o.pipArgs, ...fromEnv]).register()
-}
-
 /** `(requirement)` from pip's "No matching distribution found for toonew==2.0" (pip 20–25 wording). */
 function missingRequirement(stderr: string): string | undefined {
   return /No matching distribution found for (\S+)/.exec(stderr)?.[1]
@@ -220,7 +213,7 @@ const DOWNLOAD_INFO =
  * pip resolved to in this run.
  */
 export async function downloadWheels(o: PipOptions): Promise<string[]> {
-  const redactor = redactorFor(o)
+  const redactor = pipRedactor(o)
   await fs.mkdir(o.wheelhouse, { recursive: true })
   const args = [
     'download',
