@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { messageOf } from '../errors'
 import type { Architecture, Runtime } from '../runtimes'
+import { withoutUserInfo } from '../resolve/credentials'
 import { pipTargetArgs } from '../resolve/pip'
 import { RESOLUTION_FILE } from './resolved'
 
@@ -31,11 +32,6 @@ export interface WheelhouseKeyInput {
   indexUrl?: string
 }
 
-/** A URL without its user-info: rotating a token must not throw the cache away. */
-function withoutCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#\s]*@/i, '$1')
-}
-
 /** `layer-action-wheels-python3.12-x86_64-` — the prefix shared by every key of a runtime and architecture. */
 export function wheelhouseRestoreKey(runtime: Runtime, architecture: Architecture): string {
   return `${PREFIX}-${runtime.identifier}-${architecture}-`
@@ -49,8 +45,9 @@ export function wheelhouseCacheKey(o: WheelhouseKeyInput): string {
         version: KEY_VERSION,
         requirements: o.requirementFiles.map(f => f.content),
         target: pipTargetArgs(o.runtime, o.architecture),
-        pipArgs: o.pipArgs.map(a => a.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, withoutCredentials)),
-        indexUrl: o.indexUrl ? withoutCredentials(o.indexUrl) : ''
+        // without user-info: rotating a token must not throw the cache away
+        pipArgs: o.pipArgs.map(a => a.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, withoutUserInfo)),
+        indexUrl: o.indexUrl ? withoutUserInfo(o.indexUrl) : ''
       })
     )
     .digest('hex')

@@ -14,8 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { LayerActionError, messageOf } from '../errors'
 import { Inputs } from '../constants'
 import type { BuildSdists } from '../inputs'
-import type { Redactor } from '../resolve/credentials'
-import { redactUrl } from '../resolve/credentials'
+import { redactUrl, takeBasicAuth, withoutUserInfo, type Redactor } from '../resolve/credentials'
 import type { LockedFile, LockedPackage } from '../resolve/locks/lock'
 import { compareVersion, parseVersion } from '../resolve/markers'
 import { explainNoWheel } from '../resolve/no-wheel'
@@ -240,10 +239,6 @@ async function readLinks(
   return loading
 }
 
-function withoutUserInfo(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#\s]*@/i, '$1')
-}
-
 /** The index's credentials go to the same host only (file URLs found on the page stay plain). */
 function credentialsFor(url: string, index: string | undefined): string {
   if (!index || url.startsWith('file:') || index.startsWith('file:')) return url
@@ -358,14 +353,7 @@ async function request(
   consume: (body: Readable) => Promise<void>
 ): Promise<void> {
   const url = new URL(rawUrl)
-  const headers: Record<string, string> = { Accept: accept }
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username)
-    const password = decodeURIComponent(url.password)
-    headers.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
-    url.username = ''
-    url.password = ''
-  }
+  const headers = { Accept: accept, ...takeBasicAuth(url) }
   let problem = ''
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     try {
