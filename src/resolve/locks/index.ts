@@ -92,9 +92,6 @@ export async function resolveLockedWheels(
     ...selection.packages.flatMap(p => [p.index ?? '', ...p.files.map(f => f.url ?? '')])
   ]).register()
   core.info(`Installing exactly as locked: ${selection.summary}`)
-  core.info(
-    `Markers evaluated for ${plan.runtimeLabel}: python_full_version ${env.python_full_version}, platform_machine ${env.platform_machine}, sys_platform ${env.sys_platform}`
-  )
   for (const note of selection.notes ?? []) core.notice(note)
   for (const line of selection.skipped) core.info(`  left out ${line}`)
 
