@@ -133,6 +133,19 @@ export async function restoreWheelhouse(o: {
 }
 
 /**
+ * The wheelhouse's key and, when the cache is on, the restore (that key, else the newest entry of
+ * the runtime and architecture): what every way of resolving starts with.
+ */
+export async function restoreWheelhouseFor(
+  o: WheelhouseKeyInput & { wheelhouse: string; cache: boolean }
+): Promise<{ key: string; restored?: CacheRestore }> {
+  const key = wheelhouseCacheKey(o)
+  if (!o.cache) return { key }
+  const restoreKeys = [wheelhouseRestoreKey(o.runtime, o.architecture)]
+  return { key, restored: await restoreWheelhouse({ wheelhouse: o.wheelhouse, key, restoreKeys }) }
+}
+
+/**
  * Removes wheels this build did not resolve to, so a wheelhouse restored from an older key does not
  * grow forever. Keeps everything when `keep` is empty (nothing known to keep).
  */
