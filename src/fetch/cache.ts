@@ -11,6 +11,7 @@ import * as path from 'node:path'
 import { messageOf } from '../errors'
 import type { Architecture, Runtime } from '../runtimes'
 import { withoutUserInfo } from '../resolve/credentials'
+import { walkRequirementFiles } from '../resolve/local-packages'
 import { pipTargetArgs } from '../resolve/pip'
 import { RESOLUTION_FILE } from './resolved'
 
@@ -62,25 +63,13 @@ const REFERENCE = /^\s*(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\
  */
 export async function readRequirementFiles(requirements: string): Promise<RequirementFile[]> {
   const files: RequirementFile[] = []
-  const seen = new Set<string>()
-  const read = async (file: string): Promise<void> => {
-    const absolute = path.resolve(file)
-    if (seen.has(absolute)) return
-    seen.add(absolute)
-    let content: string
-    try {
-      content = await fs.readFile(absolute, 'utf8')
-    } catch {
-      return
-    }
-    files.push({ path: absolute, content })
+  await walkRequirementFiles(requirements, async (file, content, include) => {
+    files.push({ path: file, content })
     for (const line of content.split(/\r?\n/)) {
       const ref = REFERENCE.exec(line)?.[1]
-      if (ref && !/^[a-z][a-z0-9+.-]*:\/\//i.test(ref))
-        await read(path.resolve(path.dirname(absolute), ref))
+      if (ref && !/^[a-z][a-z0-9+.-]*:\/\//i.test(ref)) await include(ref)
     }
-  }
-  await read(requirements)
+  })
   return files
 }
 
