@@ -79,6 +79,17 @@ interface PipResult {
   stderr: string
 }
 
+/** The user's environment (PIP_* variables and pip's configuration keep working), set up for the log. */
+export function pipEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    // progress reaches the log as it happens, not when pip exits
+    PYTHONUNBUFFERED: '1',
+    // only the noise of a root container; older pips lack --root-user-action, so it goes by variable
+    PIP_ROOT_USER_ACTION: base.PIP_ROOT_USER_ACTION ?? 'ignore'
+  }
+}
+
 /**
  * Runs pip (through the bootstrap that evaluates markers for the target, pip-target.ts), echoing
  * each line (credentials removed) at the level `levelOf` picks.
@@ -96,15 +107,7 @@ async function runPip(
       `${o.python} -c <layer-action pip bootstrap> ${args.map(a => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`
     )
   )
-  const base = o.env ?? process.env
-  const env: NodeJS.ProcessEnv = {
-    ...base,
-    ...target.env,
-    // progress reaches the log as it happens, not when pip exits
-    PYTHONUNBUFFERED: '1',
-    // only the noise of a root container; older pips lack --root-user-action, so it goes by variable
-    PIP_ROOT_USER_ACTION: base.PIP_ROOT_USER_ACTION ?? 'ignore'
-  }
+  const env = { ...pipEnvironment(o.env ?? process.env), ...target.env }
   return new Promise((resolve, reject) => {
     const child = spawn(o.python, argv, { env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     const output = { stdout: '', stderr: '' }

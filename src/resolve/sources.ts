@@ -14,7 +14,7 @@ import { pipRedactor, type Redactor } from './credentials'
 import type { ProjectListing } from './index-page'
 import { findLocalPackages, rewriteRequirements } from './local-packages'
 import { describeTarget } from './no-wheel'
-import { NoCompatibleWheelError, downloadWheels, type PipOptions } from './pip'
+import { NoCompatibleWheelError, downloadWheels, pipEnvironment, type PipOptions } from './pip'
 import { compareVersions, parseDistributionFile, type Target } from './wheel-tags'
 
 export interface SourceBuild {
@@ -173,12 +173,7 @@ export function runPipQuietly(
   args: readonly string[],
   o: { env?: NodeJS.ProcessEnv; cwd?: string; redactor: Redactor; info?: RegExp }
 ): Promise<PipRun> {
-  const base = o.env ?? process.env
-  const env: NodeJS.ProcessEnv = {
-    ...base,
-    PYTHONUNBUFFERED: '1',
-    PIP_ROOT_USER_ACTION: base.PIP_ROOT_USER_ACTION ?? 'ignore'
-  }
+  const env = pipEnvironment(o.env ?? process.env)
   core.debug(o.redactor.redact(`${python} -m pip ${args.join(' ')}`))
   return new Promise((resolve, reject) => {
     const child = spawn(python, ['-m', 'pip', ...args], {
