@@ -17,7 +17,7 @@ import type { BuildSdists } from '../inputs'
 import { redactUrl, takeBasicAuth, withoutUserInfo, type Redactor } from '../resolve/credentials'
 import type { LockedFile, LockedPackage } from '../resolve/locks/lock'
 import { compareVersion, parseVersion } from '../resolve/markers'
-import { explainNoWheel } from '../resolve/no-wheel'
+import { describeTarget, explainNoWheel } from '../resolve/no-wheel'
 import { NoCompatibleWheelError } from '../resolve/pip'
 import { assertPure, buildSourceWheel } from '../resolve/sources'
 import {
@@ -116,7 +116,7 @@ async function fetchPackage(
   if (sdist) {
     if (o.buildSdists === 'never')
       throw new LockFetchError(
-        `${pkg.name} ${pkg.version} is locked in ${o.lockName} with no wheel for ${describe(o.target)}, only a source distribution (${sdist.f.filename}), and ${Inputs.BuildSdists} is 'never'. Set ${Inputs.BuildSdists}: pure to build it when it is pure Python, or lock a version that ships a wheel.`
+        `${pkg.name} ${pkg.version} is locked in ${o.lockName} with no wheel for ${describeTarget(o.target)}, only a source distribution (${sdist.f.filename}), and ${Inputs.BuildSdists} is 'never'. Set ${Inputs.BuildSdists}: pure to build it when it is pure Python, or lock a version that ships a wheel.`
       )
     const got = await obtain(o, pkg, sdist.f, path.join(o.wheelhouse, '.sdists'))
     return build(o, pkg, got.file, 'sdist')
@@ -137,10 +137,6 @@ async function fetchPackage(
     o.target.runtime,
     o.target.architecture
   )
-}
-
-function describe(target: Target): string {
-  return `${target.runtime.identifier} (${target.architecture})`
 }
 
 async function build(
