@@ -21,7 +21,7 @@ import { installLayer } from '../helpers/layer'
 import { NeedsCompilerError, downloadWithSources } from '../../src/resolve/sources'
 import { InputError } from '../../src/errors'
 import { hermeticPipEnv } from '../helpers/pip-env'
-import { captureLog } from '../helpers/log'
+import { captureLog, type CapturedLog } from '../helpers/log'
 import { makeIndex, makeWheel, serveIndex, type ServedIndex } from '../helpers/wheels'
 import { backendWheels, makeSourceDist, makeSourceTree } from '../helpers/sdists'
 
@@ -114,6 +114,29 @@ function pipOptions(ws: string, runtime: Runtime, architecture: 'x86_64' | 'arm6
   }
 }
 
+/** downloadWithSources for the workspace with the log captured: what it threw (if anything) and the log. */
+async function failedDownload(
+  ws: string,
+  runtime: Runtime,
+  architecture: 'x86_64' | 'arm64',
+  buildSdists: 'pure' | 'never' = 'pure'
+): Promise<{ error: unknown; log: CapturedLog }> {
+  const log = captureLog()
+  try {
+    await downloadWithSources({
+      pip: pipOptions(ws, runtime, architecture),
+      buildSdists,
+      workDir: path.join(ws, '.work'),
+      workspace: ws
+    })
+    return { error: undefined, log }
+  } catch (error: unknown) {
+    return { error, log }
+  } finally {
+    log.restore()
+  }
+}
+
 test('setuptools and hatchling sdists and a local package are built, installed with their dist-info, and import with their versions', async t => {
   if (skip) return t.skip(skip)
   const ws = await workspace('pure', 'sdpure==1.0\n# a comment\nhatchpure\n-e ./libs/common\n')
@@ -192,20 +215,7 @@ test('setuptools and hatchling sdists and a local package are built, installed w
 test('a C-extension sdist is refused by name: a wheel compiled on the runner would not load on Lambda', async t => {
   if (skip) return t.skip(skip)
   const ws = await workspace('cext', 'cext==0.3\n')
-  const log = captureLog()
-  let error: unknown
-  try {
-    await downloadWithSources({
-      pip: pipOptions(ws, rt('3.12'), 'arm64'),
-      buildSdists: 'pure',
-      workDir: path.join(ws, '.work'),
-      workspace: ws
-    })
-  } catch (e: unknown) {
-    error = e
-  } finally {
-    log.restore()
-  }
+  const { error } = await failedDownload(ws, rt('3.12'), 'arm64')
   assert.ok(error instanceof NeedsCompilerError, String(error))
   assert.equal(error.project, 'cext')
   assert.match(error.message, /^cext 0\.3 \(from cext-0\.3\.tar\.gz\) needs a compiler/)
@@ -217,20 +227,7 @@ test('a C-extension sdist is refused by name: a wheel compiled on the runner wou
 test('build-sdists: never refuses the pure sdist by name, and no build backend runs', async t => {
   if (skip) return t.skip(skip)
   const ws = await workspace('never', 'sdpure==1.0\n')
-  const log = captureLog()
-  let error: unknown
-  try {
-    await downloadWithSources({
-      pip: pipOptions(ws, rt('3.11'), 'x86_64'),
-      buildSdists: 'never',
-      workDir: path.join(ws, '.work'),
-      workspace: ws
-    })
-  } catch (e: unknown) {
-    error = e
-  } finally {
-    log.restore()
-  }
+  const { error, log } = await failedDownload(ws, rt('3.11'), 'x86_64', 'never')
   assert.ok(error instanceof NoCompatibleWheelError, String(error))
   assert.equal(error.project, 'sdpure')
   assert.match(error.message, /^No wheel of 'sdpure'/)
@@ -284,20 +281,7 @@ test('a local package whose C code fails to compile is refused as needing a comp
     cExtension: true
   })
   await fs.writeFile(path.join(ws, 'libs', 'fast', 'fastlocal', '_speed.c'), 'this is not C;\n')
-  const log = captureLog()
-  let error: unknown
-  try {
-    await downloadWithSources({
-      pip: pipOptions(ws, rt('3.11'), 'x86_64'),
-      buildSdists: 'pure',
-      workDir: path.join(ws, '.work'),
-      workspace: ws
-    })
-  } catch (e: unknown) {
-    error = e
-  } finally {
-    log.restore()
-  }
+  const { error } = await failedDownload(ws, rt('3.11'), 'x86_64')
   assert.ok(error instanceof NeedsCompilerError, String(error))
   assert.match(
     error.message,

@@ -10,6 +10,8 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { messageOf } from '../errors'
 import type { Architecture, Runtime } from '../runtimes'
+import { withoutUserInfo } from '../resolve/credentials'
+import { walkRequirementFiles } from '../resolve/local-packages'
 import { pipTargetArgs } from '../resolve/pip'
 import { RESOLUTION_FILE } from './resolved'
 
@@ -31,11 +33,6 @@ export interface WheelhouseKeyInput {
   indexUrl?: string
 }
 
-/** A URL without its user-info: rotating a token must not throw the cache away. */
-function withoutCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#\s]*@/i, '$1')
-}
-
 /** `layer-action-wheels-python3.12-x86_64-` — the prefix shared by every key of a runtime and architecture. */
 export function wheelhouseRestoreKey(runtime: Runtime, architecture: Architecture): string {
   return `${PREFIX}-${runtime.identifier}-${architecture}-`
@@ -49,8 +46,9 @@ export function wheelhouseCacheKey(o: WheelhouseKeyInput): string {
         version: KEY_VERSION,
         requirements: o.requirementFiles.map(f => f.content),
         target: pipTargetArgs(o.runtime, o.architecture),
-        pipArgs: o.pipArgs.map(a => a.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, withoutCredentials)),
-        indexUrl: o.indexUrl ? withoutCredentials(o.indexUrl) : ''
+        // without user-info: rotating a token must not throw the cache away
+        pipArgs: o.pipArgs.map(a => a.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, withoutUserInfo)),
+        indexUrl: o.indexUrl ? withoutUserInfo(o.indexUrl) : ''
       })
     )
     .digest('hex')
@@ -65,25 +63,13 @@ const REFERENCE = /^\s*(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\
  */
 export async function readRequirementFiles(requirements: string): Promise<RequirementFile[]> {
   const files: RequirementFile[] = []
-  const seen = new Set<string>()
-  const read = async (file: string): Promise<void> => {
-    const absolute = path.resolve(file)
-    if (seen.has(absolute)) return
-    seen.add(absolute)
-    let content: string
-    try {
-      content = await fs.readFile(absolute, 'utf8')
-    } catch {
-      return
-    }
-    files.push({ path: absolute, content })
+  await walkRequirementFiles(requirements, async (file, content, include) => {
+    files.push({ path: file, content })
     for (const line of content.split(/\r?\n/)) {
       const ref = REFERENCE.exec(line)?.[1]
-      if (ref && !/^[a-z][a-z0-9+.-]*:\/\//i.test(ref))
-        await read(path.resolve(path.dirname(absolute), ref))
+      if (ref && !/^[a-z][a-z0-9+.-]*:\/\//i.test(ref)) await include(ref)
     }
-  }
-  await read(requirements)
+  })
   return files
 }
 
@@ -133,6 +119,19 @@ export async function restoreWheelhouse(o: {
     core.warning(`Could not restore the wheel cache (building without it): ${messageOf(error)}`)
     return { status: 'failed', key: o.key }
   }
+}
+
+/**
+ * The wheelhouse's key and, when the cache is on, the restore (that key, else the newest entry of
+ * the runtime and architecture): what every way of resolving starts with.
+ */
+export async function restoreWheelhouseFor(
+  o: WheelhouseKeyInput & { wheelhouse: string; cache: boolean }
+): Promise<{ key: string; restored?: CacheRestore }> {
+  const key = wheelhouseCacheKey(o)
+  if (!o.cache) return { key }
+  const restoreKeys = [wheelhouseRestoreKey(o.runtime, o.architecture)]
+  return { key, restored: await restoreWheelhouse({ wheelhouse: o.wheelhouse, key, restoreKeys }) }
 }
 
 /**

@@ -14,11 +14,10 @@ import { fileURLToPath } from 'node:url'
 import { LayerActionError, messageOf } from '../errors'
 import { Inputs } from '../constants'
 import type { BuildSdists } from '../inputs'
-import type { Redactor } from '../resolve/credentials'
-import { redactUrl } from '../resolve/credentials'
+import { redactUrl, takeBasicAuth, withoutUserInfo, type Redactor } from '../resolve/credentials'
 import type { LockedFile, LockedPackage } from '../resolve/locks/lock'
 import { compareVersion, parseVersion } from '../resolve/markers'
-import { explainNoWheel } from '../resolve/no-wheel'
+import { describeTarget, explainNoWheel } from '../resolve/no-wheel'
 import { NoCompatibleWheelError } from '../resolve/pip'
 import { assertPure, buildSourceWheel } from '../resolve/sources'
 import {
@@ -117,7 +116,7 @@ async function fetchPackage(
   if (sdist) {
     if (o.buildSdists === 'never')
       throw new LockFetchError(
-        `${pkg.name} ${pkg.version} is locked in ${o.lockName} with no wheel for ${describe(o.target)}, only a source distribution (${sdist.f.filename}), and ${Inputs.BuildSdists} is 'never'. Set ${Inputs.BuildSdists}: pure to build it when it is pure Python, or lock a version that ships a wheel.`
+        `${pkg.name} ${pkg.version} is locked in ${o.lockName} with no wheel for ${describeTarget(o.target)}, only a source distribution (${sdist.f.filename}), and ${Inputs.BuildSdists} is 'never'. Set ${Inputs.BuildSdists}: pure to build it when it is pure Python, or lock a version that ships a wheel.`
       )
     const got = await obtain(o, pkg, sdist.f, path.join(o.wheelhouse, '.sdists'))
     return build(o, pkg, got.file, 'sdist')
@@ -138,10 +137,6 @@ async function fetchPackage(
     o.target.runtime,
     o.target.architecture
   )
-}
-
-function describe(target: Target): string {
-  return `${target.runtime.identifier} (${target.architecture})`
 }
 
 async function build(
@@ -238,10 +233,6 @@ async function readLinks(
   pageCache.set(pageUrl, loading)
   loading.catch(() => pageCache.delete(pageUrl))
   return loading
-}
-
-function withoutUserInfo(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#\s]*@/i, '$1')
 }
 
 /** The index's credentials go to the same host only (file URLs found on the page stay plain). */
@@ -358,14 +349,7 @@ async function request(
   consume: (body: Readable) => Promise<void>
 ): Promise<void> {
   const url = new URL(rawUrl)
-  const headers: Record<string, string> = { Accept: accept }
-  if (url.username || url.password) {
-    const user = decodeURIComponent(url.username)
-    const password = decodeURIComponent(url.password)
-    headers.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
-    url.username = ''
-    url.password = ''
-  }
+  const headers = { Accept: accept, ...takeBasicAuth(url) }
   let problem = ''
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     try {

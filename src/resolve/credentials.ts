@@ -36,6 +36,21 @@ export function redactUrl(url: string): string {
   })
 }
 
+/** A URL without its user-info (for a cache key, or as the base of relative links). */
+export function withoutUserInfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#\s]*@/i, '$1')
+}
+
+/** Takes the URL's user-info off it (fetch refuses such URLs) and returns it as basic-auth headers. */
+export function takeBasicAuth(url: URL): Record<string, string> {
+  if (!url.username && !url.password) return {}
+  const user = decodeURIComponent(url.username)
+  const password = decodeURIComponent(url.password)
+  url.username = ''
+  url.password = ''
+  return { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` }
+}
+
 /** Every URL-looking argument, e.g. `--extra-index-url=https://u:p@host` or the value after a flag. */
 function urlsIn(args: readonly string[]): string[] {
   return args.flatMap(a => a.match(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi) ?? [])
@@ -67,4 +82,19 @@ export class Redactor {
     for (const s of this.secrets) out = out.split(s).join('***')
     return out
   }
+}
+
+/** Index credentials from every place pip may read them: the index URL, pip-args, PIP_* variables. */
+export function pipRedactor(o: {
+  indexUrl?: string
+  pipArgs?: readonly string[]
+  env?: NodeJS.ProcessEnv
+}): Redactor {
+  const env = o.env ?? process.env
+  const fromEnv = [env.PIP_INDEX_URL, env.PIP_EXTRA_INDEX_URL].filter((u): u is string => !!u)
+  return new Redactor([
+    ...(o.indexUrl ? [o.indexUrl] : []),
+    ...(o.pipArgs ?? []),
+    ...fromEnv
+  ]).register()
 }

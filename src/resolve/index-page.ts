@@ -5,7 +5,7 @@
 import { getExecOutput } from '@actions/exec'
 import { promises as fs } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { redactUrl } from './credentials'
+import { redactUrl, takeBasicAuth } from './credentials'
 import { normalizeProject } from './wheel-tags'
 import { messageOf } from '../errors'
 
@@ -136,14 +136,7 @@ export async function readProjectPage(
         return { url: shown, notFound, problem: notFound ? 'no such page' : messageOf(error) }
       }
     }
-    const headers: Record<string, string> = { Accept: 'text/html' }
-    if (url.username || url.password) {
-      const user = decodeURIComponent(url.username)
-      const password = decodeURIComponent(url.password)
-      headers.Authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
-      url.username = ''
-      url.password = ''
-    }
+    const headers = { Accept: 'text/html', ...takeBasicAuth(url) }
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) })
     if (!response.ok) {
       return { url: shown, notFound: response.status === 404, problem: `HTTP ${response.status}` }

@@ -153,6 +153,29 @@ async function checkSource(source: string, where: string, written: string): Prom
 }
 
 /**
+ * Reads `top` and, depth first, each file `visit` includes (relative to the including file, as pip
+ * reads -r and -c): each file once; a missing one is skipped, for pip to report.
+ */
+export async function walkRequirementFiles(
+  top: string,
+  visit: (file: string, content: string, include: (ref: string) => Promise<void>) => Promise<void>
+): Promise<void> {
+  const seen = new Set<string>()
+  const read = async (file: string): Promise<void> => {
+    if (seen.has(file)) return
+    seen.add(file)
+    let content: string
+    try {
+      content = await fs.readFile(file, 'utf8')
+    } catch {
+      return
+    }
+    await visit(file, content, ref => read(path.resolve(path.dirname(file), ref)))
+  }
+  await read(path.resolve(top))
+}
+
+/**
  * Reads the requirements file and every file it includes with -r (relative to the including
  * file, as pip reads them), and finds the local packages. A VCS requirement is an input error:
  * pip would clone and build it for the runner.
@@ -165,17 +188,11 @@ export async function findLocalPackages(
   const files: ParsedFile[] = []
   const locals: LocalReference[] = []
   let hashes = false
-  const seen = new Set<string>()
-  const read = async (file: string): Promise<void> => {
-    const absolute = path.resolve(file)
-    if (seen.has(absolute)) return
-    seen.add(absolute)
-    let content: string
-    try {
-      content = await fs.readFile(absolute, 'utf8')
-    } catch {
-      return // pip reports a missing -r file itself
-    }
+  const visit = async (
+    absolute: string,
+    content: string,
+    include: (ref: string) => Promise<void>
+  ): Promise<void> => {
     const parsed = { path: absolute, ...logicalLines(content) }
     files.push(parsed)
     const shown = path.relative(o.workspace, absolute) || absolute
@@ -187,8 +204,7 @@ export async function findLocalPackages(
       const option = OPTION.exec(text)
       if (option) {
         const [, flag, value, rest] = option
-        if ((flag === '-r' || flag === '--requirement') && !SCHEME.test(value))
-          await read(path.resolve(path.dirname(absolute), value))
+        if ((flag === '-r' || flag === '--requirement') && !SCHEME.test(value)) await include(value)
         if (flag === '-e' || flag === '--editable') {
           const editable = `${value}${rest ? ` ${rest}` : ''}`
           await classify(editable, `${flag} ${editable}`, at)
@@ -232,7 +248,7 @@ export async function findLocalPackages(
     await checkSource(source, where, written)
     locals.push({ where, file, line, written, source, extras, marker })
   }
-  await read(requirements)
+  await walkRequirementFiles(requirements, visit)
   return { files, locals, hashes }
 }
 

@@ -4,6 +4,7 @@
  * `dependency_groups` sets (`'dev' in dependency_groups`). Pure: no I/O.
  */
 import type { MarkerEnvironment } from '../runtimes'
+import { normalizeProject } from './wheel-tags'
 
 /** The environment a marker is evaluated in: the target's, plus what the user asked to install. */
 export interface MarkerContext {
@@ -156,11 +157,6 @@ export function parseMarker(text: string): Marker {
   return marker
 }
 
-/** PEP 685: extras and group names compare normalised. */
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-')
-}
-
 function evaluate(marker: Marker, ctx: MarkerContext): boolean {
   if (marker.kind !== 'compare')
     return marker.kind === 'and'
@@ -172,7 +168,7 @@ function evaluate(marker: Marker, ctx: MarkerContext): boolean {
   if (variable === 'extra') {
     // a set: `extra == "x"` holds when x is one of the active extras (as uv and Poetry evaluate it)
     const active = ctx.extras ?? new Set<string>()
-    const has = active.has(normalizeName(literal))
+    const has = active.has(normalizeProject(literal))
     if (op === '==' || op === '===') return has
     if (op === '!=') return !has
     throw new MarkerSyntaxError(`'extra' compares with == or != only, not ${op}`)
@@ -181,7 +177,7 @@ function evaluate(marker: Marker, ctx: MarkerContext): boolean {
     const active = (variable === 'extras' ? ctx.extras : ctx.groups) ?? new Set<string>()
     if (!('literal' in left) || (op !== 'in' && op !== 'not in'))
       throw new MarkerSyntaxError(`'${variable}' is a set: write '"name" in ${variable}'`)
-    const has = active.has(normalizeName(literal))
+    const has = active.has(normalizeProject(literal))
     return op === 'in' ? has : !has
   }
   const value = ctx.env[variable as keyof MarkerEnvironment]

@@ -1,9 +1,11 @@
 /**
  * pip evaluates PEP 508 environment markers (`; python_version < "3.12"`, `; platform_machine ==
  * "aarch64"`) for the interpreter it runs on: `--python-version` and `--platform` choose wheel tags
- * and Requires-Python, never markers (pypa/pip#11198). So every pip command of the action starts
- * through this bootstrap, which makes pip's vendored packaging answer with the Lambda target's
- * marker environment (src/runtimes.ts markerEnvironment) before pip's own CLI runs.
+ * and Requires-Python, never markers (pypa/pip#11198). So the pip command that resolves the layer
+ * (`pip download -r`, pip.ts) starts through this bootstrap, which makes pip's vendored packaging
+ * answer with the Lambda target's marker environment (src/runtimes.ts markerEnvironment) before
+ * pip's own CLI runs. The others run plain `python -m pip` and resolve nothing for the layer:
+ * `pip wheel --no-deps` and `pip download --no-deps` of one sdist (sources.ts), `pip config list`.
  *
  * Why this one function is enough (read in pip 23.2.1, 25.0, 26.2.1 and main, 2026-11):
  * `Marker.evaluate()` in pip/_vendor/packaging/markers.py starts from the module-global

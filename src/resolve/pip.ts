@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { LayerActionError, messageOf } from '../errors'
 import { platformTags, type Architecture, type Runtime } from '../runtimes'
-import { Redactor } from './credentials'
+import { pipRedactor, type Redactor } from './credentials'
 import { configuredIndexUrls, readProjectPage, type ProjectListing } from './index-page'
 import { describeTarget, explainNoWheel } from './no-wheel'
 import { pipForTarget } from './pip-target'
@@ -79,6 +79,17 @@ interface PipResult {
   stderr: string
 }
 
+/** The user's environment (PIP_* variables and pip's configuration keep working), set up for the log. */
+export function pipEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    // progress reaches the log as it happens, not when pip exits
+    PYTHONUNBUFFERED: '1',
+    // only the noise of a root container; older pips lack --root-user-action, so it goes by variable
+    PIP_ROOT_USER_ACTION: base.PIP_ROOT_USER_ACTION ?? 'ignore'
+  }
+}
+
 /**
  * Runs pip (through the bootstrap that evaluates markers for the target, pip-target.ts), echoing
  * each line (credentials removed) at the level `levelOf` picks.
@@ -96,15 +107,7 @@ async function runPip(
       `${o.python} -c <layer-action pip bootstrap> ${args.map(a => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`
     )
   )
-  const base = o.env ?? process.env
-  const env: NodeJS.ProcessEnv = {
-    ...base,
-    ...target.env,
-    // progress reaches the log as it happens, not when pip exits
-    PYTHONUNBUFFERED: '1',
-    // only the noise of a root container; older pips lack --root-user-action, so it goes by variable
-    PIP_ROOT_USER_ACTION: base.PIP_ROOT_USER_ACTION ?? 'ignore'
-  }
+  const env = { ...pipEnvironment(o.env ?? process.env), ...target.env }
   return new Promise((resolve, reject) => {
     const child = spawn(o.python, argv, { env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     const output = { stdout: '', stderr: '' }
@@ -147,13 +150,6 @@ function pipErrorLines(result: PipResult, redactor: Redactor): string {
   const chosen =
     first >= 0 ? lines.slice(first).filter(Boolean).slice(0, 20) : lines.filter(Boolean).slice(-15)
   return redactor.redact(chosen.join('\n'))
-}
-
-function redactorFor(o: PipOptions): Redactor {
-  const env = o.env ?? process.env
-  // index URLs may also come from the environment the user gave pip
-  const fromEnv = [env.PIP_INDEX_URL, env.PIP_EXTRA_INDEX_URL].filter((u): u is string => !!u)
-  return new Redactor([...(o.indexUrl ? [o.indexUrl] : []), ...o.pipArgs, ...fromEnv]).register()
 }
 
 /** `(requirement)` from pip's "No matching distribution found for toonew==2.0" (pip 20–25 wording). */
@@ -220,7 +216,7 @@ const DOWNLOAD_INFO =
  * pip resolved to in this run.
  */
 export async function downloadWheels(o: PipOptions): Promise<string[]> {
-  const redactor = redactorFor(o)
+  const redactor = pipRedactor(o)
   await fs.mkdir(o.wheelhouse, { recursive: true })
   const args = [
     'download',

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url'
 import { parse, TomlError } from 'smol-toml'
 import { Inputs } from '../constants'
 import { InputError } from '../errors'
+import { normalizeProject } from './wheel-tags'
 
 export interface PyprojectRequest {
   /** the file as the user named it (for messages), e.g. `layers/api/pyproject.toml` */
@@ -19,11 +20,6 @@ export interface PyprojectRequest {
   readonly directory: string
   readonly extras: readonly string[]
   readonly groups: readonly string[]
-}
-
-/** PEP 503 normalisation, which PEP 685 (extras) and PEP 735 (groups) also use for comparing names. */
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-')
 }
 
 /** `name[extra,…] rest ; marker`: the parts this room needs of a PEP 508 string. */
@@ -80,7 +76,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
     throw new InputError(Inputs.Requirements, o.display, '[project] must be a table (PEP 621)')
   }
   const proj: Table = isTable(project) ? project : {}
-  const self = typeof proj.name === 'string' ? normalizeName(proj.name) : undefined
+  const self = typeof proj.name === 'string' ? normalizeProject(proj.name) : undefined
   const dynamic = Array.isArray(proj.dynamic) ? proj.dynamic : []
   if (dynamic.includes('dependencies'))
     throw new InputError(
@@ -116,7 +112,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
     )
   const extras = new Map<string, string[]>()
   for (const [name, list] of Object.entries(optional ?? {}))
-    extras.set(normalizeName(name), stringList(list, `[project.optional-dependencies] ${name}`))
+    extras.set(normalizeProject(name), stringList(list, `[project.optional-dependencies] ${name}`))
 
   if (groupsTable !== undefined && !isTable(groupsTable))
     throw new InputError(
@@ -126,7 +122,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
     )
   const groups = new Map<string, { name: string; entries: unknown }>()
   for (const [name, entries] of Object.entries(groupsTable ?? {}))
-    groups.set(normalizeName(name), { name, entries })
+    groups.set(normalizeProject(name), { name, entries })
 
   const lines: string[] = []
   const activeExtras = new Set<string>()
@@ -141,7 +137,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
       )
     const own = m[4]?.trim()
     const combined = own && marker ? `(${marker}) and (${own})` : (own ?? marker)
-    if (self !== undefined && normalizeName(m[1]) === self) {
+    if (self !== undefined && normalizeProject(m[1]) === self) {
       // the project's own extras (`all = ["me[aws,pg]"]`): its dependencies, never the project
       for (const extra of (m[2] ?? '')
         .split(',')
@@ -158,7 +154,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
     if (!lines.includes(line)) lines.push(line)
   }
   const addExtra = (extra: string, marker: string | undefined, where: string): void => {
-    const key = normalizeName(extra)
+    const key = normalizeProject(extra)
     const list = extras.get(key)
     if (!list) {
       const defined = [...(optional ? Object.keys(optional) : [])]
@@ -177,7 +173,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
     activeExtras.delete(key)
   }
   const addGroup = (group: string, trail: readonly string[]): void => {
-    const key = normalizeName(group)
+    const key = normalizeProject(group)
     const found = groups.get(key)
     if (!found) {
       const defined = [...groups.values()].map(g => g.name)

@@ -10,10 +10,8 @@ import type { Plan } from '../plan'
 import {
   pruneWheelhouse,
   readRequirementFiles,
-  restoreWheelhouse,
+  restoreWheelhouseFor,
   saveWheelhouse,
-  wheelhouseCacheKey,
-  wheelhouseRestoreKey,
   type CacheStatus
 } from '../fetch/cache'
 import { recordedResolution, recordResolution } from '../fetch/resolved'
@@ -82,7 +80,7 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
   const requirements = fromPyproject?.file ?? inputs.requirements
   const indexUrl = await effectiveIndexUrl(inputs)
 
-  const key = wheelhouseCacheKey({
+  const { key, restored } = await restoreWheelhouseFor({
     requirementFiles: [
       ...(fromPyproject ? [{ path: inputs.requirements, content: fromPyproject.pyproject }] : []),
       ...(await readRequirementFiles(requirements))
@@ -90,15 +88,10 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
     runtime: inputs.runtime,
     architecture: inputs.architecture,
     pipArgs: inputs.pipArgs,
-    indexUrl
+    indexUrl,
+    wheelhouse: plan.wheelhouse,
+    cache: inputs.cache
   })
-  const restored = inputs.cache
-    ? await restoreWheelhouse({
-        wheelhouse: plan.wheelhouse,
-        key,
-        restoreKeys: [wheelhouseRestoreKey(inputs.runtime, inputs.architecture)]
-      })
-    : undefined
   // an exact hit: the resolution recorded with these wheels stands, and pip does not run
   const recorded = restored?.status === 'exact' && (await recordedResolution(plan.wheelhouse, key))
   if (recorded) return { wheels: recorded, cache: 'exact', pip: '' }

@@ -10,11 +10,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { LayerActionError, messageOf } from '../errors'
 import { wheelMachine } from '../runtimes'
-import { Redactor } from './credentials'
+import { pipRedactor, type Redactor } from './credentials'
 import type { ProjectListing } from './index-page'
 import { findLocalPackages, rewriteRequirements } from './local-packages'
 import { describeTarget } from './no-wheel'
-import { NoCompatibleWheelError, downloadWheels, type PipOptions } from './pip'
+import { NoCompatibleWheelError, downloadWheels, pipEnvironment, type PipOptions } from './pip'
 import { compareVersions, parseDistributionFile, type Target } from './wheel-tags'
 
 export interface SourceBuild {
@@ -173,12 +173,7 @@ export function runPipQuietly(
   args: readonly string[],
   o: { env?: NodeJS.ProcessEnv; cwd?: string; redactor: Redactor; info?: RegExp }
 ): Promise<PipRun> {
-  const base = o.env ?? process.env
-  const env: NodeJS.ProcessEnv = {
-    ...base,
-    PYTHONUNBUFFERED: '1',
-    PIP_ROOT_USER_ACTION: base.PIP_ROOT_USER_ACTION ?? 'ignore'
-  }
+  const env = pipEnvironment(o.env ?? process.env)
   core.debug(o.redactor.redact(`${python} -m pip ${args.join(' ')}`))
   return new Promise((resolve, reject) => {
     const child = spawn(python, ['-m', 'pip', ...args], {
@@ -221,21 +216,6 @@ export function pipFailureLines(result: PipRun, redactor: Redactor): string {
   return redactor.redact(chosen.join('\n'))
 }
 
-/** Index credentials from every place pip may read them: the index URL, pip-args, PIP_* variables. */
-export function sourceRedactor(o: {
-  indexUrl?: string
-  pipArgs?: readonly string[]
-  env?: NodeJS.ProcessEnv
-}): Redactor {
-  const env = o.env ?? process.env
-  const fromEnv = [env.PIP_INDEX_URL, env.PIP_EXTRA_INDEX_URL].filter((u): u is string => !!u)
-  return new Redactor([
-    ...(o.indexUrl ? [o.indexUrl] : []),
-    ...(o.pipArgs ?? []),
-    ...fromEnv
-  ]).register()
-}
-
 /** A best guess at the project of a source, for messages when the build never named it. */
 function projectOfSource(source: string): string {
   const base = path.basename(source.replace(/[\\/]+$/, ''))
@@ -243,7 +223,7 @@ function projectOfSource(source: string): string {
 }
 
 export async function buildSourceWheel(o: SourceBuild): Promise<BuiltWheel> {
-  const redactor = sourceRedactor(o)
+  const redactor = pipRedactor(o)
   const label = o.label ?? o.source
   await mkdir(o.outDir, { recursive: true })
   const scratch = await mkdtemp(path.join(o.outDir, '.build-'))
@@ -458,7 +438,7 @@ async function downloadSdist(
   project: string,
   workDir: string
 ): Promise<string | undefined> {
-  const redactor = sourceRedactor(pip)
+  const redactor = pipRedactor(pip)
   await mkdir(path.join(workDir, 'sdists'), { recursive: true })
   const dir = await mkdtemp(path.join(workDir, 'sdists', `${project}-`))
   const result = await runPipQuietly(

@@ -25,6 +25,7 @@ export interface Target {
   architecture: Architecture
 }
 
+/** PEP 503; extras (PEP 685) and dependency groups (PEP 735) compare by the same rule. */
 export function normalizeProject(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-')
 }

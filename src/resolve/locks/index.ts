@@ -14,13 +14,7 @@ import type { BuiltSource } from '../sources'
 import { markerEnvironment } from '../../runtimes'
 import { Redactor } from '../credentials'
 import { fetchLockedWheels } from '../../fetch/download'
-import {
-  pruneWheelhouse,
-  restoreWheelhouse,
-  saveWheelhouse,
-  wheelhouseCacheKey,
-  wheelhouseRestoreKey
-} from '../../fetch/cache'
+import { pruneWheelhouse, restoreWheelhouseFor, saveWheelhouse } from '../../fetch/cache'
 import { findInterpreter } from '../../smoke/smoke'
 import type { LockRequest, LockSelection } from './lock'
 import { readUvLock } from './uv'
@@ -92,13 +86,10 @@ export async function resolveLockedWheels(
     ...selection.packages.flatMap(p => [p.index ?? '', ...p.files.map(f => f.url ?? '')])
   ]).register()
   core.info(`Installing exactly as locked: ${selection.summary}`)
-  core.info(
-    `Markers evaluated for ${plan.runtimeLabel}: python_full_version ${env.python_full_version}, platform_machine ${env.platform_machine}, sys_platform ${env.sys_platform}`
-  )
   for (const note of selection.notes ?? []) core.notice(note)
   for (const line of selection.skipped) core.info(`  left out ${line}`)
 
-  const key = wheelhouseCacheKey({
+  const { restored } = await restoreWheelhouseFor({
     requirementFiles: [
       { path: inputs.requirements, content: text },
       {
@@ -113,15 +104,10 @@ export async function resolveLockedWheels(
     runtime: inputs.runtime,
     architecture: inputs.architecture,
     pipArgs: inputs.pipArgs,
-    indexUrl: options.indexUrl
+    indexUrl: options.indexUrl,
+    wheelhouse: plan.wheelhouse,
+    cache: inputs.cache
   })
-  const restored = inputs.cache
-    ? await restoreWheelhouse({
-        wheelhouse: plan.wheelhouse,
-        key,
-        restoreKeys: [wheelhouseRestoreKey(inputs.runtime, inputs.architecture)]
-      })
-    : undefined
 
   const found = await findInterpreter(inputs.runtime, process.env)
   const python = 'path' in found ? found.path : 'python3'

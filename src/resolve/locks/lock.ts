@@ -8,7 +8,8 @@ import { parse as parseToml, TomlError } from 'smol-toml'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
 import type { MarkerEnvironment } from '../../runtimes'
-import { MarkerSyntaxError, evaluateMarker, normalizeName } from '../markers'
+import { MarkerSyntaxError, evaluateMarker } from '../markers'
+import { normalizeProject } from '../wheel-tags'
 
 /** One distribution file the lock records. */
 export interface LockedFile {
@@ -59,8 +60,6 @@ export interface LockRequest {
   /** for credentials a tool reads from the environment (Pipenv `${VAR}` in source URLs, Poetry's `POETRY_HTTP_BASIC_*`) */
   readonly environ?: Readonly<Record<string, string | undefined>>
 }
-
-export const PYPI_SIMPLE = 'https://pypi.org/simple/'
 
 /** The 1-based line where `needle` first occurs in `text` (after `from`), or undefined. */
 export function lineOf(text: string, needle: string | RegExp, from = 0): number | undefined {
@@ -184,8 +183,8 @@ export function unknownNames(
   defined: readonly string[],
   note = ''
 ): void {
-  const known = new Set(defined.map(normalizeName))
-  const missing = asked.filter(n => !known.has(normalizeName(n)))
+  const known = new Set(defined.map(normalizeProject))
+  const missing = asked.filter(n => !known.has(normalizeProject(n)))
   if (missing.length === 0) return
   const list = defined.length > 0 ? defined.join(', ') : 'none'
   throw new InputError(

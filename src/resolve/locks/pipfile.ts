@@ -10,9 +10,9 @@
  */
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { normalizeName } from '../markers'
+import { normalizeProject } from '../wheel-tags'
+import { PYPI_SIMPLE } from '../index-page'
 import {
-  PYPI_SIMPLE,
   asArray,
   asRecord,
   lineOf,
@@ -55,11 +55,11 @@ export function readPipfileLock(req: LockRequest): LockSelection {
   const chosen = new Set(['default'])
   const unknown: string[] = []
   for (const g of req.groups) {
-    const n = normalizeName(g)
+    const n = normalizeProject(g)
     const match =
       DEVELOP_ALIASES.includes(n) && categories.includes('develop')
         ? 'develop'
-        : named.find(c => normalizeName(c) === n)
+        : named.find(c => normalizeProject(c) === n)
     if (match) chosen.add(match)
     else unknown.push(g)
   }
@@ -71,7 +71,7 @@ export function readPipfileLock(req: LockRequest): LockSelection {
     )
   // markers like `'dev' in dependency_groups`: the chosen categories, develop also as `dev`
   const groupSet = new Set(
-    [...chosen].flatMap(c => (c === 'develop' ? DEVELOP_ALIASES : [normalizeName(c)]))
+    [...chosen].flatMap(c => (c === 'develop' ? DEVELOP_ALIASES : [normalizeProject(c)]))
   )
 
   // as pipenv does: ${VAR}, $VAR and %VAR% in a source URL come from the environment (credentials)
@@ -94,7 +94,7 @@ export function readPipfileLock(req: LockRequest): LockSelection {
   for (const category of categories) {
     for (const [rawName, value] of Object.entries(asRecord(data[category]))) {
       const entry = asRecord(value)
-      const name = normalizeName(rawName)
+      const name = normalizeProject(rawName)
       const version = (str(entry.version) ?? '').replace(/^==/, '')
       if (!chosen.has(category)) {
         if (!selected.has(name))

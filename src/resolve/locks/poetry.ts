@@ -11,9 +11,9 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { normalizeName } from '../markers'
+import { normalizeProject } from '../wheel-tags'
+import { PYPI_SIMPLE } from '../index-page'
 import {
-  PYPI_SIMPLE,
   asArray,
   asRecord,
   lineOf,
@@ -57,22 +57,22 @@ export function readPoetryLock(req: LockRequest): LockSelection {
     definedGroups.filter(g => g !== 'main'),
     ' (main is always installed)'
   )
-  const extras = new Set(req.extras.map(normalizeName))
-  const groups = new Set(['main', ...req.groups.map(normalizeName)])
+  const extras = new Set(req.extras.map(normalizeProject))
+  const groups = new Set(['main', ...req.groups.map(normalizeProject)])
   // the packages each requested extra names, for optional packages locked without an extra marker
   const inExtras = new Set(
     Object.entries(extrasTable)
-      .filter(([extra]) => extras.has(normalizeName(extra)))
-      .flatMap(([, names]) => ((names as string[] | undefined) ?? []).map(normalizeName))
+      .filter(([extra]) => extras.has(normalizeProject(extra)))
+      .flatMap(([, names]) => ((names as string[] | undefined) ?? []).map(normalizeProject))
   )
   const defaultIndex = req.indexUrl || PYPI_SIMPLE
 
   const selected: LockedPackage[] = []
   const skipped: string[] = []
   for (const p of packages) {
-    const name = normalizeName(str(p.name) ?? '')
+    const name = normalizeProject(str(p.name) ?? '')
     const version = str(p.version) ?? ''
-    const pkgGroups = ((p.groups as string[] | undefined) ?? ['main']).map(normalizeName)
+    const pkgGroups = ((p.groups as string[] | undefined) ?? ['main']).map(normalizeProject)
     const chosen = pkgGroups.filter(g => groups.has(g))
     if (chosen.length === 0) {
       skipped.push(

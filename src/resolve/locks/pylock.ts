@@ -11,7 +11,8 @@
  */
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { normalizeName, specifierMatches, MarkerSyntaxError } from '../markers'
+import { specifierMatches, MarkerSyntaxError } from '../markers'
+import { normalizeProject } from '../wheel-tags'
 import {
   asArray,
   asRecord,
@@ -63,10 +64,10 @@ export function readPylock(req: LockRequest): LockSelection {
   const definedGroups = (data['dependency-groups'] as string[] | undefined) ?? []
   unknownNames(req, Inputs.Extras, req.extras, definedExtras)
   unknownNames(req, Inputs.Groups, req.groups, definedGroups)
-  const extras = new Set(req.extras.map(normalizeName))
-  const named = req.groups.map(normalizeName)
+  const extras = new Set(req.extras.map(normalizeProject))
+  const named = req.groups.map(normalizeProject)
   const defaults = ((data['default-groups'] as string[] | undefined) ?? [])
-    .map(normalizeName)
+    .map(normalizeProject)
     .filter(g => g !== 'dev')
   const groups = new Set([...defaults, ...named])
 
@@ -74,7 +75,7 @@ export function readPylock(req: LockRequest): LockSelection {
   const skipped: string[] = []
   for (const p of asArray(data.packages)) {
     const rawName = str(p.name) ?? ''
-    const name = normalizeName(rawName)
+    const name = normalizeProject(rawName)
     const version = str(p.version) ?? ''
     const marker = str(p.marker)
     if (!markerHolds(req, marker, rawName, { extras, groups })) {

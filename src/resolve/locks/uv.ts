@@ -11,7 +11,8 @@
 import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { MarkerSyntaxError, normalizeName, specifierMatches } from '../markers'
+import { MarkerSyntaxError, specifierMatches } from '../markers'
+import { normalizeProject } from '../wheel-tags'
 import {
   asArray,
   asRecord,
@@ -73,7 +74,7 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
 
   const packages: UvPackage[] = asArray(data.package).map(raw => ({
     raw,
-    name: normalizeName(str(raw.name) ?? ''),
+    name: normalizeProject(str(raw.name) ?? ''),
     version: str(raw.version) ?? '',
     source: asRecord(raw.source)
   }))
@@ -85,7 +86,7 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
   if (roots.length === 0) {
     // a virtual workspace root (no [project]): its members are the projects
     const members = (asRecord(data.manifest).members as unknown[] | undefined) ?? []
-    roots = packages.filter(p => members.some(m => normalizeName(String(m)) === p.name))
+    roots = packages.filter(p => members.some(m => normalizeProject(String(m)) === p.name))
   }
   if (roots.length === 0)
     throw new InputError(
@@ -103,17 +104,19 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
   unknownNames(req, Inputs.Extras, req.extras, definedExtras)
   unknownNames(req, Inputs.Groups, req.groups, definedGroups)
 
-  const extras = new Set(req.extras.map(normalizeName))
-  const groups = new Set(req.groups.map(normalizeName))
+  const extras = new Set(req.extras.map(normalizeProject))
+  const groups = new Set(req.groups.map(normalizeProject))
   // uv encodes conflicting extras/groups in markers as `extra == 'extra-7-project-cpu'`
   const markerExtras = new Set<string>(extras)
   for (const r of roots) {
-    for (const e of extras) markerExtras.add(normalizeName(`extra-${r.name.length}-${r.name}-${e}`))
-    for (const g of groups) markerExtras.add(normalizeName(`group-${r.name.length}-${r.name}-${g}`))
+    for (const e of extras)
+      markerExtras.add(normalizeProject(`extra-${r.name.length}-${r.name}-${e}`))
+    for (const g of groups)
+      markerExtras.add(normalizeProject(`group-${r.name.length}-${r.name}-${g}`))
   }
 
   const find = (dep: Record<string, unknown>): UvPackage | undefined => {
-    let candidates = byName.get(normalizeName(str(dep.name) ?? '')) ?? []
+    let candidates = byName.get(normalizeProject(str(dep.name) ?? '')) ?? []
     if (candidates.length > 1 && dep.version)
       candidates = candidates.filter(c => c.version === dep.version)
     if (candidates.length > 1 && dep.source)
@@ -150,17 +153,17 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
   while (queue.length > 0) {
     const { pkg, extras: wanted } = queue.shift() as { pkg: UvPackage; extras: string[] }
     const seen = activated.get(pkg)
-    const fresh = wanted.map(normalizeName).filter(e => !seen?.has(e))
+    const fresh = wanted.map(normalizeProject).filter(e => !seen?.has(e))
     if (seen && fresh.length === 0) continue
     activated.set(pkg, new Set([...(seen ?? []), ...fresh]))
     if (!seen) follow(pkg, asArray(pkg.raw.dependencies), 'dependency')
     const optional = asRecord(pkg.raw['optional-dependencies'])
     for (const [extra, deps] of Object.entries(optional)) {
-      if (fresh.includes(normalizeName(extra))) follow(pkg, asArray(deps), `extra '${extra}'`)
+      if (fresh.includes(normalizeProject(extra))) follow(pkg, asArray(deps), `extra '${extra}'`)
     }
     if (!seen && roots.includes(pkg)) {
       for (const [group, deps] of Object.entries(asRecord(pkg.raw['dev-dependencies']))) {
-        if (groups.has(normalizeName(group))) follow(pkg, asArray(deps), `group '${group}'`)
+        if (groups.has(normalizeProject(group))) follow(pkg, asArray(deps), `group '${group}'`)
       }
     }
   }
@@ -197,7 +200,7 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
 function notReached(pkg: UvPackage, roots: readonly UvPackage[]): string {
   const inGroups = roots.some(r =>
     Object.values(asRecord(r.raw['dev-dependencies'])).some(deps =>
-      asArray(deps).some(d => normalizeName(str(d.name) ?? '') === pkg.name)
+      asArray(deps).some(d => normalizeProject(str(d.name) ?? '') === pkg.name)
     )
   )
   return inGroups
