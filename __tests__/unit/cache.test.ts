@@ -106,6 +106,27 @@ test('requirement files referenced with -r / -c are read too, relative to the fi
   assert.notEqual(changed, key, 'a nested file changing changes the key')
 })
 
+test('-r files named through ${VAR} or on a continued line count for the key, as pip reads them', async () => {
+  const dir = path.join(tmp, 'reqs-env')
+  await fs.mkdir(path.join(dir, 'shared'), { recursive: true })
+  await fs.writeFile(
+    path.join(dir, 'requirements.txt'),
+    '-r ${SHARED_DIR}/extra.txt\n-c \\\n  shared/pins.txt\nrequests\n'
+  )
+  await fs.writeFile(path.join(dir, 'shared', 'extra.txt'), 'six\n')
+  await fs.writeFile(path.join(dir, 'shared', 'pins.txt'), 'six==1.16.0\n')
+  const env = { SHARED_DIR: path.join(dir, 'shared') }
+  const read = () => readRequirementFiles(path.join(dir, 'requirements.txt'), env)
+  assert.deepEqual(
+    (await read()).map(f => path.relative(dir, f.path)),
+    ['requirements.txt', 'shared/extra.txt', 'shared/pins.txt']
+  )
+  // an exact cache hit skips pip: a change in such a file must change the key
+  const key = wheelhouseCacheKey({ ...base, requirementFiles: await read() })
+  await fs.writeFile(path.join(dir, 'shared', 'extra.txt'), 'six==1.17.0\n')
+  assert.notEqual(wheelhouseCacheKey({ ...base, requirementFiles: await read() }), key)
+})
+
 test('without a cache service: said once, restore and save go on without it', async () => {
   const saved = { url: process.env.ACTIONS_CACHE_URL, results: process.env.ACTIONS_RESULTS_URL }
   delete process.env.ACTIONS_CACHE_URL

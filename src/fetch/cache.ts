@@ -11,7 +11,7 @@ import * as path from 'node:path'
 import { messageOf } from '../errors'
 import type { Architecture, Runtime } from '../runtimes'
 import { withoutUserInfo } from '../resolve/credentials'
-import { walkRequirementFiles } from '../resolve/local-packages'
+import { expandEnv, logicalLines, walkRequirementFiles } from '../resolve/local-packages'
 import { pipTargetArgs } from '../resolve/pip'
 import { RESOLUTION_FILE } from './resolved'
 
@@ -61,12 +61,16 @@ const REFERENCE = /^\s*(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^\
  * The requirements file and, recursively, the files it references with -r/-c (relative to the
  * file that names them, as pip reads them). URLs and missing files are left to pip to report.
  */
-export async function readRequirementFiles(requirements: string): Promise<RequirementFile[]> {
+export async function readRequirementFiles(
+  requirements: string,
+  env: NodeJS.ProcessEnv = process.env
+): Promise<RequirementFile[]> {
   const files: RequirementFile[] = []
   await walkRequirementFiles(requirements, async (file, content, include) => {
     files.push({ path: file, content })
-    for (const line of content.split(/\r?\n/)) {
-      const ref = REFERENCE.exec(line)?.[1]
+    // as pip reads them: continuation lines joined, ${VAR} expanded, so `-r ${DIR}/more.txt` counts
+    for (const line of logicalLines(content).lines) {
+      const ref = REFERENCE.exec(expandEnv(line.text, env))?.[1]
       if (ref && !/^[a-z][a-z0-9+.-]*:\/\//i.test(ref)) await include(ref)
     }
   })

@@ -56,7 +56,7 @@ const NAMED_URL = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*@\s*(\S+)\s*(
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
 
 /** pip's preprocessing: `\` continuations joined, `#` comments dropped (at line start or after space). */
-function logicalLines(content: string): { physical: string[]; lines: LogicalLine[] } {
+export function logicalLines(content: string): { physical: string[]; lines: LogicalLine[] } {
   const physical = content.split(/\r?\n/)
   const lines: LogicalLine[] = []
   let start = 0
@@ -77,7 +77,7 @@ function logicalLines(content: string): { physical: string[]; lines: LogicalLine
 }
 
 /** pip expands `${VAR}` (that form only) in requirements files. */
-function expandEnv(text: string, env: NodeJS.ProcessEnv): string {
+export function expandEnv(text: string, env: NodeJS.ProcessEnv): string {
   return text.replace(/\$\{([A-Z0-9_]+)\}/g, (all, name: string) => env[name] ?? all)
 }
 
