@@ -9,7 +9,8 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes'
-import { SmokeTestError, layerModules, smokeTest } from '../../src/smoke/smoke'
+import { SmokeTestError, layerModules, smokeTest, smokeTestLayer } from '../../src/smoke/smoke'
+import type { LayerEntry } from '../../src/assemble/entries'
 import { makeWheel } from '../helpers/wheels'
 import { captureLog, type CapturedLog } from '../helpers/log'
 
@@ -182,4 +183,23 @@ test('skipped when the runner is another machine than the layer', async () => {
   })
   assert.match(result.skipped ?? '', /its compiled modules cannot load here/)
   assert.deepEqual(result.failures, [])
+})
+
+test('smokeTestLayer asks for an interpreter first: a layer for the other machine is never extracted', async () => {
+  const other: Architecture = architecture === 'arm64' ? 'x86_64' : 'arm64'
+  // an entry whose wheel does not exist: extracting it would throw
+  const entries: LayerEntry[] = [
+    {
+      path: 'ghost/__init__.py',
+      size: 10,
+      executable: false,
+      source: { kind: 'file', file: path.join(os.tmpdir(), 'layer-action-no-such-file.py') }
+    }
+  ]
+  const result = await smokeTestLayer(entries, path.join(os.tmpdir(), 'never-made'), {
+    runtime,
+    architecture: other
+  })
+  assert.match(result.skipped ?? '', /its compiled modules cannot load here/)
+  assert.deepEqual(result.modules, [])
 })

@@ -122,6 +122,38 @@ function run(
 const PROBE =
   'import json, platform, sys; print(json.dumps([sys.implementation.name, list(sys.version_info[:2]), platform.machine()]))'
 
+/**
+ * The interpreter that can import the layer here, or why none can: the smoke test needs Linux, the
+ * target's CPython and the target's machine. Asked first, so a layer is never extracted for nothing.
+ */
+async function smokeInterpreter(
+  runtime: Runtime,
+  architecture: Architecture,
+  env: NodeJS.ProcessEnv
+): Promise<{ interpreter: string } | { skip: SmokeResult }> {
+  if (process.platform !== 'linux')
+    return {
+      skip: {
+        skipped: `the runner is ${process.platform}, not Linux like Lambda`,
+        modules: [],
+        failures: []
+      }
+    }
+  const found = await findInterpreter(runtime, env)
+  if ('problem' in found) return { skip: { skipped: found.problem, modules: [], failures: [] } }
+  const machine = wheelMachine(architecture)
+  if (found.machine !== machine)
+    return {
+      skip: {
+        skipped: `the runner is ${found.machine} and the layer is for ${machine}: its compiled modules cannot load here`,
+        interpreter: found.path,
+        modules: [],
+        failures: []
+      }
+    }
+  return { interpreter: found.path }
+}
+
 /** The first `python3.X`, `python3` or `python` on PATH that is CPython of the runtime's version. */
 export async function findInterpreter(
   runtime: Runtime,
@@ -202,28 +234,17 @@ export async function smokeTest(o: {
   env?: NodeJS.ProcessEnv
   /** per interpreter run; an import still running then counts as failed */
   timeoutMs?: number
+  /** an interpreter smokeInterpreter() already found, so it is not looked for twice */
+  interpreter?: string
 }): Promise<SmokeResult> {
   const env = o.env ?? process.env
   const pythonDir = path.resolve(o.layerDir, 'python')
+  const ready = o.interpreter
+    ? { interpreter: o.interpreter }
+    : await smokeInterpreter(o.runtime, o.architecture, env)
+  if ('skip' in ready) return ready.skip
+  const found = { path: ready.interpreter }
   const modules = await layerModules(pythonDir)
-  if (process.platform !== 'linux') {
-    return {
-      skipped: `the runner is ${process.platform}, not Linux like Lambda`,
-      modules: [],
-      failures: []
-    }
-  }
-  const found = await findInterpreter(o.runtime, env)
-  if ('problem' in found) return { skipped: found.problem, modules: [], failures: [] }
-  const machine = wheelMachine(o.architecture)
-  if (found.machine !== machine) {
-    return {
-      skipped: `the runner is ${found.machine} and the layer is for ${machine}: its compiled modules cannot load here`,
-      interpreter: found.path,
-      modules: [],
-      failures: []
-    }
-  }
   if (modules.length === 0) return { interpreter: found.path, modules, failures: [] }
 
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-'))
@@ -300,8 +321,10 @@ export async function smokeTestLayer(
   target: { runtime: Runtime; architecture: Architecture }
 ): Promise<SmokeResult> {
   const { runtime, architecture } = target
+  const ready = await smokeInterpreter(runtime, architecture, process.env)
+  if ('skip' in ready) return ready.skip
   const result = await withExtractedLayer(entries, fallbackDir, layerDir =>
-    smokeTest({ layerDir, runtime, architecture })
+    smokeTest({ layerDir, runtime, architecture, interpreter: ready.interpreter })
   )
   if (result.failures.length > 0)
     throw new SmokeTestError(result.failures, {
