@@ -182,6 +182,14 @@ test('an unreadable index is said to be unreadable, a missing project to be miss
     listings: [{ url: 'https://pypi.org/simple/pkg/', problem: 'HTTP 404', notFound: true }]
   })
   assert.match(missing, /'pkg' is not on https:\/\/pypi\.org\/simple\/pkg\//)
+  const refused = explainNoWheel({
+    requirement: 'pkg',
+    project: 'pkg',
+    target,
+    listings: [{ url: 'https://aws:***@acme.d.codeartifact/simple/pkg/', problem: 'HTTP 401' }]
+  })
+  assert.match(refused, /answered HTTP 401: the index refused the credentials/)
+  assert.match(refused, /codeartifact:ReadFromRepository/)
 })
 
 test('credentials: password or lone token is the secret, redacted wherever it appears', () => {

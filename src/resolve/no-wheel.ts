@@ -137,7 +137,14 @@ export function explainNoWheel(facts: NoWheelFacts): string {
   const lines = [headline, ...(facts.pipNotes ?? []).map(note => `pip: ${note}`)]
   const readable = listings.filter(l => l.files !== undefined)
   if (readable.length === 0) {
-    if (listings.length > 0 && listings.every(l => l.notFound)) {
+    if (listings.length > 0 && listings.every(l => /^HTTP 40[13]$/.test(l.problem ?? ''))) {
+      // pip reports an index that refuses it as a missing distribution: say what it really is
+      lines.push(
+        `${listings.map(l => `${l.url} answered ${l.problem}`).join('; ')}: the index refused the credentials. ` +
+          "Check the token in 'index-url' (or in pip's configuration); with 'codeartifact-domain', the job's role " +
+          'needs codeartifact:ReadFromRepository on the repository.'
+      )
+    } else if (listings.length > 0 && listings.every(l => l.notFound)) {
       lines.push(
         `'${project}' is not on ${listings.map(l => l.url).join(' nor ')}: check its name in the requirements, ` +
           "and the 'index-url' / 'pip-args' inputs if it comes from a private index."
