@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import * as core from '@actions/core'
 import { explainAwsError, s3ObjectArn } from './errors'
+import { formatBytes } from '../assemble/size'
 
 export type Log = (line: string) => void
 
@@ -63,12 +64,6 @@ function headerSafe(metadata: Record<string, string>): Record<string, string> {
   return out
 }
 
-function mb(bytes: number): string {
-  return bytes < 1024 * 1024
-    ? `${(bytes / 1024).toFixed(1)} KB`
-    : `${(bytes / 1024 / 1024).toFixed(1)} MB`
-}
-
 export async function uploadZip(
   s3: S3Client,
   req: UploadRequest,
@@ -80,7 +75,7 @@ export async function uploadZip(
   const region = o.region ?? (await s3.config.region())
   const size = (await stat(req.file)).size
   const target = `s3://${req.bucket}/${req.key}`
-  log(`Uploading ${mb(size)} to ${target}`)
+  log(`Uploading ${formatBytes(size)} to ${target}`)
 
   const upload = new Upload({
     client: s3,
@@ -106,7 +101,9 @@ export async function uploadZip(
     const percent = total > 0 ? Math.floor((loaded * 100) / total) : 100
     // a line per interval, only when it says something new: no line per part
     if (loaded < total && t - lastLine >= every && percent > lastPercent) {
-      log(`  ${percent}% (${mb(loaded)} of ${mb(total)}, ${Math.round((t - started) / 1000)} s)`)
+      log(
+        `  ${percent}% (${formatBytes(loaded)} of ${formatBytes(total)}, ${Math.round((t - started) / 1000)} s)`
+      )
       lastLine = t
       lastPercent = percent
     }

@@ -21,7 +21,7 @@ function list(changes: readonly Change[], line: (change: Change) => string): str
 }
 
 // Subjects are user text: angle brackets would be read as HTML by the job summary.
-function escapeMarkdown(text: string): string {
+export function escapeMarkdown(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 

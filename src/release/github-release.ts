@@ -14,6 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import type { GitHub } from '@actions/github/lib/utils'
 import * as core from '@actions/core'
 import { LayerActionError, messageOf } from '../errors'
+import { escapeMarkdown } from './changelog'
 
 export type Octokit = InstanceType<typeof GitHub>
 
@@ -245,10 +246,7 @@ export async function upsertRelease(
 
 /** The annotated tag's message as markdown: `Features:` lines become headings; HTML escaped. */
 export function tagMessageToMarkdown(message: string): string {
-  return message
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
+  return escapeMarkdown(message)
     .split('\n')
     .map(line => line.replace(/^([A-Z][A-Za-z ]+):$/, '### $1'))
     .join('\n')
