@@ -17,7 +17,7 @@ import { runAction } from '../__tests__/helpers/action'
 import { hermeticPipEnv } from '../__tests__/helpers/pip-env'
 import { findRuntime, type Runtime } from '../src/runtimes'
 import { pipTargetArgs } from '../src/resolve/pip'
-import { parseDistributionFile } from '../src/resolve/wheel-tags'
+import { parseDistributionFile } from '../src/python/wheel-tags'
 import { median } from './stats'
 
 const MIRROR = 'file:///opt/pypi/simple'

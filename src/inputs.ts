@@ -12,7 +12,7 @@ import {
 import { resolveRegion } from './deliver/clients'
 import { bucketForRegion } from './deliver/deliver'
 import { parsePrincipal } from './deliver/fleet'
-import { Redactor, redactUrl } from './resolve/credentials'
+import { Redactor, redactUrl } from './credentials'
 import { FORMATS_HELP, inputFormat, type InputFormat } from './resolve/formats'
 import { BUMPS, PLAIN_VERSION_HELP, isPlainVersion, type Bump } from './release/bump'
 import {

@@ -21,7 +21,7 @@ import { resolveWheels } from '../../src/resolve/resolve'
 import { NoCompatibleWheelError } from '../../src/resolve/pip'
 import { installLayer } from '../helpers/layer'
 import { fetchLockedWheels, LockFetchError, LockHashError } from '../../src/fetch/download'
-import { Redactor } from '../../src/resolve/credentials'
+import { Redactor } from '../../src/credentials'
 import { hermeticPipEnv } from '../helpers/pip-env'
 import { captureLog, type CapturedLog } from '../helpers/log'
 import {

@@ -19,7 +19,7 @@ import {
   describeMarkerEnvironment,
   pipForTarget
 } from '../../src/resolve/pip-target'
-import { parseDistributionFile } from '../../src/resolve/wheel-tags'
+import { parseDistributionFile } from '../../src/python/wheel-tags'
 import { hermeticPipEnv } from '../helpers/pip-env'
 import { captureLog, type CapturedLog } from '../helpers/log'
 import {

@@ -14,8 +14,8 @@ import {
   parseMarker,
   specifierMatches,
   versionMatches
-} from '../../src/resolve/markers'
-import { tagPriority, wheelRank, parseDistributionFile } from '../../src/resolve/wheel-tags'
+} from '../../src/python/markers'
+import { tagPriority, wheelRank, parseDistributionFile } from '../../src/python/wheel-tags'
 
 function ctx(
   version: string,

@@ -2,14 +2,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes'
 import { explainNoWheel } from '../../src/resolve/no-wheel'
-import { parseSimplePage } from '../../src/resolve/index-page'
+import { parseSimplePage } from '../../src/python/index-page'
 import {
   compareVersions,
   describeTargets,
   parseDistributionFile,
   targetsAccepting
-} from '../../src/resolve/wheel-tags'
-import { Redactor, redactUrl, urlSecrets } from '../../src/resolve/credentials'
+} from '../../src/python/wheel-tags'
+import { Redactor, redactUrl, urlSecrets } from '../../src/credentials'
 
 const rt = (v: string): Runtime => {
   const r = findRuntime(v)

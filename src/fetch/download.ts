@@ -14,9 +14,9 @@ import { fileURLToPath } from 'node:url'
 import { LayerActionError, messageOf } from '../errors'
 import { Inputs } from '../constants'
 import type { BuildSdists } from '../inputs'
-import { redactUrl, takeBasicAuth, withoutUserInfo, type Redactor } from '../resolve/credentials'
+import { redactUrl, takeBasicAuth, withoutUserInfo, type Redactor } from '../credentials'
 import type { LockedFile, LockedPackage } from '../resolve/locks/lock'
-import { compareVersion, parseVersion } from '../resolve/markers'
+import { compareVersion, parseVersion } from '../python/markers'
 import { describeTarget, explainNoWheel } from '../resolve/no-wheel'
 import { NoCompatibleWheelError } from '../resolve/pip'
 import { assertPure, buildSourceWheel } from '../resolve/sources'
@@ -26,7 +26,7 @@ import {
   wheelRank,
   type DistributionFile,
   type Target
-} from '../resolve/wheel-tags'
+} from '../python/wheel-tags'
 
 /** A locked file whose bytes are not the ones the lock recorded. */
 export class LockHashError extends LayerActionError {}

@@ -15,7 +15,7 @@ import { ACTION_NAME, ACTION_VERSION, Inputs } from '../constants'
 import { LayerActionError, messageOf } from '../errors'
 import type { CodeArtifactRepository } from '../inputs'
 import { DEFAULT_MAX_ATTEMPTS } from '../deliver/clients'
-import { Redactor, redactUrl } from './credentials'
+import { Redactor, redactUrl } from '../credentials'
 
 /** The token lives as long as the resolve stage may need it, not the 12 hours AWS allows. */
 export const TOKEN_SECONDS = 3600

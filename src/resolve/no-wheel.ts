@@ -3,7 +3,7 @@
  * exist, which runtimes would take them, and what to change.
  */
 import { RUNTIMES, wheelMachine } from '../runtimes'
-import type { ProjectListing } from './index-page'
+import type { ProjectListing } from '../python/index-page'
 import {
   accepts,
   compareVersions,
@@ -13,7 +13,7 @@ import {
   targetsAccepting,
   type DistributionFile,
   type Target
-} from './wheel-tags'
+} from '../python/wheel-tags'
 
 const MAX_FILES = 10
 

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url'
 import { parse, TomlError } from 'smol-toml'
 import { Inputs } from '../constants'
 import { InputError } from '../errors'
-import { normalizeProject } from './wheel-tags'
+import { normalizeProject } from '../python/wheel-tags'
 
 export interface PyprojectRequest {
   /** the file as the user named it (for messages), e.g. `layers/api/pyproject.toml` */

@@ -20,7 +20,7 @@ import type { PipOptions } from './pip'
 import { describeMarkerEnvironment } from './pip-target'
 import { writePyprojectRequirements } from './pyproject'
 import { downloadWithSources, type BuiltSource } from './sources'
-import { parseDistributionFile } from './wheel-tags'
+import { parseDistributionFile } from '../python/wheel-tags'
 import { isLock } from './formats'
 import { resolveLockedWheels } from './locks'
 

@@ -10,12 +10,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { LayerActionError, messageOf } from '../errors'
 import { wheelMachine } from '../runtimes'
-import { pipRedactor, type Redactor } from './credentials'
-import type { ProjectListing } from './index-page'
+import { pipRedactor, type Redactor } from '../credentials'
+import type { ProjectListing } from '../python/index-page'
 import { findLocalPackages, rewriteRequirements } from './local-packages'
 import { describeTarget } from './no-wheel'
 import { NoCompatibleWheelError, downloadWheels, pipEnvironment, type PipOptions } from './pip'
-import { compareVersions, parseDistributionFile, type Target } from './wheel-tags'
+import { compareVersions, parseDistributionFile, type Target } from '../python/wheel-tags'
 
 export interface SourceBuild {
   /** an sdist file, a source tree (directory with pyproject.toml or setup.py) */

@@ -8,8 +8,8 @@ import { parse as parseToml, TomlError } from 'smol-toml'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
 import type { MarkerEnvironment } from '../../runtimes'
-import { MarkerSyntaxError, evaluateMarker } from '../markers'
-import { normalizeProject } from '../wheel-tags'
+import { MarkerSyntaxError, evaluateMarker } from '../../python/markers'
+import { normalizeProject } from '../../python/wheel-tags'
 
 /** One distribution file the lock records. */
 export interface LockedFile {

@@ -10,8 +10,8 @@
  */
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { normalizeProject } from '../wheel-tags'
-import { PYPI_SIMPLE } from '../index-page'
+import { normalizeProject } from '../../python/wheel-tags'
+import { PYPI_SIMPLE } from '../../python/index-page'
 import {
   asArray,
   asRecord,

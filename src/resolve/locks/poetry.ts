@@ -11,8 +11,8 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { normalizeProject } from '../wheel-tags'
-import { PYPI_SIMPLE } from '../index-page'
+import { normalizeProject } from '../../python/wheel-tags'
+import { PYPI_SIMPLE } from '../../python/index-page'
 import {
   asArray,
   asRecord,

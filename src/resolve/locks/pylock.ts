@@ -11,8 +11,8 @@
  */
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { specifierMatches, MarkerSyntaxError } from '../markers'
-import { normalizeProject } from '../wheel-tags'
+import { specifierMatches, MarkerSyntaxError } from '../../python/markers'
+import { normalizeProject } from '../../python/wheel-tags'
 import {
   asArray,
   asRecord,

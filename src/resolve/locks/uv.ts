@@ -11,8 +11,8 @@
 import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { MarkerSyntaxError, specifierMatches } from '../markers'
-import { normalizeProject } from '../wheel-tags'
+import { MarkerSyntaxError, specifierMatches } from '../../python/markers'
+import { normalizeProject } from '../../python/wheel-tags'
 import {
   asArray,
   asRecord,

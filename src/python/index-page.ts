@@ -5,7 +5,7 @@
 import { getExecOutput } from '@actions/exec'
 import { promises as fs } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { redactUrl, takeBasicAuth } from './credentials'
+import { redactUrl, takeBasicAuth } from '../credentials'
 import { normalizeProject } from './wheel-tags'
 import { messageOf } from '../errors'
 
