@@ -39,7 +39,10 @@ export enum Inputs {
   SsmParameter = 'ssm-parameter',
   GithubRelease = 'github-release',
   HealthCheck = 'health-check',
-  HealthCheckPayload = 'health-check-payload'
+  HealthCheckPayload = 'health-check-payload',
+  Sbom = 'sbom',
+  CompareWith = 'compare-with',
+  PrComment = 'pr-comment'
 }
 
 export enum Outputs {
@@ -63,7 +66,10 @@ export enum Outputs {
   Architecture = 'architecture',
   CompatibleRuntimes = 'compatible-runtimes',
   ReleaseUrl = 'release-url',
-  RolledBack = 'rolled-back'
+  RolledBack = 'rolled-back',
+  SbomPath = 'sbom-path',
+  SbomS3Key = 'sbom-s3-key',
+  Changes = 'changes'
 }
 
 export const ACTION_NAME = 'layer-action'

@@ -78,7 +78,18 @@ export interface ActionInputs {
   readonly healthCheck: readonly string[]
   /** the health check's payload, valid JSON */
   readonly healthCheckPayload: string
+  /** write a CycloneDX SBOM of the layer */
+  readonly sbom: boolean
+  /** the version whose packages this layer is compared with */
+  readonly compareWith: CompareWith
+  /** comment the layer's size and changes on the pull request */
+  readonly prComment: boolean
 }
+
+/** `auto`, `latest`, `none`, or a layer version ARN */
+export type CompareWith = 'auto' | 'latest' | 'none' | `arn:${string}`
+const LAYER_VERSION_ARN =
+  /^arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d{1,2}:\d{12}:layer:[a-zA-Z0-9_-]{1,140}:[1-9]\d*$/
 
 const BUILD_SDISTS = ['pure', 'never'] as const
 export type BuildSdists = (typeof BUILD_SDISTS)[number]
@@ -333,6 +344,14 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
     )
   }
 
+  const compareWith = core.getInput(Inputs.CompareWith) || 'auto'
+  if (!['auto', 'latest', 'none'].includes(compareWith) && !LAYER_VERSION_ARN.test(compareWith))
+    throw new InputError(
+      Inputs.CompareWith,
+      compareWith,
+      'auto, latest, none, or a layer version ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>)'
+    )
+
   const inputs: ActionInputs = {
     workspace,
     requirements,
@@ -372,7 +391,10 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env, today = new Date
     ssmParameter,
     githubRelease,
     healthCheck,
-    healthCheckPayload
+    healthCheckPayload,
+    sbom: bool(Inputs.Sbom),
+    compareWith: compareWith as CompareWith,
+    prComment: bool(Inputs.PrComment)
   }
   core.debug(
     `inputs: ${redactor.redact(JSON.stringify({ ...inputs, githubToken: githubToken ? '***' : '' }))}`

@@ -65,7 +65,11 @@ export function outputsOf(r: RunResult): Record<Outputs, string> {
     [Outputs.Architecture]: inputs.architecture,
     [Outputs.CompatibleRuntimes]: inputs.compatibleRuntimes.join(','),
     [Outputs.ReleaseUrl]: r.release?.outcome?.url ?? '',
-    [Outputs.RolledBack]: 'false'
+    [Outputs.RolledBack]: 'false',
+    // issue 18 (SBOM and diff) sets these
+    [Outputs.SbomPath]: '',
+    [Outputs.SbomS3Key]: '',
+    [Outputs.Changes]: ''
   }
 }
 

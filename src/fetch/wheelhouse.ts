@@ -1,0 +1,32 @@
+/**
+ * What fetch hands to assemble (and what contents/ reads for the SBOM): the pinned set's files on
+ * disk, every one verified. One wheel per pinned entry; sources already built into wheels.
+ */
+import type { PinnedSet } from '../resolve/pinned'
+
+/** One wheel of the layer, in the wheelhouse. */
+export interface HouseWheel {
+  /** absolute path of the .whl file */
+  readonly file: string
+  /** PEP 503 normalised project name */
+  readonly name: string
+  readonly version: string
+  /** hex SHA-256 of the wheel file as it lies in the wheelhouse (checked against the index or lock where either gives one) */
+  readonly sha256: string
+  /** from an index or a lock's URL; built on the runner from an sdist or a local path */
+  readonly origin: 'index' | 'lock' | 'sdist' | 'local'
+  /** taken from the wheelhouse the cache restored, not downloaded in this run */
+  readonly reused: boolean
+  /** for a wheel built on the runner: the sdist's file name or the local path (relative to the workspace) */
+  readonly builtFrom?: string
+}
+
+export interface Wheelhouse {
+  readonly dir: string
+  /** sorted by name */
+  readonly wheels: readonly HouseWheel[]
+  /** what was resolved: the graph (requiredBy/dependencies) for errors, the SBOM and the diff */
+  readonly pinned: PinnedSet
+  /** how the Actions cache served this run ('off' with cache: false) */
+  readonly cache: 'exact' | 'partial' | 'miss' | 'unavailable' | 'failed' | 'off'
+}
