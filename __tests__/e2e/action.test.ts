@@ -377,10 +377,16 @@ test('a later commit with identical content publishes and uploads nothing, and m
 })
 
 test('bad input fails with one ::error:: naming the input, before any AWS call', async () => {
-  const r = await run(base({ 'python-version': '3.9' }))
-  assert.equal(r.exitCode, 1)
-  assert.equal(r.errors.length, 1)
-  assert.match(r.errors[0], /^Input 'python-version' has an invalid value "3\.9": one of /)
+  for (const [input, value, allowed] of [
+    ['python-version', '3.7', /one of /],
+    ['ssm-parameter', '/aws/layers/{layer}', /not under \/aws or \/ssm/]
+  ] as const) {
+    const r = await run(base({ [input]: value }))
+    assert.equal(r.exitCode, 1)
+    assert.equal(r.errors.length, 1, r.errors.join('\n'))
+    assert.match(r.errors[0], new RegExp(`^Input '${input}' has an invalid value `))
+    assert.match(r.errors[0], allowed)
+  }
   assert.deepEqual(await objectKeys(s3, BUCKET), [])
 })
 
