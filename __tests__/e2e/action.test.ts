@@ -239,7 +239,7 @@ test('two builds of the same input give byte-identical zips', async () => {
   assert.ok((await readFile(a.outputs['zip-path'])).equals(await readFile(b.outputs['zip-path'])))
 })
 
-test('the same wheels give the same CodeSha256 on the Node that runs the tests and on LAYER_ACTION_NODE (CI: the machine's own Node beside 24)', async () => {
+test("the same wheels give the same CodeSha256 on the Node that runs the tests and on LAYER_ACTION_NODE (CI: Node 24 and the machine's own)", async () => {
   // The zip's bytes depend on the wheels alone (their compressed streams are copied), not on the
   // Node or zlib that runs the action. The wheels are built once per test run, so the comparison is
   // between two Nodes on the same wheels rather than against a committed hash.
