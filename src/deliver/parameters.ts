@@ -1,0 +1,179 @@
+/**
+ * Step 5, SSM parameters: the layer version ARN handed to infrastructure code, as Powertools
+ * publishes its own: `<name>/latest` and `<name>/<version>`, resolvable from CloudFormation,
+ * Terraform and CDK. Parameters follow the versions: what is already right is left alone, and a
+ * `<name>/<version>` naming a version retention deleted is deleted with it.
+ */
+import {
+  DeleteParametersCommand,
+  GetParametersByPathCommand,
+  GetParametersCommand,
+  PutParameterCommand,
+  type SSMClient
+} from '@aws-sdk/client-ssm'
+import * as core from '@actions/core'
+import { InputError } from '../errors'
+import { explainAwsError, partitionOf } from './errors'
+import type { Log } from './upload'
+
+/** `/layers/{layer}` → `/layers/common-prod` */
+export function parameterBase(template: string, layerName: string): string {
+  return template.replace(/\{layer\}/g, layerName).replace(/\/+$/, '')
+}
+
+// AWS's naming rules for parameters (PutParameter's Name, SSM API reference, read 2026-12)
+const MAX_LEVELS = 15
+const MAX_NAME = 1011
+const SEGMENT = /^[a-zA-Z0-9_.-]+$/
+
+/**
+ * Checks `ssm-parameter` for the published layer name before any AWS call: the names written are
+ * `<base>/latest` and `<base>/<version>`. Returns the base; throws an InputError saying what is wrong.
+ */
+export function validateParameterBase(
+  template: string,
+  layerName: string,
+  input = 'ssm-parameter'
+): string {
+  const base = parameterBase(template.trim(), layerName)
+  const fail = (why: string) =>
+    new InputError(input, template, `an SSM parameter path such as /layers/{layer}: ${why}`)
+  if (!base.startsWith('/')) throw fail("it must start with '/'")
+  if (base.includes('//')) throw fail("'//' (an empty level) is not allowed")
+  const levels = base.slice(1).split('/')
+  const bad = levels.find(l => !SEGMENT.test(l))
+  if (bad !== undefined)
+    throw fail(`'${bad}' has a character AWS does not allow: letters, digits, '.', '-', '_' only`)
+  if (/^(aws|ssm)/i.test(levels[0]))
+    throw fail("names starting with 'aws' or 'ssm' (any case) are reserved by AWS")
+  if (levels.length + 1 > MAX_LEVELS)
+    throw fail(
+      `${levels.length} levels, and /latest or /<version> adds one: AWS allows ${MAX_LEVELS} levels`
+    )
+  if (`${base}/latest`.length > MAX_NAME)
+    throw fail(`with /latest it is over ${MAX_NAME} characters, AWS's limit`)
+  return base
+}
+
+export interface LayerParameters {
+  /** `/layers/common-prod` */
+  base: string
+  layerVersionArn: string
+  /** the release's semantic version (`1.4.0`); absent: only `latest` is written */
+  version?: string
+  /** for the parameter's Description */
+  description: string
+}
+
+function arnOf(region: string, name: string): string {
+  return `arn:${partitionOf(region)}:ssm:${region}:<account-id>:parameter${name}`
+}
+
+/** Current values of `names`; undefined when they cannot be read (no ssm:GetParameters). */
+async function currentValues(
+  ssm: SSMClient,
+  names: string[],
+  region: string
+): Promise<Map<string, string> | undefined> {
+  try {
+    const r = await ssm.send(new GetParametersCommand({ Names: names }))
+    return new Map((r.Parameters ?? []).map(p => [p.Name ?? '', p.Value ?? '']))
+  } catch (error: unknown) {
+    const explained = explainAwsError(error, {
+      action: 'ssm:GetParameters',
+      resource: arnOf(region, names[0]),
+      region
+    })
+    if (explained.kind !== 'access-denied') throw explained
+    core.info(`Cannot read ${names.join(', ')} (ssm:GetParameters is not allowed): writing them`)
+    return undefined
+  }
+}
+
+/**
+ * Makes `<base>/latest` and, with a version, `<base>/<version>` (String) hold the layer version
+ * ARN, writing only those that do not already. Returns every name, and the ones written now.
+ */
+export async function writeLayerParameters(
+  ssm: SSMClient,
+  p: LayerParameters,
+  o: { log?: Log } = {}
+): Promise<{ names: string[]; written: string[] }> {
+  const log = o.log ?? core.info
+  const region = await ssm.config.region()
+  const names = [`${p.base}/latest`, ...(p.version ? [`${p.base}/${p.version}`] : [])]
+  const current = await currentValues(ssm, names, region)
+  const written = names.filter(name => current?.get(name) !== p.layerVersionArn)
+  for (const name of written) {
+    try {
+      await ssm.send(
+        new PutParameterCommand({
+          Name: name,
+          Value: p.layerVersionArn,
+          Type: 'String',
+          Overwrite: true,
+          Description: p.description.slice(0, 1024)
+        })
+      )
+    } catch (error: unknown) {
+      throw explainAwsError(error, {
+        action: 'ssm:PutParameter',
+        resource: arnOf(region, name),
+        region
+      })
+    }
+  }
+  const kept = names.filter(name => !written.includes(name))
+  log(
+    `SSM ${names.join(', ')} = ${p.layerVersionArn}` +
+      (kept.length === 0
+        ? ''
+        : written.length === 0
+          ? ' (already)'
+          : ` (${kept.join(', ')} already)`)
+  )
+  return { names, written }
+}
+
+/**
+ * Deletes the `<base>/<version>` parameters (direct children of base, `latest` excepted) that hold
+ * an ARN of this layer whose version no longer exists. Returns the names deleted.
+ */
+export async function deleteStaleParameters(
+  ssm: SSMClient,
+  base: string,
+  layerArn: string,
+  existing: readonly number[],
+  o: { log?: Log } = {}
+): Promise<string[]> {
+  const log = o.log ?? core.info
+  const region = await ssm.config.region()
+  const alive = new Set(existing)
+  const stale: string[] = []
+  try {
+    let token: string | undefined
+    do {
+      const page = await ssm.send(
+        new GetParametersByPathCommand({ Path: base, Recursive: false, NextToken: token })
+      )
+      for (const p of page.Parameters ?? []) {
+        const version = Number(/^(.*):(\d+)$/.exec(p.Value ?? '')?.[2])
+        const ofThisLayer = (p.Value ?? '').startsWith(`${layerArn}:`)
+        if (p.Name !== `${base}/latest` && ofThisLayer && !alive.has(version))
+          stale.push(p.Name ?? '')
+      }
+      token = page.NextToken
+    } while (token)
+    // DeleteParameters takes at most 10 names
+    for (let i = 0; i < stale.length; i += 10)
+      await ssm.send(new DeleteParametersCommand({ Names: stale.slice(i, i + 10) }))
+  } catch (error: unknown) {
+    throw explainAwsError(error, {
+      action: stale.length > 0 ? 'ssm:DeleteParameters' : 'ssm:GetParametersByPath',
+      resource: arnOf(region, `${base}/*`),
+      region
+    })
+  }
+  if (stale.length > 0) log(`SSM deleted ${stale.join(', ')}: their layer versions are gone`)
+  return stale
+}
