@@ -62,6 +62,32 @@ export interface HandOff {
   changes: string[]
 }
 
+const FUNCTIONS = 'Update functions'
+const HEALTH = 'Health check'
+const SETTLE = 'SSM parameters and retention'
+const TAG = 'Tag'
+const RELEASE = 'GitHub Release'
+
+/** A step after the publish failed. The versions exist: a rerun of this commit reuses them and completes the rest. */
+export class HandOffError extends LayerActionError {
+  constructor(
+    readonly step: string,
+    readonly deliveries: readonly DeliveryResult[],
+    /** the steps that did not run */
+    readonly notDone: readonly string[],
+    cause: LayerActionError
+  ) {
+    const arns = deliveries.map(d => d.layerVersionArn).join(', ')
+    const one = deliveries.length === 1
+    super(
+      `${cause.message}\n${step} failed; ${arns} ${one ? 'is' : 'are'} in place` +
+        `${notDone.length > 0 ? `, not done: ${notDone.join(', ')}` : ''}. Re-run this job: it ` +
+        `reuses ${one ? 'that version' : 'those versions'} and completes what is missing.`,
+      { cause }
+    )
+  }
+}
+
 /**
  * After the zip, in this order: publish or reuse → share → update functions → health check; then,
  * only when it passed, SSM parameters and retention → tag → GitHub Release, so nothing announces a
@@ -76,13 +102,27 @@ export async function handOff(
 ): Promise<HandOff> {
   const fleet = new Fleet(inputs, plan, o)
   const deliveries = inputs.publish ? await core.group('Publish', () => fleet.publish(zip)) : []
-  if (deliveries.length > 0 && inputs.updateFunctions.length > 0)
-    await core.group('Update functions', () => fleet.updateFunctions(deliveries))
-  if (deliveries.length > 0 && inputs.healthCheck.length > 0)
-    await core.group('Health check', () => fleet.checkHealth(deliveries))
-  if (deliveries.length > 0 && (inputs.ssmParameter || inputs.keepVersions > 0))
-    await core.group('SSM parameters and retention', () => fleet.settle(deliveries))
-  const tag = await core.group('Tag', () =>
+  const published = deliveries.length > 0
+  const steps = [
+    [FUNCTIONS, published && inputs.updateFunctions.length > 0],
+    [HEALTH, published && inputs.healthCheck.length > 0],
+    [SETTLE, published && (inputs.ssmParameter !== '' || inputs.keepVersions > 0)],
+    [TAG, inputs.tag && deliveries.some(releasesThisCommit)],
+    [RELEASE, inputs.githubRelease]
+  ].flatMap(([name, on]) => (on ? [name as string] : []))
+  const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await core.group(name, work)
+    } catch (error: unknown) {
+      // a failed health check says itself what it put back and what stays
+      if (!published || !(error instanceof LayerActionError) || name === HEALTH) throw error
+      throw new HandOffError(name, deliveries, steps.slice(steps.indexOf(name) + 1), error)
+    }
+  }
+  if (steps.includes(FUNCTIONS)) await step(FUNCTIONS, () => fleet.updateFunctions(deliveries))
+  if (steps.includes(HEALTH)) await step(HEALTH, () => fleet.checkHealth(deliveries))
+  if (steps.includes(SETTLE)) await step(SETTLE, () => fleet.settle(deliveries))
+  const tag = await step(TAG, () =>
     tagRelease({
       enabled: inputs.tag,
       released: deliveries.some(releasesThisCommit),
@@ -92,10 +132,8 @@ export async function handOff(
     })
   )
   // github-release: false makes no GitHub API call at all
-  const release = inputs.githubRelease
-    ? await core.group('GitHub Release', () =>
-        githubRelease(inputs, plan, tag, deliveries, o.github)
-      )
+  const release = steps.includes(RELEASE)
+    ? await step(RELEASE, () => githubRelease(inputs, plan, tag, deliveries, o.github))
     : undefined
   const changes = [
     ...changesOf(deliveries),
