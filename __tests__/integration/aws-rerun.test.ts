@@ -357,198 +357,177 @@ test('a clean run: v1.1.0 tagged, published and announced in both regions, versi
   }
 })
 
-test('tag push rejected (origin refuses tags with a pre-receive hook, as a tag ruleset does), then a rerun pushes it and writes the release: the clean end state', async () => {
+/**
+ * Commit 1 released cleanly; commit 2 released with `fault` in place, which must fail; `heal`; then
+ * commit 2 released again. The rerun must complete exactly `completed` and end in the clean state.
+ */
+async function failOnceThenRerun(o: {
+  fault: (w: World) => Promise<void> | void
+  heal: (w: World) => Promise<void> | void
+  /** what the failed run says and leaves, given the state after commit 1 */
+  failure: (error: Error, w: World, first: State) => Promise<void> | void
+  completed: string[]
+}): Promise<void> {
   const expected = await cleanState()
   const w = await newWorld()
   try {
     ok(await release(w, c1, zips[0]))
-    await installHook(w.origin, 'pre-receive', REJECT_TAGS)
-    const error = failed(await release(w, c2, zips[1]))
-    assert.ok(error instanceof HandOffError)
-    assert.equal(error.step, 'Tag')
-    assert.deepEqual(error.notDone, ['GitHub Release'])
-    assert.match(
-      error.message,
-      /^Could not push tag v1\.1\.0 to origin: .*GH013: Repository rule violations/s
-    )
-    assert.match(
-      error.message,
-      /Re-run this job: it reuses those versions and completes what is missing\.$/
-    )
-    assert.equal((await endState(w)).tags['v1.1.0'], undefined)
-
-    await rm(path.join(w.origin, 'hooks', 'pre-receive'))
-    const rerun = ok(await release(w, c2, zips[1]))
-    assert.deepEqual(rerun.changes, ['pushed tag v1.1.0', 'created the GitHub Release v1.1.0'])
-    assert.deepEqual(await endState(w), expected)
-  } finally {
-    await closeWorld(w)
-  }
-})
-
-test('SSM failing in one region (fault proxy: every PutParameter signed for eu-west-1 answered 500 InternalServerError), then a rerun writes that region, prunes it, tags and releases: the clean end state', async () => {
-  const expected = await cleanState()
-  const w = await newWorld()
-  try {
-    ok(await release(w, c1, zips[0]))
-    ssmProxy.setRule(req =>
-      req.headers['x-amz-target'] === 'AmazonSSM.PutParameter' && signedRegion(req) === EU
-        ? { respond: ssmFault(500, 'InternalServerError', 'Internal Server Error') }
-        : undefined
-    )
-    const error = failed(await release(w, c2, zips[1]))
-    ssmProxy.setRule(undefined)
-    assert.ok(error instanceof HandOffError)
-    assert.equal(error.step, 'SSM parameters and retention')
-    assert.deepEqual(error.notDone, ['Tag', 'GitHub Release'])
-    assert.match(
-      error.message,
-      /^Retention and SSM parameters failed in 1 of 2 regions: eu-west-1: ssm:PutParameter .* failed with a server error \(HTTP 500\)/
-    )
-    const between = await endState(w)
-    assert.deepEqual(
-      between.versions[EU].map(v => v.version),
-      [2, 1],
-      'eu-west-1 pruned nothing: its latest still names version 1, which exists'
-    )
-    assert.equal(between.parameters[EU]['/layers/common-dev/latest'], arn(EU, 1))
-
-    const rerun = ok(await release(w, c2, zips[1]))
-    assert.deepEqual(rerun.changes, [
-      ...settled(EU),
-      'pushed tag v1.1.0',
-      'created the GitHub Release v1.1.0'
-    ])
-    assert.deepEqual(await endState(w), expected)
-  } finally {
-    await closeWorld(w)
-  }
-})
-
-test('GitHub API failing (GitHub stand-in answers every write 403 "Resource not accessible by integration"), then a rerun writes the release: the clean end state', async () => {
-  const expected = await cleanState()
-  const w = await newWorld()
-  try {
-    ok(await release(w, c1, zips[0]))
-    w.gh.setFault(req => (req.method === 'GET' ? undefined : NOT_ACCESSIBLE))
-    const error = failed(await release(w, c2, zips[1]))
-    w.gh.setFault(undefined)
-    assert.ok(error instanceof HandOffError)
-    assert.equal(error.step, 'GitHub Release')
-    assert.match(error.message, /GitHub answered 403: Resource not accessible by integration/)
-    assert.equal((await endState(w)).tags['v1.1.0'], c2, 'the tag was pushed before')
-
-    const rerun = ok(await release(w, c2, zips[1]))
-    assert.deepEqual(rerun.changes, ['created the GitHub Release v1.1.0'])
-    assert.deepEqual(await endState(w), expected)
-  } finally {
-    await closeWorld(w)
-  }
-})
-
-test('a function update failing (fault proxy: UpdateFunctionConfiguration of worker in eu-west-1 answered 403 AccessDeniedException), then a rerun updates it and finishes: the clean end state', async () => {
-  const expected = await cleanState()
-  const w = await newWorld()
-  try {
-    ok(await release(w, c1, zips[0]))
-    lambdaProxy.setRule(req =>
-      req.method === 'PUT' &&
-      req.path.startsWith('/2015-03-31/functions/worker/configuration') &&
-      signedRegion(req) === EU
-        ? {
-            respond: lambdaFault(
-              403,
-              'AccessDeniedException',
-              `User: arn:aws:sts::${MOTO_ACCOUNT}:assumed-role/deploy/gha is not authorized to perform: lambda:UpdateFunctionConfiguration on resource: arn:aws:lambda:${EU}:${MOTO_ACCOUNT}:function:worker`
-            )
-          }
-        : healthy(req)
-    )
+    const first = await endState(w)
+    await o.fault(w)
     const run = await release(w, c2, zips[1])
-    lambdaProxy.setRule(healthy)
-    const error = failed(run)
-    assert.ok(error instanceof HandOffError)
-    assert.equal(error.step, 'Update functions')
-    assert.deepEqual(error.notDone, [
-      'Health check',
-      'SSM parameters and retention',
-      'Tag',
-      'GitHub Release'
-    ])
-    assert.match(
-      error.message,
-      /^update-functions failed in 1 of 2 regions: eu-west-1: Could not point 1 of 2 function\(s\) at .*common-dev:2: worker: Access denied/
-    )
-    const between = await endState(w)
-    assert.deepEqual(between.functions[EU].worker, [arn(EU, 1)], 'worker still on version 1')
-    assert.deepEqual(between.functions[EU].api, [arn(EU, 2)], 'api was updated before it')
-
+    await o.heal(w)
+    await o.failure(failed(run), w, first)
     const rerun = ok(await release(w, c2, zips[1]))
-    assert.deepEqual(rerun.changes, [
-      ...settled(US),
-      `${EU}: worker now uses version 2`,
-      ...settled(EU),
-      'pushed tag v1.1.0',
-      'created the GitHub Release v1.1.0'
-    ])
+    assert.deepEqual(rerun.changes, o.completed)
     assert.deepEqual(await endState(w), expected)
   } finally {
     await closeWorld(w)
   }
-})
+}
 
-test('a health check failing with keep-versions 1 (fault proxy: answers the Invoke of api with a function error) rolls back to version 1, which still exists; a healthy rerun then ends in the clean end state', async () => {
-  const expected = await cleanState()
-  const w = await newWorld()
-  try {
-    ok(await release(w, c1, zips[0]))
-    const before = await endState(w)
-    lambdaProxy.setRule(req =>
-      invocation.exec(req.path)?.[1] === 'api'
-        ? { respond: functionError('Runtime.ImportModuleError', "No module named 'greeting'") }
-        : healthy(req)
-    )
-    const run = await release(w, c2, zips[1])
-    lambdaProxy.setRule(healthy)
-    const error = failed(run)
-    assert.ok(error instanceof HealthCheckError)
-    assert.equal(error.rolledBack, true)
-    const other = before.functions[US].api[0]
-    assert.deepEqual(error.restored, [
-      { name: `api (${US})`, layers: [other, arn(US, 1)] },
-      { name: `worker (${US})`, layers: [arn(US, 1)] },
-      { name: `api (${EU})`, layers: [arn(EU, 1)] },
-      { name: `worker (${EU})`, layers: [arn(EU, 1)] }
-    ])
-    assert.match(
-      error.message,
-      /^Health check failed: function 'api' in us-east-1 returned: Runtime\.ImportModuleError: No module named 'greeting'\. Put 4 function\(s\) back on their previous layers: api \(us-east-1\) on arn:aws:lambda:us-east-1:123456789012:layer:other:1, arn:aws:lambda:us-east-1:123456789012:layer:common-dev:1;/
-    )
-    const between = await endState(w)
-    // the functions are back on version 1, and version 1 still exists to be used
-    assert.deepEqual(between.functions, before.functions)
-    for (const region of REGIONS)
-      assert.deepEqual(
-        between.versions[region].map(v => v.version),
-        [2, 1]
+const released = ['pushed tag v1.1.0', 'created the GitHub Release v1.1.0']
+
+test('tag push rejected (origin refuses tags with a pre-receive hook, as a tag ruleset does), then a rerun pushes it and writes the release: the clean end state', () =>
+  failOnceThenRerun({
+    fault: w => installHook(w.origin, 'pre-receive', REJECT_TAGS),
+    heal: w => rm(path.join(w.origin, 'hooks', 'pre-receive')),
+    failure: async (error, w) => {
+      assert.ok(error instanceof HandOffError)
+      assert.equal(error.step, 'Tag')
+      assert.deepEqual(error.notDone, ['GitHub Release'])
+      assert.match(
+        error.message,
+        /^Could not push tag v1\.1\.0 to origin: .*GH013: Repository rule violations/s
       )
-    assert.deepEqual(between.parameters, before.parameters, 'no SSM parameter moved')
-    assert.deepEqual(between.tags, before.tags, 'no tag')
-    assert.deepEqual(between.releases, before.releases, 'no release')
+      assert.match(
+        error.message,
+        /Re-run this job: it reuses those versions and completes what is missing\.$/
+      )
+      assert.equal((await endState(w)).tags['v1.1.0'], undefined)
+    },
+    completed: released
+  }))
 
-    const rerun = ok(await release(w, c2, zips[1]))
-    assert.deepEqual(rerun.changes, [
+test('SSM failing in one region (fault proxy: every PutParameter signed for eu-west-1 answered 500 InternalServerError), then a rerun writes that region, prunes it, tags and releases: the clean end state', () =>
+  failOnceThenRerun({
+    fault: () =>
+      ssmProxy.setRule(req =>
+        req.headers['x-amz-target'] === 'AmazonSSM.PutParameter' && signedRegion(req) === EU
+          ? { respond: ssmFault(500, 'InternalServerError', 'Internal Server Error') }
+          : undefined
+      ),
+    heal: () => ssmProxy.setRule(undefined),
+    failure: async (error, w) => {
+      assert.ok(error instanceof HandOffError)
+      assert.equal(error.step, 'SSM parameters and retention')
+      assert.deepEqual(error.notDone, ['Tag', 'GitHub Release'])
+      assert.match(
+        error.message,
+        /^Retention and SSM parameters failed in 1 of 2 regions: eu-west-1: ssm:PutParameter .* failed with a server error \(HTTP 500\)/
+      )
+      const between = await endState(w)
+      assert.deepEqual(
+        between.versions[EU].map(v => v.version),
+        [2, 1],
+        'eu-west-1 pruned nothing: its latest still names version 1, which exists'
+      )
+      assert.equal(between.parameters[EU]['/layers/common-dev/latest'], arn(EU, 1))
+    },
+    completed: [...settled(EU), ...released]
+  }))
+
+test('GitHub API failing (GitHub stand-in answers every write 403 "Resource not accessible by integration"), then a rerun writes the release: the clean end state', () =>
+  failOnceThenRerun({
+    fault: w => w.gh.setFault(req => (req.method === 'GET' ? undefined : NOT_ACCESSIBLE)),
+    heal: w => w.gh.setFault(undefined),
+    failure: async (error, w) => {
+      assert.ok(error instanceof HandOffError)
+      assert.equal(error.step, 'GitHub Release')
+      assert.match(error.message, /GitHub answered 403: Resource not accessible by integration/)
+      assert.equal((await endState(w)).tags['v1.1.0'], c2, 'the tag was pushed before')
+    },
+    completed: ['created the GitHub Release v1.1.0']
+  }))
+
+test('a function update failing (fault proxy: UpdateFunctionConfiguration of worker in eu-west-1 answered 403 AccessDeniedException), then a rerun updates it and finishes: the clean end state', () =>
+  failOnceThenRerun({
+    fault: () =>
+      lambdaProxy.setRule(req =>
+        req.method === 'PUT' &&
+        req.path.startsWith('/2015-03-31/functions/worker/configuration') &&
+        signedRegion(req) === EU
+          ? {
+              respond: lambdaFault(
+                403,
+                'AccessDeniedException',
+                `User: arn:aws:sts::${MOTO_ACCOUNT}:assumed-role/deploy/gha is not authorized to perform: lambda:UpdateFunctionConfiguration on resource: arn:aws:lambda:${EU}:${MOTO_ACCOUNT}:function:worker`
+              )
+            }
+          : healthy(req)
+      ),
+    heal: () => lambdaProxy.setRule(healthy),
+    failure: async (error, w) => {
+      assert.ok(error instanceof HandOffError)
+      assert.equal(error.step, 'Update functions')
+      assert.deepEqual(error.notDone, [
+        'Health check',
+        'SSM parameters and retention',
+        'Tag',
+        'GitHub Release'
+      ])
+      assert.match(
+        error.message,
+        /^update-functions failed in 1 of 2 regions: eu-west-1: Could not point 1 of 2 function\(s\) at .*common-dev:2: worker: Access denied/
+      )
+      const between = await endState(w)
+      assert.deepEqual(between.functions[EU].worker, [arn(EU, 1)], 'worker still on version 1')
+      assert.deepEqual(between.functions[EU].api, [arn(EU, 2)], 'api was updated before it')
+    },
+    completed: [...settled(US), `${EU}: worker now uses version 2`, ...settled(EU), ...released]
+  }))
+
+test('a health check failing with keep-versions 1 (fault proxy: answers the Invoke of api with a function error) rolls back to version 1, which still exists; a healthy rerun then ends in the clean end state', () =>
+  failOnceThenRerun({
+    fault: () =>
+      lambdaProxy.setRule(req =>
+        invocation.exec(req.path)?.[1] === 'api'
+          ? { respond: functionError('Runtime.ImportModuleError', "No module named 'greeting'") }
+          : healthy(req)
+      ),
+    heal: () => lambdaProxy.setRule(healthy),
+    failure: async (error, w, first) => {
+      assert.ok(error instanceof HealthCheckError)
+      assert.equal(error.rolledBack, true)
+      const other = first.functions[US].api[0]
+      assert.deepEqual(error.restored, [
+        { name: `api (${US})`, layers: [other, arn(US, 1)] },
+        { name: `worker (${US})`, layers: [arn(US, 1)] },
+        { name: `api (${EU})`, layers: [arn(EU, 1)] },
+        { name: `worker (${EU})`, layers: [arn(EU, 1)] }
+      ])
+      assert.match(
+        error.message,
+        /^Health check failed: function 'api' in us-east-1 returned: Runtime\.ImportModuleError: No module named 'greeting'\. Put 4 function\(s\) back on their previous layers: api \(us-east-1\) on arn:aws:lambda:us-east-1:123456789012:layer:other:1, arn:aws:lambda:us-east-1:123456789012:layer:common-dev:1;/
+      )
+      const between = await endState(w)
+      // the functions are back on version 1, and version 1 still exists to be used
+      assert.deepEqual(between.functions, first.functions)
+      for (const region of REGIONS)
+        assert.deepEqual(
+          between.versions[region].map(v => v.version),
+          [2, 1]
+        )
+      assert.deepEqual(between.parameters, first.parameters, 'no SSM parameter moved')
+      assert.deepEqual(between.tags, first.tags, 'no tag')
+      assert.deepEqual(between.releases, first.releases, 'no release')
+    },
+    completed: [
       `${US}: api now uses version 2`,
       `${US}: worker now uses version 2`,
       ...settled(US),
       `${EU}: api now uses version 2`,
       `${EU}: worker now uses version 2`,
       ...settled(EU),
-      'pushed tag v1.1.0',
-      'created the GitHub Release v1.1.0'
-    ])
-    assert.deepEqual(await endState(w), expected)
-  } finally {
-    await closeWorld(w)
-  }
-})
+      ...released
+    ]
+  }))

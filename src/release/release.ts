@@ -31,13 +31,15 @@ export async function tagRelease(o: {
   }
   if (!o.enabled) return skip("'tag' is false")
   if (!o.released) return skip('no layer version was published from this commit')
-  if (!o.release.newTag) return skip(`this commit is already released as ${tag}`)
+  if (!o.release.newTag && !o.release.atHead)
+    return skip(`no commit since ${tag} asks for a new version (default-bump: none)`)
   if (!o.git || !o.sha) return skip('the workspace is not a git repository')
+  // a commit already tagged here: pushing again is a no-op on origin, or completes an earlier run's push
   const status = await pushTag(o.git, { tag, sha: o.sha, message: formatTagMessage(o.release) })
   core.info(
     status === 'created'
       ? `Pushed tag ${tag} at ${o.sha.slice(0, 7)}`
-      : `Tag ${tag} already on origin at ${o.sha.slice(0, 7)} (another job of this commit pushed it)`
+      : `Tag ${tag} already on origin at ${o.sha.slice(0, 7)} (an earlier run or another job of this commit pushed it)`
   )
   return { tag, status }
 }
