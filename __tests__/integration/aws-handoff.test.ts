@@ -10,7 +10,12 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm'
+import {
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  type SSMClient
+} from '@aws-sdk/client-ssm'
 import { startMoto, setEnv, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
 import { startFaultProxy, lambdaFault, functionError, type Rule } from '../helpers/fault-proxy'
 import { captureLog } from '../helpers/log'
@@ -318,6 +323,49 @@ test('ssm-parameter writes <name>/latest and <name>/<version> in every region; a
     '/layers/common-dev/latest': arn(EU, 2)
   })
   assert.match(captured.text(), /Reused version 1 of common-dev/)
+})
+
+test('keep-versions with ssm-parameter: a deleted version takes its <name>/<version> with it, a parameter the user named otherwise stays, and what is right is not written again', async () => {
+  const given = inputs({ ssmParameter: '/layers/{layer}', keepVersions: 1 })
+  const captured = captureLog()
+  try {
+    await handOff(given, plan('1.0.0', undefined, sha(1)), zipOf(zips[0]), fast)
+    const other = await publishOtherLayer(us.lambda)
+    for (const [name, value] of [
+      ['/layers/common-dev/pinned', arn(US, 1)],
+      ['/layers/common-dev/0.9.0', other]
+    ])
+      await us.ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String' }))
+    const second = await handOff(given, plan('1.1.0', undefined, sha(2)), zipOf(zips[1]), fast)
+    assert.deepEqual(second.deliveries[0].deleted, [1])
+    assert.deepEqual(second.changes, [
+      'published version 2',
+      'wrote /layers/common-dev/latest',
+      'wrote /layers/common-dev/1.1.0',
+      'deleted version(s) 1',
+      'deleted /layers/common-dev/1.0.0'
+    ])
+    assert.deepEqual(await parameters(us.ssm, '/layers/common-dev'), {
+      '/layers/common-dev/0.9.0': other,
+      '/layers/common-dev/1.1.0': arn(US, 2),
+      '/layers/common-dev/latest': arn(US, 2),
+      '/layers/common-dev/pinned': arn(US, 1)
+    })
+    const versionOf = async () =>
+      (await us.ssm.send(new GetParameterCommand({ Name: '/layers/common-dev/latest' }))).Parameter
+        ?.Version
+    const before = await versionOf()
+    const again = await handOff(given, plan('1.1.0', undefined, sha(2)), zipOf(zips[1]), fast)
+    assert.equal(again.deliveries[0].rerun, true)
+    assert.deepEqual(again.changes, [])
+    assert.equal(await versionOf(), before, 'latest was not written again')
+    assert.match(
+      captured.text(),
+      /SSM \/layers\/common-dev\/latest, \/layers\/common-dev\/1\.1\.0 = .*:2 \(already\)/
+    )
+  } finally {
+    captured.restore()
+  }
 })
 
 const invocation = /^\/2015-03-31\/functions\/([^/]+)\/invocations/

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-ssm'
 import * as core from '@actions/core'
 import { InputError } from '../errors'
+import { isPlainVersion } from '../release/bump'
 import { explainAwsError, partitionOf } from './errors'
 import type { Log } from './upload'
 
@@ -136,8 +137,9 @@ export async function writeLayerParameters(
 }
 
 /**
- * Deletes the `<base>/<version>` parameters (direct children of base, `latest` excepted) that hold
- * an ARN of this layer whose version no longer exists. Returns the names deleted.
+ * Deletes the `<base>/<version>` parameters (direct children of base named by a plain semantic
+ * version, as the action writes them; others are the user's) that hold an ARN of this layer whose
+ * version no longer exists. Returns the names deleted.
  */
 export async function deleteStaleParameters(
   ssm: SSMClient,
@@ -157,10 +159,11 @@ export async function deleteStaleParameters(
         new GetParametersByPathCommand({ Path: base, Recursive: false, NextToken: token })
       )
       for (const p of page.Parameters ?? []) {
+        const name = p.Name ?? ''
         const version = Number(/^(.*):(\d+)$/.exec(p.Value ?? '')?.[2])
         const ofThisLayer = (p.Value ?? '').startsWith(`${layerArn}:`)
-        if (p.Name !== `${base}/latest` && ofThisLayer && !alive.has(version))
-          stale.push(p.Name ?? '')
+        const release = isPlainVersion(name.slice(base.length + 1))
+        if (release && ofThisLayer && !alive.has(version)) stale.push(name)
       }
       token = page.NextToken
     } while (token)
