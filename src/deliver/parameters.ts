@@ -12,7 +12,6 @@ import {
   type SSMClient
 } from '@aws-sdk/client-ssm'
 import * as core from '@actions/core'
-import { InputError } from '../errors'
 import { isPlainVersion } from '../release/bump'
 import { explainAwsError, partitionOf } from './errors'
 import type { Log } from './upload'
@@ -20,40 +19,6 @@ import type { Log } from './upload'
 /** `/layers/{layer}` → `/layers/common-prod` */
 export function parameterBase(template: string, layerName: string): string {
   return template.replace(/\{layer\}/g, layerName).replace(/\/+$/, '')
-}
-
-// AWS's naming rules for parameters (PutParameter's Name, SSM API reference, read 2026-12)
-const MAX_LEVELS = 15
-const MAX_NAME = 1011
-const SEGMENT = /^[a-zA-Z0-9_.-]+$/
-
-/**
- * Checks `ssm-parameter` for the published layer name before any AWS call: the names written are
- * `<base>/latest` and `<base>/<version>`. Returns the base; throws an InputError saying what is wrong.
- */
-export function validateParameterBase(
-  template: string,
-  layerName: string,
-  input = 'ssm-parameter'
-): string {
-  const base = parameterBase(template.trim(), layerName)
-  const fail = (why: string) =>
-    new InputError(input, template, `an SSM parameter path such as /layers/{layer}: ${why}`)
-  if (!base.startsWith('/')) throw fail("it must start with '/'")
-  if (base.includes('//')) throw fail("'//' (an empty level) is not allowed")
-  const levels = base.slice(1).split('/')
-  const bad = levels.find(l => !SEGMENT.test(l))
-  if (bad !== undefined)
-    throw fail(`'${bad}' has a character AWS does not allow: letters, digits, '.', '-', '_' only`)
-  if (/^(aws|ssm)/i.test(levels[0]))
-    throw fail("names starting with 'aws' or 'ssm' (any case) are reserved by AWS")
-  if (levels.length + 1 > MAX_LEVELS)
-    throw fail(
-      `${levels.length} levels, and /latest or /<version> adds one: AWS allows ${MAX_LEVELS} levels`
-    )
-  if (`${base}/latest`.length > MAX_NAME)
-    throw fail(`with /latest it is over ${MAX_NAME} characters, AWS's limit`)
-  return base
 }
 
 export interface LayerParameters {
