@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import {
+  DeleteParameterCommand,
   GetParameterCommand,
   GetParametersByPathCommand,
   PutParameterCommand,
@@ -129,6 +130,44 @@ test('contents A → B → C → A reuses version 1: nothing uploaded, published
   ).finally(() => log.restore())
   assert.equal(same.deliveries[0].reusedVersion, undefined)
   assert.match(same.deliveries[0].skippedReason ?? '', /^unchanged/)
+})
+
+test('re-running an older commit whose version still exists: the functions and latest go back to it, its <version> parameter is put back, retention keeps the newest N and it', async () => {
+  await createLambdaRole(moto)
+  await createFunction(us.lambda, 'api')
+  const given = inputs({ updateFunctions: ['api'], ssmParameter: '/layers/{layer}' })
+  const captured = captureLog()
+  let back
+  try {
+    for (const n of [1, 2, 3])
+      await handOff(given, plan(`1.${n}.0`, undefined, sha(n)), zipOf(zips[n - 1]), fast)
+    await us.ssm.send(new DeleteParameterCommand({ Name: '/layers/common-dev/1.1.0' }))
+    back = await handOff(
+      { ...given, keepVersions: 1 },
+      plan('1.1.0', undefined, sha(1)),
+      zipOf(zips[0]),
+      fast
+    )
+  } finally {
+    captured.restore()
+  }
+  const d = back.deliveries[0]
+  assert.deepEqual([d.published, d.rerun, d.version], [false, true, 1])
+  assert.deepEqual(await layersOf(us.lambda, 'api'), [arn(US, 1)])
+  assert.deepEqual(d.deleted, [2], 'the newest (3) and the one api uses (1) stay')
+  assert.deepEqual(await layerVersions(us.lambda), [3, 1])
+  assert.deepEqual(await parameters(us.ssm, '/layers/common-dev'), {
+    '/layers/common-dev/1.1.0': arn(US, 1),
+    '/layers/common-dev/1.3.0': arn(US, 3),
+    '/layers/common-dev/latest': arn(US, 1)
+  })
+  assert.deepEqual(back.changes, [
+    'api now uses version 1',
+    'wrote /layers/common-dev/latest',
+    'wrote /layers/common-dev/1.1.0',
+    'deleted version(s) 2',
+    'deleted /layers/common-dev/1.2.0'
+  ])
 })
 
 test('a reuse reads only the pages it needs and compares only versions with the same targets (fault proxy: splits ListLayerVersions into pages by MaxItems/Marker as Lambda does; moto returns one page)', async () => {
