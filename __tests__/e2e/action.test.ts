@@ -336,7 +336,8 @@ test('publishes to moto: S3 key, CodeSha256, runtimes, architecture, every outpu
   assert.deepEqual(version.CompatibleRuntimes, [`python${PY}`])
   assert.deepEqual(version.CompatibleArchitectures, ['x86_64'])
   const sha = git(sandbox.work, ['rev-parse', 'HEAD'])
-  assert.equal(version.Description, `v1.0.0 ${sha.slice(0, 7)} dev`)
+  // the commit is recorded last, so a rerun knows the version as its own
+  assert.equal(version.Description, `v1.0.0 ${sha.slice(0, 7)} dev [commit ${sha}]`)
 
   assert.equal(o['version'], '1.0.0')
   assert.equal(o['previous-version'], '')
@@ -444,7 +445,9 @@ test('a second run at an already released commit keeps the version and does not 
   assert.equal(second.outputs['version'], first.outputs['version'])
   assert.equal(second.outputs['tag'], 'v1.0.0')
   assert.equal(second.outputs['bump'], 'none')
-  assert.equal(second.outputs['published'], 'false')
+  // a rerun of the commit that published it: the outputs of the clean run, nothing left to do
+  assert.equal(second.outputs['published'], 'true')
+  assert.match(second.summary, /Nothing left to do/)
   assert.equal(second.outputs['layer-version-arn'], first.outputs['layer-version-arn'])
   assert.equal(git(sandbox.origin, ['tag', '--list']), 'v1.0.0')
 })
