@@ -7,7 +7,8 @@
  * the stall timeout. `file:` URLs are read from disk with the same answers, so callers need no
  * second path. Every error names the URL (credentials removed) and the cause.
  */
-import { createWriteStream, promises as fs } from 'node:fs'
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
 import type { IncomingHttpHeaders } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { Agent, ProxyAgent, RetryHandler, interceptors, type Dispatcher } from 'undici'
@@ -180,12 +181,7 @@ export class HttpClient {
     file: string,
     o: GetOptions & { onData?: (chunk: Buffer) => void } = {}
   ): Promise<HttpResponse<number>> {
-    if (url.startsWith('file:')) {
-      const local = await readLocal(url, o)
-      o.onData?.(local.body)
-      await fs.writeFile(file, local.body)
-      return { ...local, body: local.body.length }
-    }
+    if (url.startsWith('file:')) return copyLocal(url, file, o.onData)
     const out = createWriteStream(file)
     const closed = new Promise<void>((resolve, reject) => {
       out.on('close', resolve)
@@ -374,12 +370,12 @@ class Sink implements Dispatcher.DispatchHandler {
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    if (!this.signal) return
-    if (this.signal.aborted) controller.abort(abortReason(this.signal))
-    else
-      this.signal.addEventListener('abort', () => controller.abort(abortReason(this.signal)), {
-        once: true
-      })
+    const signal = this.signal
+    if (!signal) return
+    if (signal.aborted) return controller.abort(abortReason(signal))
+    const abort = () => controller.abort(abortReason(signal))
+    signal.addEventListener('abort', abort, { once: true })
+    void this.done.catch(() => undefined).finally(() => signal.removeEventListener('abort', abort))
   }
 
   onResponseStart(
@@ -411,6 +407,37 @@ function abortReason(signal?: AbortSignal): Error {
   return reason instanceof Error ? reason : new Error('aborted')
 }
 
+function localError(url: string, error: unknown): HttpError {
+  const code = (error as NodeJS.ErrnoException).code
+  const status = code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' ? 404 : undefined
+  return new HttpError(
+    `Could not read ${url}: ${status ? 'no such file' : messageOf(error)}`,
+    url,
+    status ? 'status' : 'other',
+    status
+  )
+}
+
+/** A file: URL copied as a download would be, every chunk seen by `onData`. */
+async function copyLocal(
+  url: string,
+  file: string,
+  onData?: (chunk: Buffer) => void
+): Promise<HttpResponse<number>> {
+  let bytes = 0
+  const source = createReadStream(fileURLToPath(url))
+  source.on('data', chunk => {
+    bytes += chunk.length
+    onData?.(chunk as Buffer)
+  })
+  try {
+    await pipeline(source, createWriteStream(file))
+  } catch (error) {
+    throw localError(url, error)
+  }
+  return { status: 200, headers: {}, body: bytes }
+}
+
 /** A file: URL, answered as a server would: 200 with the bytes, 404 when nothing is there. */
 async function readLocal(url: string, o: GetOptions): Promise<HttpResponse<Buffer>> {
   const file = fileURLToPath(url)
@@ -419,13 +446,6 @@ async function readLocal(url: string, o: GetOptions): Promise<HttpResponse<Buffe
     const body = o.range ? data.subarray(o.range.start, (o.range.end ?? data.length - 1) + 1) : data
     return { status: o.range ? 206 : 200, headers: {}, body }
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const status = code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' ? 404 : undefined
-    throw new HttpError(
-      `Could not read ${url}: ${status ? 'no such file' : messageOf(error)}`,
-      url,
-      status ? 'status' : 'other',
-      status
-    )
+    throw localError(url, error)
   }
 }

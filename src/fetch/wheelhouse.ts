@@ -19,6 +19,8 @@ export interface HouseWheel {
   readonly reused: boolean
   /** for a wheel built on the runner: the sdist's file name or the local path (relative to the workspace) */
   readonly builtFrom?: string
+  /** for a wheel built from an sdist: the sdist's SHA-256 (checked against the index or lock) */
+  readonly sourceSha256?: string
 }
 
 export interface Wheelhouse {
