@@ -20,33 +20,14 @@ import { startCacheServer } from '../__tests__/helpers/cache-server'
 import { measureZipStep } from './zip'
 import { findRuntime, platformTags, type Runtime } from '../src/runtimes'
 import { mb, median } from './stats'
+import { REQUIREMENTS } from './requirements'
+import { coldComparison } from './cold'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DIST = path.join(ROOT, 'dist', 'index.js')
 const MIRROR = 'file:///opt/pypi/simple'
 const MIRROR_MORE = 'file:///opt/pypi-more/simple'
 const PYTHON_VERSION = '3.11'
-/** The 18-package set of issue 9: 36 wheels, 177 MB unzipped. */
-const REQUIREMENTS = [
-  'boto3',
-  'pandas',
-  'numpy',
-  'requests',
-  'beautifulsoup4',
-  'lxml',
-  'sqlalchemy',
-  'psycopg2-binary',
-  'pydantic',
-  'jsonschema',
-  'structlog',
-  'python-dateutil',
-  'pytz',
-  'bcrypt',
-  'Jinja2',
-  'PyYAML',
-  'python-dotenv',
-  'Pillow'
-]
 
 /**
  * The inputs this bench gives the action; every other input gets action.yml's default, as on the
@@ -260,6 +241,7 @@ async function main(): Promise<void> {
       `\nzip step alone (bare node, its own process: central directories, merge, slim, zip): ${step.seconds.toFixed(2)} s, ` +
         `peak RSS ${mb(step.maxRssBytes)} (an idle node: ${mb(step.idleRssBytes)}), zip ${step.zipSize} bytes`
     )
+    if (!values.requirements) await coldComparison({ runs, latencyMs: 20, bytesPerSecond: 50e6 })
   } finally {
     await fs.rm(work, { recursive: true, force: true })
   }
