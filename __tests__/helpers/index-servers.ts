@@ -37,6 +37,8 @@ export interface IndexShape {
   /** PEP 658/714 metadata and PEP 691 JSON pages */
   readonly pep658?: boolean
   readonly auth?: { readonly username: string; readonly password: string }
+  /** paths answered with 302 to the same path on this origin (another server, say a CDN) */
+  readonly redirect?: { readonly paths: RegExp; readonly to: string }
   /** refuse (close at once) connections from any other source address */
   readonly onlyFrom?: string
 }
@@ -67,6 +69,7 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
   206: 'Partial Content',
+  302: 'Found',
   401: 'Unauthorized',
   404: 'Not Found',
   416: 'Range Not Satisfiable',
@@ -225,6 +228,12 @@ export async function serveShapedIndex(root: string, shape: IndexShape = {}): Pr
         status: 401,
         body: Buffer.from('unauthorized'),
         headers: { 'WWW-Authenticate': 'Basic realm="index"' }
+      }
+    else if (shape.redirect?.paths.test(urlPath))
+      a = {
+        status: 302,
+        body: Buffer.alloc(0),
+        headers: { Location: `${shape.redirect.to}${urlPath}` }
       }
     else if (shape.fail?.test(urlPath) && failures++ < (shape.failTimes ?? Infinity))
       a = {

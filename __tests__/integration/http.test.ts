@@ -205,7 +205,7 @@ test('an index reachable only through a forward proxy: HTTP_PROXY and http_proxy
   }
 })
 
-test("the index's credentials go to its own host only, never into a message", async () => {
+test("the index's credentials go to its own host only (not across a redirect), never into a message", async () => {
   const index = await serve(
     serveShapedIndex(root, { auth: { username: 'ci', password: 'pa55-word' } })
   )
@@ -216,6 +216,26 @@ test("the index's credentials go to its own host only, never into a message", as
     assert.equal((await client.get(`${index.origin}/files/small.bin`)).status, 200)
     await client.get(`${other.origin}/files/small.bin`)
     assert.ok(other.requests.every(r => r.headers.authorization === undefined))
+    // a redirect to another host (a CDN) follows without the credentials
+    const cdn = await serve(serveShapedIndex(root))
+    const redirecting = await serve(
+      serveShapedIndex(root, {
+        auth: { username: 'ci', password: 'pa55-word' },
+        redirect: { paths: /big/, to: cdn.origin }
+      })
+    )
+    const viaCdn = new HttpClient({ credentials: [redirecting.url], timeouts: FAST })
+    try {
+      const r = await viaCdn.get(`${redirecting.origin}/files/big.bin`)
+      assert.equal(sha(r.body), sha(blobs.get('big.bin') as Buffer))
+    } finally {
+      await viaCdn.close()
+    }
+    assert.equal(redirecting.requests[0].headers.authorization?.startsWith('Basic '), true)
+    assert.deepEqual(
+      cdn.requests.map(q => [q.path, q.headers.authorization]),
+      [['/files/big.bin', undefined]]
+    )
     await assert.rejects(client.get(`${index.origin}/files/none.bin`), (e: unknown) => {
       assert.ok(e instanceof Error)
       assert.doesNotMatch(e.message, /pa55-word/)
