@@ -34,6 +34,9 @@ import {
 } from '../helpers/index-servers'
 import { startRecordingProxy } from '../helpers/recording-proxy'
 import { captureLog, type CapturedLog } from '../helpers/log'
+import { backendWheels, makeSourceDist } from '../helpers/sdists'
+import { hermeticPipEnv } from '../helpers/pip-env'
+import { writeRecord } from '../../src/fetch/record'
 
 const KINDS: LockKind[] = ['uv', 'poetry', 'pipfile', 'pylock']
 const EXPECTED = [
@@ -349,4 +352,68 @@ test('a file whose bytes changed after locking fails by name with both hashes; n
     })
     assert.ok(!existsSync(path.join(dir, 'plainpkg-1.0-py3-none-any.whl')), kind)
   }
+})
+
+test('a locked sdist is built into a pure wheel (build-sdists: pure); the next fetch reuses that build without pip; never refuses it; a compiled one is refused', async t => {
+  const backends = await backendWheels()
+  if ('missing' in backends) {
+    t.skip(`this machine's mirror lacks the build backends (${backends.missing.join(', ')})`)
+    return
+  }
+  const root = path.join(tmp, 'sdist-index')
+  const sdists = path.join(tmp, 'sdists')
+  const pure = await makeSourceDist(sdists, {
+    name: 'sdpure',
+    version: '1.0',
+    backend: 'setuptools'
+  })
+  const compiled = await makeSourceDist(sdists, {
+    name: 'cext',
+    version: '0.3',
+    backend: 'setuptools',
+    cExtension: true
+  })
+  await makeIndex(root, [...backends.files, pure, compiled])
+  const index = await serve(serveShapedIndex(root))
+  const entry = async (file: string, name: string, version: string) => ({
+    name,
+    version,
+    artifact: {
+      kind: 'file' as const,
+      filename: path.basename(file),
+      url: `${index.origin}/files/${path.basename(file)}`,
+      hashes: { sha256: [await sha(file)] }
+    },
+    requiredBy: [],
+    dependencies: []
+  })
+  const set = (e: PinnedSet['entries'][number]): PinnedSet => ({
+    entries: [e],
+    skipped: [],
+    summary: ''
+  })
+  const dir = path.join(tmp, 'sdist-house')
+  const build = { python: 'python3', env: hermeticPipEnv(), indexUrl: index.plainUrl }
+  const first = await fetchInto(set(await entry(pure, 'sdpure', '1.0')), { dir, build })
+  const [wheel] = first.wheels
+  assert.match(path.basename(wheel.file), /^sdpure-1\.0-py3-none-any\.whl$/)
+  assert.deepEqual(
+    [wheel.origin, wheel.builtFrom, wheel.sourceSha256],
+    ['sdist', 'sdpure-1.0.tar.gz', await sha(pure)]
+  )
+  await writeRecord(first, 'k')
+  // no interpreter at all: a build would fail, reuse does not need one
+  const again = await fetchInto(set(await entry(pure, 'sdpure', '1.0')), {
+    dir,
+    build: { python: path.join(tmp, 'no-such-python') }
+  })
+  assert.deepEqual([again.wheels[0].reused, again.wheels[0].sha256], [true, wheel.sha256])
+  await assert.rejects(
+    fetchInto(set(await entry(pure, 'sdpure', '1.0')), { buildSdists: 'never', build }),
+    /sdpure 1\.0 .* only a source distribution \(sdpure-1\.0\.tar\.gz\), and build-sdists is 'never'/
+  )
+  await assert.rejects(
+    fetchInto(set(await entry(compiled, 'cext', '0.3')), { build }),
+    /cext .*needs a compiler/
+  )
 })

@@ -7,7 +7,7 @@ import path from 'node:path'
 import { RECORD_FILE, recordedPinnedSet, writeRecord } from '../../src/fetch/record'
 import { pruneWheelhouse } from '../../src/fetch/cache'
 import type { HouseWheel, Wheelhouse } from '../../src/fetch/wheelhouse'
-import type { PinnedSet } from '../../src/resolve/pinned'
+import type { Hashes, PinnedSet } from '../../src/resolve/pinned'
 import { captureLog } from '../helpers/log'
 
 let dir: string
@@ -41,7 +41,7 @@ before(async () => {
         kind: 'file',
         filename: path.basename(w.file),
         url: `https://idx.example/files/${path.basename(w.file)}`,
-        hashes: w.name === 'a' ? { sha256: [w.sha256] } : {}
+        hashes: (w.name === 'a' ? { sha256: [w.sha256] } : {}) as Hashes
       },
       requiredBy: [],
       dependencies: []

@@ -145,6 +145,7 @@ export async function obtainFile(want: WantedFile, dir: string, p: Places): Prom
   if (kept && expected.length > 0 && !mismatch(kept, expected))
     return { file: dest, sha256: kept.get('sha256') as string, reused: true }
 
+  await fs.mkdir(dir, { recursive: true })
   const missing: string[] = []
   for (const place of placesFor(want, p)) {
     const found = await place.find()
