@@ -18,10 +18,11 @@ import { parseArgs } from 'node:util'
 import { runAction } from '../__tests__/helpers/action'
 import { startCacheServer } from '../__tests__/helpers/cache-server'
 import { measureZipStep } from './zip'
-import { findRuntime, platformTags, type Runtime } from '../src/runtimes'
+import { findRuntime, type Runtime } from '../src/runtimes'
 import { mb, median } from './stats'
 import { REQUIREMENTS } from './requirements'
 import { coldComparison } from './cold'
+import { runSeeds, seedsScript } from './seeds'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DIST = path.join(ROOT, 'dist', 'index.js')
@@ -130,40 +131,9 @@ async function runOurs(
   }
 }
 
-/** The seeds' pipeline, as a shell script, so its cost is exactly what they run. */
-function seedsScript(runtime: Runtime, python: string): string {
-  const platforms = platformTags(runtime, 'x86_64').map(t => `--platform ${t}`)
-  return [
-    'set -euo pipefail',
-    'rm -rf build layer.zip',
-    [
-      `${python} -m pip install -q -t build/python -r requirements.txt`,
-      '--only-binary=:all: --implementation cp',
-      `--python-version ${runtime.version}`,
-      ...platforms,
-      `--index-url ${MIRROR} --extra-index-url ${MIRROR_MORE}`
-    ].join(' '),
-    'find build -name __pycache__ -prune -exec rm -rf {} +',
-    "find build -name '*.pyc' -delete",
-    'find build -type d -name tests -prune -exec rm -rf {} +',
-    'cd build && zip -r9 -q ../layer.zip python'
-  ].join('\n')
-}
-
-function runSeeds(workspace: string, script: string): Result {
-  const start = performance.now()
-  const r = spawnSync('bash', ['-c', script], {
-    cwd: workspace,
-    env: hermeticEnv(),
-    encoding: 'utf8'
-  })
-  const seconds = (performance.now() - start) / 1000
-  if (r.status !== 0) throw new Error(`The seeds' pipeline failed (exit ${r.status}):\n${r.stderr}`)
-  return {
-    seconds,
-    zipSize: statSync(path.join(workspace, 'layer.zip')).size,
-    unzippedSize: fileBytes(path.join(workspace, 'build', 'python'))
-  }
+async function runSeedsHere(workspace: string, script: string): Promise<Result> {
+  const r = await runSeeds(workspace, script, hermeticEnv())
+  return { ...r, unzippedSize: fileBytes(path.join(workspace, 'build', 'python')) }
 }
 
 /** Bytes in the files under `dir`, as the action counts its unzipped size. */
@@ -210,7 +180,7 @@ async function main(): Promise<void> {
     await fs.mkdir(dir)
     await fs.writeFile(path.join(dir, 'requirements.txt'), requirements)
   }
-  const script = seedsScript(runtime, python)
+  const script = seedsScript({ runtime, python, index: MIRROR, extraIndex: MIRROR_MORE })
   console.log(`requirements: ${requirements.trim().split('\n').join(', ')}`)
   console.log(
     `python ${runtime.version} (x86_64), index ${MIRROR} + ${MIRROR_MORE}, ${runs} runs each, alternating`
@@ -227,7 +197,8 @@ async function main(): Promise<void> {
       // alternate who goes first, so neither always meets a cold page cache
       const order = run % 2 ? (['seeds', 'ours'] as const) : (['ours', 'seeds'] as const)
       for (const who of order) {
-        const r = who === 'ours' ? await runOurs(ours, smokeTest) : runSeeds(seeds, script)
+        const r =
+          who === 'ours' ? await runOurs(ours, smokeTest) : await runSeedsHere(seeds, script)
         results[who].push(r)
         console.log(
           `run ${run + 1} ${who.padEnd(5)} ${r.seconds.toFixed(2)} s  zip ${mb(r.zipSize)}, unzipped ${mb(r.unzippedSize)}`

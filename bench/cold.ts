@@ -6,15 +6,15 @@
 // -delete, zip -r9) over the same index, alternating runs, in one process: the ratio is the figure.
 //
 //   node --import tsx bench/cold.ts [--runs 3] [--latency 20] [--mbps 50]
-import { spawn } from 'node:child_process'
-import { existsSync, promises as fs, statSync } from 'node:fs'
+import { existsSync, promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { runAction } from '../__tests__/helpers/action'
 import { servePypiShapedIndex, type ShapedIndex } from '../__tests__/helpers/index-servers'
-import { findRuntime, platformTags, type Runtime } from '../src/runtimes'
+import { findRuntime, type Runtime } from '../src/runtimes'
 import { REQUIREMENTS } from './requirements'
+import { runSeeds, seedsScript } from './seeds'
 import { mb, median } from './stats'
 
 const PYTHON_VERSION = '3.11'
@@ -88,38 +88,6 @@ async function runOurs(workspace: string, index: ShapedIndex, more: ShapedIndex)
   return { seconds, zipSize: Number(r.outputs['zip-size']), phases }
 }
 
-function seedsScript(runtime: Runtime, index: ShapedIndex, more: ShapedIndex): string {
-  return [
-    'set -euo pipefail',
-    'rm -rf build layer.zip',
-    [
-      'python3 -m pip install -q -t build/python -r requirements.txt',
-      '--only-binary=:all: --implementation cp',
-      `--python-version ${runtime.version}`,
-      ...platformTags(runtime, 'x86_64').map(t => `--platform ${t}`),
-      `--index-url ${index.plainUrl} --extra-index-url ${more.plainUrl}`
-    ].join(' '),
-    'find build -name __pycache__ -prune -exec rm -rf {} +',
-    "find build -name '*.pyc' -delete",
-    'find build -type d -name tests -prune -exec rm -rf {} +',
-    'cd build && zip -r9 -q ../layer.zip python'
-  ].join('\n')
-}
-
-/** Asynchronous: the index is served by this very process. */
-async function runSeeds(workspace: string, script: string): Promise<Run> {
-  const start = performance.now()
-  const child = spawn('bash', ['-c', script], { cwd: workspace, env: coldEnv() })
-  let stderr = ''
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  if (code !== 0) throw new Error(`The seeds' pipeline failed (exit ${code}):\n${stderr}`)
-  return {
-    seconds: (performance.now() - start) / 1000,
-    zipSize: statSync(path.join(workspace, 'layer.zip')).size
-  }
-}
-
 export async function coldComparison(o: {
   runs: number
   latencyMs: number
@@ -138,7 +106,12 @@ export async function coldComparison(o: {
       await fs.mkdir(path.join(work, who))
       await fs.writeFile(path.join(work, who, 'requirements.txt'), requirements)
     }
-    const script = seedsScript(runtime, index, more)
+    const script = seedsScript({
+      runtime,
+      python: 'python3',
+      index: index.plainUrl,
+      extraIndex: more.plainUrl
+    })
     console.log(
       `\ncold first build over a PyPI-shaped loopback index (${o.latencyMs} ms before each answer, ${mb(o.bytesPerSecond)}/s per connection, PEP 658 metadata, PEP 691 JSON), no cache of any kind, ${o.runs} alternating runs`
     )
@@ -146,7 +119,8 @@ export async function coldComparison(o: {
       const order = run % 2 ? (['seeds', 'ours'] as const) : (['ours', 'seeds'] as const)
       for (const who of order) {
         const dir = path.join(work, who)
-        const r = who === 'ours' ? await runOurs(dir, index, more) : await runSeeds(dir, script)
+        const r =
+          who === 'ours' ? await runOurs(dir, index, more) : await runSeeds(dir, script, coldEnv())
         results[who].push(r)
         console.log(
           `run ${run + 1} ${who.padEnd(5)} ${r.seconds.toFixed(2)} s  zip ${mb(r.zipSize)}`

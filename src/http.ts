@@ -74,23 +74,7 @@ export interface HttpResponse<T> {
   readonly body: T
 }
 
-const RETRIED_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETDOWN',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'EHOSTUNREACH',
-  'EPIPE',
-  'ETIMEDOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT'
-])
+/** The host could not be reached at all: a place to route around (a mirror, the lock's index). */
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
@@ -100,6 +84,16 @@ const UNREACHABLE = new Set([
   'EHOSTDOWN',
   'EHOSTUNREACH',
   'UND_ERR_CONNECT_TIMEOUT'
+])
+const RETRIED_CODES = new Set([
+  ...UNREACHABLE,
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT'
 ])
 const RETRIED_STATUS = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]
 
