@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { getInputs } from './inputs'
 import { makePlan } from './plan'
-import { resolveWheels } from './resolve/resolve'
+import { resolveAndFetch } from './bridge'
 import { assembleLayer } from './assemble/layer'
 import { smokeTestLayer } from './smoke/smoke'
 import { zipLayer } from './assemble/zip'
@@ -21,7 +21,7 @@ export async function run(): Promise<void> {
     const inputs = getInputs()
     const plan = await core.group('Plan', () => makePlan(inputs))
     const resolution = await core.group(`Resolve for ${plan.runtimeLabel}`, () =>
-      resolveWheels(inputs, plan)
+      resolveAndFetch(inputs, plan)
     )
     const layer = await core.group(`Assemble ${inputs.publishedName}`, () =>
       assembleLayer(inputs, resolution)

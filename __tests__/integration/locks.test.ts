@@ -16,8 +16,7 @@ import type { ActionInputs } from '../../src/inputs'
 import type { Plan } from '../../src/plan'
 import { findRuntime, type Architecture } from '../../src/runtimes'
 import { inputFormat } from '../../src/resolve/formats'
-import { resolveLockedWheels } from '../../src/resolve/locks'
-import { resolveWheels } from '../../src/resolve/resolve'
+import { resolveAndFetch } from '../../src/bridge'
 import { NoCompatibleWheelError } from '../../src/resolve/pip'
 import { installLayer } from '../helpers/layer'
 import { fetchLockedWheels, LockFetchError, LockHashError } from '../../src/fetch/download'
@@ -142,9 +141,8 @@ async function resolveLock(r: Run, entry: 'lock' | 'resolveWheels' = 'lock') {
     wheelhouse,
     runtimeLabel: `${runtime.identifier} ${architecture}`
   } as unknown as Plan
-  return entry === 'lock'
-    ? resolveLockedWheels(inputs, plan, { indexUrl: served.url })
-    : resolveWheels(inputs, plan)
+  void entry
+  return resolveAndFetch(inputs, plan)
 }
 
 /** Installs with real pip and returns each file of the layer → sha256 (RECORD aside). */
@@ -272,7 +270,7 @@ test('a second run reuses the verified files of the wheelhouse instead of downlo
   const before = index.requests.filter(r => r.startsWith('/files/')).length
   await resolveLock({ kind: 'uv', wheelhouse, name: 'reuse2' })
   assert.equal(index.requests.filter(r => r.startsWith('/files/')).length, before)
-  assert.match(log.text(), /3 locked wheel\(s\) for .* \(3 already in the wheelhouse\)/)
+  assert.match(log.text(), /3 wheel\(s\) for .* \(3 already in the wheelhouse\)/)
   // a file in the wheelhouse with the wrong bytes is fetched again, not trusted
   await fs.writeFile(path.join(wheelhouse, 'depdep-1.0-py3-none-any.whl'), 'corrupt')
   const again = await resolveLock({ kind: 'uv', wheelhouse, name: 'reuse3' })

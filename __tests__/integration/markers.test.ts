@@ -12,7 +12,9 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes'
-import { downloadWheels, PipError } from '../../src/resolve/pip'
+import { downloadWheels, PipError, resolveReport } from '../../src/resolve/pip'
+import { pinnedFromReport } from '../../src/resolve/pip-report'
+import { markerEnvironment } from '../../src/runtimes'
 import {
   BOOTSTRAP_FAILED,
   PIP_BOOTSTRAP,
@@ -152,6 +154,42 @@ for (const c of CASES) {
     const expected = [...ALWAYS, ...c.present].sort()
     assert.deepEqual(resolved(files), expected)
     for (const absent of NEVER) assert.ok(!resolved(files).includes(absent), absent)
+
+    // pip's report (what the action runs) pins exactly the files pip download fetched
+    const report = await resolveReport({
+      requirements: path.join(tmp, 'requirements.txt'),
+      wheelhouse: path.join(tmp, `report-${c.version}-${c.arch}`),
+      runtime: rt(c.version),
+      architecture: c.arch,
+      python: 'python3',
+      indexUrl: index.url,
+      pipArgs: [],
+      env: hermeticPipEnv(),
+      cwd: tmp
+    })
+    assert.ok(report !== 'no-report')
+    const entries = pinnedFromReport(report, {
+      env: markerEnvironment(rt(c.version), c.arch),
+      indexFor: () => undefined
+    })
+    assert.deepEqual(
+      entries.map(e => (e.artifact.kind === 'file' ? e.artifact.filename : '')).sort(),
+      [...files].sort()
+    )
+    // each file's hash as the index gave it, and the graph for the target: markerpkg requires what its markers keep
+    for (const e of entries) {
+      assert.equal(e.artifact.kind, 'file')
+      if (e.artifact.kind === 'file')
+        assert.match(e.artifact.hashes.sha256?.[0] ?? '', /^[0-9a-f]{64}$/)
+    }
+    const markerpkg = entries.find(e => e.name === 'markerpkg')
+    assert.deepEqual(markerpkg?.requiredBy, [])
+    assert.deepEqual(
+      markerpkg?.dependencies,
+      expected.filter(n => n !== 'markerpkg' && !n.endsWith('direct')).sort()
+    )
+    for (const e of entries.filter(x => x.name !== 'markerpkg'))
+      assert.deepEqual(e.requiredBy, e.name.endsWith('direct') ? [] : ['markerpkg'], e.name)
   })
 }
 

@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url'
 import { parse, TomlError } from 'smol-toml'
 import { Inputs } from '../constants'
 import { InputError } from '../errors'
-import { normalizeProject } from '../python/wheel-tags'
+import { specifierMatches } from '../python/pep440'
+import { normalizeProject } from '../python/names'
 
 export interface PyprojectRequest {
   /** the file as the user named it (for messages), e.g. `layers/api/pyproject.toml` */
@@ -20,6 +21,8 @@ export interface PyprojectRequest {
   readonly directory: string
   readonly extras: readonly string[]
   readonly groups: readonly string[]
+  /** the target runtime's Python (`3.11`, `3.11.14`): `requires-python` must admit it */
+  readonly python?: { readonly version: string; readonly fullVersion: string }
 }
 
 /** `name[extra,…] rest ; marker`: the parts this room needs of a PEP 508 string. */
@@ -76,6 +79,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
     throw new InputError(Inputs.Requirements, o.display, '[project] must be a table (PEP 621)')
   }
   const proj: Table = isTable(project) ? project : {}
+  checkRequiresPython(proj, o)
   const self = typeof proj.name === 'string' ? normalizeProject(proj.name) : undefined
   const dynamic = Array.isArray(proj.dynamic) ? proj.dynamic : []
   if (dynamic.includes('dependencies'))
@@ -219,6 +223,34 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
   for (const extra of o.extras) addExtra(extra, undefined, 'extras')
   for (const group of o.groups) addGroup(group, [])
   return lines
+}
+
+/** `[project] requires-python` that excludes the target runtime: an input error naming both. */
+function checkRequiresPython(project: Table, o: PyprojectRequest): void {
+  const spec = project['requires-python']
+  if (spec === undefined || !o.python) return
+  if (typeof spec !== 'string')
+    throw new InputError(
+      Inputs.Requirements,
+      o.display,
+      `a pyproject.toml whose [project] requires-python is a string of PEP 440 specifiers (">=3.10"); found ${JSON.stringify(spec)}`
+    )
+  let admits: boolean
+  try {
+    admits = specifierMatches(o.python.fullVersion, spec)
+  } catch {
+    throw new InputError(
+      Inputs.Requirements,
+      o.display,
+      `a pyproject.toml whose [project] requires-python is PEP 440 specifiers (">=3.10"); ${JSON.stringify(spec)} does not parse`
+    )
+  }
+  if (!admits)
+    throw new InputError(
+      Inputs.PythonVersion,
+      o.python.version,
+      `a Python that ${o.display} supports: its [project] requires-python = "${spec}" excludes Python ${o.python.fullVersion}, the python${o.python.version} Lambda runtime. Set python-version to a runtime it admits, or widen requires-python`
+    )
 }
 
 /**

@@ -130,12 +130,21 @@ export function readPipfileLock(req: LockRequest): LockSelection {
         (str(entry.index) && sources.get(str(entry.index) as string)) ||
         firstSource ||
         PYPI_SIMPLE
-      selected.set(name, { name, version, files: [], hashesOnly: hashes, index })
+      selected.set(name, {
+        name,
+        version,
+        files: [],
+        hashesOnly: hashes,
+        index,
+        line: packageLine(req, rawName)
+      })
     }
   }
   const taken = [...chosen].map(c => (c === 'default' ? 'default packages' : `category ${c}`))
   return {
     packages: [...selected.values()],
+    // pipenv records no graph: every package counts as asked for
+    graph: false,
     skipped: skipped.filter(line => !selected.has(line.split(' ')[0])),
     summary: `${req.display} (pipfile-spec 6): ${taken.join(' + ')}`
   }

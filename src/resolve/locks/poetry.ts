@@ -100,7 +100,11 @@ export function readPoetryLock(req: LockRequest): LockSelection {
       skipped.push(skipLine(name, version, 'optional, and no extra named in extras needs it'))
       continue
     }
-    selected.push(poetryPackage(req, p, name, version, defaultIndex))
+    selected.push({
+      ...poetryPackage(req, p, name, version, defaultIndex),
+      dependencies: poetryDependencies(req, p, name, extras),
+      line: packageLine(req, str(p.name) ?? name)
+    })
   }
   const taken = [
     'main group',
@@ -160,6 +164,27 @@ function poetryPackage(
         `package sources of type legacy, directory, file or url: ${name} has [package.source] type = ${JSON.stringify(type)}`
       )
   }
+}
+
+/**
+ * `[package.dependencies]`: name → `"^1.0"`, `{version, markers, optional, extras}`, or a list of
+ * such tables (one per marker); a dependency counts when one of its markers holds for the target.
+ */
+function poetryDependencies(
+  req: LockRequest,
+  p: Record<string, unknown>,
+  name: string,
+  extras: ReadonlySet<string>
+): string[] {
+  const deps: string[] = []
+  for (const [dep, spec] of Object.entries(asRecord(p.dependencies))) {
+    const constraints = Array.isArray(spec) ? spec : [spec]
+    const holds = constraints.some(c =>
+      markerHolds(req, str(asRecord(c).markers), name, { extras })
+    )
+    if (holds) deps.push(normalizeProject(dep))
+  }
+  return deps
 }
 
 /** Poetry's CI credentials: `POETRY_HTTP_BASIC_<SOURCE>_USERNAME` / `_PASSWORD` for a named source. */

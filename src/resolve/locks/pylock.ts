@@ -11,7 +11,7 @@
  */
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { specifierMatches, MarkerSyntaxError } from '../../python/markers'
+import { specifierMatches, VersionSyntaxError } from '../../python/pep440'
 import { normalizeProject } from '../../python/wheel-tags'
 import {
   asArray,
@@ -95,7 +95,14 @@ export function readPylock(req: LockRequest): LockSelection {
         where(req, packageLine(req, rawName)),
         `a lock with one ${rawName} for the target: two entries of it apply to ${req.env.sys_platform}/${req.env.platform_machine}/Python ${python}`
       )
-    selected.set(name, pylockPackage(req, p, rawName, name, version))
+    selected.set(name, {
+      ...pylockPackage(req, p, rawName, name, version),
+      dependencies: asArray(p.dependencies)
+        .map(d => str(d.name))
+        .filter((d): d is string => !!d)
+        .map(normalizeProject),
+      line: packageLine(req, rawName)
+    })
   }
   const taken = [
     'packages',
@@ -113,7 +120,7 @@ function satisfies(req: LockRequest, python: string, spec: string, what: string)
   try {
     return specifierMatches(python, spec)
   } catch (error) {
-    if (!(error instanceof MarkerSyntaxError)) throw error
+    if (!(error instanceof VersionSyntaxError)) throw error
     throw new InputError(
       Inputs.Requirements,
       where(req, lineOf(req.text, spec)),
@@ -132,7 +139,8 @@ function pylockFile(req: LockRequest, entry: Record<string, unknown>): LockedFil
   return {
     filename: str(entry.name) ?? filenameOf(location ?? ''),
     url: location,
-    hashes
+    hashes,
+    ...(typeof entry.size === 'number' ? { size: entry.size } : {})
   }
 }
 

@@ -11,7 +11,7 @@
 import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { MarkerSyntaxError, specifierMatches } from '../../python/markers'
+import { specifierMatches, VersionSyntaxError } from '../../python/pep440'
 import { normalizeProject } from '../../python/wheel-tags'
 import {
   asArray,
@@ -125,6 +125,8 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
   }
 
   const activated = new Map<UvPackage, Set<string>>()
+  const edges = new Map<UvPackage, Set<string>>()
+  const direct = new Set<string>()
   const skipped: string[] = []
   const queue: { pkg: UvPackage; extras: string[] }[] = roots.map(pkg => ({
     pkg,
@@ -147,6 +149,8 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
         )
         continue
       }
+      if (roots.includes(from)) direct.add(target.name)
+      else edges.set(from, new Set([...(edges.get(from) ?? []), target.name]))
       queue.push({ pkg: target, extras: (dep.extra as string[] | undefined) ?? [] })
     }
   }
@@ -178,7 +182,12 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
     }
     if (roots.includes(pkg)) continue
     const locked = lockedPackage(req, pkg)
-    if (locked) selected.push(locked)
+    if (locked)
+      selected.push({
+        ...locked,
+        dependencies: [...(edges.get(pkg) ?? [])],
+        line: packageLine(req, str(pkg.raw.name) ?? pkg.name)
+      })
     else
       skipped.push(
         skipLine(pkg.name, pkg.version, 'a virtual workspace member: nothing to install')
@@ -191,6 +200,7 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
   ]
   return {
     packages: selected,
+    direct,
     skipped,
     notes,
     summary: `${req.display} (uv lock version 1, revision ${revision}): ${taken.join(' + ')}`
@@ -212,7 +222,8 @@ function uvFile(req: LockRequest, entry: Record<string, unknown>, base?: string)
   const url = str(entry.url)
   const p = str(entry.path)
   const hashes = str(entry.hash) ? parseHash(str(entry.hash) as string) : {}
-  if (url) return { filename: str(entry.filename) ?? filenameOf(url), url, hashes }
+  const size = typeof entry.size === 'number' ? { size: entry.size } : {}
+  if (url) return { filename: str(entry.filename) ?? filenameOf(url), url, hashes, ...size }
   const absolute = localPath(req, base ? `${base}/${p ?? ''}` : (p ?? ''))
   return {
     filename: str(entry.filename) ?? filenameOf(absolute),
@@ -253,7 +264,7 @@ function pythonMatches(req: LockRequest, spec: string): boolean {
   try {
     return specifierMatches(req.env.python_full_version, spec)
   } catch (error) {
-    if (error instanceof MarkerSyntaxError) return true
+    if (error instanceof VersionSyntaxError) return true
     throw error
   }
 }
