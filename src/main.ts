@@ -1,7 +1,11 @@
 import * as core from '@actions/core'
 import { getInputs } from './inputs'
 import { makePlan } from './plan'
-import { resolveAndFetch } from './bridge'
+import type { ActionInputs } from './inputs'
+import type { Plan } from './plan'
+import { effectiveIndexUrl, resolvePinnedSet } from './resolve/resolve'
+import { fetchWheels, restoreWheels } from './fetch/stage'
+import { builtOnRunner, type Wheelhouse } from './fetch/wheelhouse'
 import { assembleLayer } from './assemble/layer'
 import { smokeTestLayer } from './smoke/smoke'
 import { zipLayer } from './assemble/zip'
@@ -12,7 +16,7 @@ import { report, reportFailure } from './report'
 import { LayerActionError, messageOf } from './errors'
 
 /**
- * One run: inputs → plan → wheels for the target → layer entries → zip (and, beside it, the files
+ * One run: inputs → plan → pinned set → wheelhouse → layer entries → zip (and, beside it, the files
  * for the smoke test) → S3 + layer version(s) (health check, SSM) → tag → GitHub Release → outputs.
  * Every decision is made in the plan, before any side effect; this is the only place that fails the step.
  */
@@ -20,11 +24,9 @@ export async function run(): Promise<void> {
   try {
     const inputs = getInputs()
     const plan = await core.group('Plan', () => makePlan(inputs))
-    const resolution = await core.group(`Resolve for ${plan.runtimeLabel}`, () =>
-      resolveAndFetch(inputs, plan)
-    )
+    const wheelhouse = await wheelhouseFor(inputs, plan)
     const layer = await core.group(`Assemble ${inputs.publishedName}`, () =>
-      assembleLayer(inputs, resolution)
+      assembleLayer(inputs, wheelhouse)
     )
     const [zip, smoke] = await core.group('Zip and smoke test', () =>
       Promise.all([
@@ -58,7 +60,7 @@ export async function run(): Promise<void> {
       deliveries,
       tag,
       release,
-      built: resolution.built
+      built: builtOnRunner(wheelhouse)
     })
   } catch (error) {
     await reportFailure(error)
@@ -69,4 +71,21 @@ export async function run(): Promise<void> {
       core.setFailed(`Unexpected error (please report it with the debug log): ${messageOf(error)}`)
     }
   }
+}
+
+/**
+ * One way down for every input: the wheel cache restored; on an exact hit the pinned set recorded
+ * with it (no pip, no network), else the input resolved; then the files fetched, recorded, saved.
+ */
+export async function wheelhouseFor(inputs: ActionInputs, plan: Plan): Promise<Wheelhouse> {
+  const indexUrl = await effectiveIndexUrl(inputs)
+  const cached = await restoreWheels(inputs, plan, indexUrl)
+  const pinned =
+    cached.pinned ??
+    (await core.group(`Resolve for ${plan.runtimeLabel}`, () =>
+      resolvePinnedSet(inputs, plan, { indexUrl })
+    ))
+  return core.group(`Fetch ${pinned.entries.length} distribution(s)`, () =>
+    fetchWheels(inputs, plan, pinned, cached, indexUrl)
+  )
 }

@@ -1,26 +1,20 @@
 /**
- * Pinned sets for fetch tests: a lock fixture (helpers/lock-fixtures.ts) read by today's lock
- * readers, each package's file chosen for the target as pip would choose it (best wheel tag, else
- * the sdist). A temporary adapter, until the resolve half of issue 15 reads locks straight into
- * pinned sets; it decides nothing the fetcher is tested on.
+ * Pinned sets and wheelhouses for tests: a lock fixture (helpers/lock-fixtures.ts) read into a
+ * pinned set by the resolve side's own reader (pinnedFromLock), and the fetcher run on a pinned set
+ * with a test's defaults (its own HTTP client, no mirror, nothing cached).
  */
 import { promises as fs } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
-import { readLock } from '../../src/resolve/locks'
-import type { LockedFile } from '../../src/resolve/locks/lock'
-import type { PinnedArtifact, PinnedEntry, PinnedSet } from '../../src/resolve/pinned'
+import { Redactor } from '../../src/credentials'
+import { HttpClient, type HttpClientOptions } from '../../src/http'
+import { fetchWheelhouse, type FetchOptions } from '../../src/fetch/fetch'
+import type { Wheelhouse } from '../../src/fetch/wheelhouse'
+import { pinnedFromLock } from '../../src/resolve/locks'
+import type { PinnedSet } from '../../src/resolve/pinned'
 import { markerEnvironment } from '../../src/runtimes'
-import { parseDistributionFile, wheelRank, type Target } from '../../src/python/wheel-tags'
+import type { Target } from '../../src/python/wheel-tags'
 import { LOCK_FILES, renderLock, type FileFacts, type LockKind } from './lock-fixtures'
-
-function choose(files: readonly LockedFile[], target: Target): LockedFile | undefined {
-  const parsed = files.map(f => ({ f, d: parseDistributionFile(f.filename) }))
-  const wheels = parsed
-    .map(x => ({ f: x.f, rank: x.d ? wheelRank(target, x.d) : undefined }))
-    .filter((x): x is { f: LockedFile; rank: number } => x.rank !== undefined)
-    .sort((a, b) => a.rank - b.rank)
-  return wheels[0]?.f ?? parsed.find(x => x.d?.kind === 'sdist')?.f
-}
 
 /** Writes the lock of `kind` into `dir` and reads it into a pinned set for `target`. */
 export async function pinnedLock(
@@ -43,7 +37,7 @@ export async function pinnedLock(
   await fs.writeFile(lock, text)
   if (o.extraWheel)
     await fs.copyFile(o.extraWheel, path.join(o.dir, 'wheels', path.basename(o.extraWheel)))
-  const selection = readLock(
+  const pinned = pinnedFromLock(
     {
       file: lock,
       display: LOCK_FILES[kind],
@@ -55,28 +49,36 @@ export async function pinnedLock(
       indexUrl: '',
       environ: {}
     },
-    kind
+    kind,
+    // file: URLs of a test's own folders stand where RUNNER_TEMP would
+    { target: o.target, buildSdists: 'pure', roots: { workspace: o.dir, temp: os.tmpdir() } }
   )
-  const entries: PinnedEntry[] = selection.packages.map(p => {
-    let artifact: PinnedArtifact
-    if (p.directory) artifact = { kind: 'directory', path: p.directory }
-    else if (p.hashesOnly) artifact = { kind: 'hashes', hashes: p.hashesOnly }
-    else {
-      const f = choose(p.files, o.target)
-      if (!f) throw new Error(`${p.name}: no file for the target in ${kind}`)
-      artifact = { kind: 'file', filename: f.filename, url: f.url, hashes: f.hashes }
-    }
-    return {
-      name: p.name,
-      version: p.version,
-      artifact,
-      index: p.index,
-      requiredBy: [],
-      dependencies: []
-    }
-  })
   return {
     lock,
-    pinned: { entries, skipped: selection.skipped, summary: selection.summary }
+    pinned: { entries: pinned.entries, skipped: pinned.skipped, summary: pinned.summary }
+  }
+}
+
+/** The fetcher on `pinned` with a test's defaults; `http` configures the client it makes. */
+export async function fetchPinned(
+  pinned: PinnedSet,
+  o: Partial<FetchOptions> & Pick<FetchOptions, 'dir' | 'target'> & { http?: HttpClientOptions }
+): Promise<Wheelhouse> {
+  const client = o.client ?? new HttpClient({ env: {}, sleep: async () => {}, ...o.http })
+  try {
+    return await fetchWheelhouse(pinned, {
+      targetLabel: `${o.target.runtime.identifier} ${o.target.architecture}`,
+      source: 'the lock',
+      origin: 'lock',
+      buildSdists: 'pure',
+      build: { python: 'python3' },
+      workspace: path.dirname(o.dir),
+      cache: 'off',
+      redactor: new Redactor([]),
+      ...o,
+      client
+    })
+  } finally {
+    if (!o.client) await client.close()
   }
 }

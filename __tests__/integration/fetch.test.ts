@@ -14,9 +14,8 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { Redactor } from '../../src/credentials'
 import { HttpClient, type HttpTimeouts } from '../../src/http'
-import { fetchWheelhouse, type FetchOptions } from '../../src/fetch/fetch'
+import type { FetchOptions } from '../../src/fetch/fetch'
 import { FetchError, HashMismatchError } from '../../src/fetch/files'
 import { IndexPageError } from '../../src/python/index-page'
 import type { PinnedSet } from '../../src/resolve/pinned'
@@ -24,7 +23,7 @@ import { findRuntime, type Runtime } from '../../src/runtimes'
 import type { Target } from '../../src/python/wheel-tags'
 import { makeIndex, makeWheel, type BuiltWheel } from '../helpers/wheels'
 import { PROJECT_WHEELS, factsOf, type FileFacts, type LockKind } from '../helpers/lock-fixtures'
-import { pinnedLock } from '../helpers/pinned'
+import { fetchPinned, pinnedLock } from '../helpers/pinned'
 import {
   serveClosingIndex,
   serveFailingIndex,
@@ -94,28 +93,13 @@ async function fetchInto(
   pinned: PinnedSet,
   o: Partial<FetchOptions> & { env?: NodeJS.ProcessEnv; timeouts?: Partial<HttpTimeouts> } = {}
 ) {
-  const client =
-    o.client ??
-    new HttpClient({ env: o.env ?? {}, timeouts: o.timeouts ?? FAST, sleep: async () => {} })
-  try {
-    return await fetchWheelhouse(pinned, {
-      dir: o.dir ?? path.join(tmp, 'wheelhouses', String(++counter)),
-      target,
-      targetLabel: 'python3.12 x86_64',
-      client,
-      mirror: o.mirror,
-      source: o.source ?? 'the lock',
-      origin: 'lock',
-      buildSdists: 'pure',
-      build: { python: 'python3' },
-      workspace: tmp,
-      cache: 'off',
-      redactor: new Redactor([]),
-      ...o
-    })
-  } finally {
-    if (!o.client) await client.close()
-  }
+  const { env, timeouts, ...rest } = o
+  return fetchPinned(pinned, {
+    dir: path.join(tmp, 'wheelhouses', String(++counter)),
+    target,
+    http: { env: env ?? {}, timeouts: timeouts ?? FAST },
+    ...rest
+  })
 }
 
 const names = (w: { wheels: readonly { file: string }[] }) =>

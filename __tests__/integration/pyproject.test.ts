@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { getInputs } from '../../src/inputs'
 import { makePlan } from '../../src/plan'
-import { resolveAndFetch } from '../../src/bridge'
+import { wheelhouseFor } from '../../src/main'
 import { InputError } from '../../src/errors'
 import { setInputs } from '../helpers/action'
 import { hermeticPipEnv } from '../helpers/pip-env'
@@ -106,7 +106,7 @@ async function resolve(given: Record<string, string>) {
   try {
     const inputs = getInputs({ ...process.env, GITHUB_WORKSPACE: path.join(tmp, 'ws') })
     const plan = await makePlan(inputs)
-    return { resolution: await resolveAndFetch(inputs, plan), plan }
+    return { resolution: await wheelhouseFor(inputs, plan), plan }
   } finally {
     undo()
   }

@@ -25,9 +25,9 @@ import {
   type SourceResolveOptions
 } from '../../src/resolve/sources'
 import { markerEnvironment } from '../../src/runtimes'
-import { fetchPinned } from '../../src/bridge'
+import { fetchPinned } from '../helpers/pinned'
 
-/** resolve (pip's report, sources built) → pinned set → the files, by the bridge to today's download code. */
+/** resolve (pip's report, sources built) → pinned set → the files, by the fetcher. */
 async function downloadWithSources(o: SourceResolveOptions) {
   const { items, built } = await resolveWithSources(o)
   const env = markerEnvironment(o.pip.runtime, o.pip.architecture)
@@ -35,16 +35,21 @@ async function downloadWithSources(o: SourceResolveOptions) {
   const fetched = await fetchPinned(
     { entries, skipped: [], summary: '' },
     {
-      wheelhouse: o.pip.wheelhouse,
+      dir: o.pip.wheelhouse,
       target: { runtime: o.pip.runtime, architecture: o.pip.architecture },
-      lockName: 'requirements.txt',
+      source: 'requirements.txt',
+      origin: 'index',
       buildSdists: o.buildSdists,
-      indexUrl: o.pip.indexUrl ?? '',
-      pipArgs: o.pip.pipArgs,
-      env: o.pip.env
+      build: {
+        python: 'python3',
+        env: o.pip.env,
+        indexUrl: o.pip.indexUrl,
+        pipArgs: o.pip.pipArgs
+      },
+      http: { credentials: o.pip.indexUrl ? [o.pip.indexUrl] : [] }
     }
   )
-  return { files: fetched.map(f => path.basename(f.file)).sort(), built, entries }
+  return { files: fetched.wheels.map(f => path.basename(f.file)).sort(), built, entries }
 }
 import { InputError } from '../../src/errors'
 import { hermeticPipEnv } from '../helpers/pip-env'

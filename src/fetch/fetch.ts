@@ -147,7 +147,11 @@ async function fetchFile(run: Run, entry: PinnedEntry, a: FileArtifact): Promise
   const want = { ...a, name: entry.name, version: entry.version, index: entry.index }
   if (parseDistributionFile(a.filename)?.kind !== 'sdist') {
     const got = await obtainFile(want, run.o.dir, run.places)
-    return { ...got, name: entry.name, version: entry.version, origin: run.o.origin }
+    // a wheel resolve built on the runner (pip path) comes from this run's work folder
+    const built = a.builtFrom
+      ? { origin: a.builtFrom.origin, builtFrom: a.builtFrom.from }
+      : undefined
+    return { ...got, name: entry.name, version: entry.version, origin: run.o.origin, ...built }
   }
   if (run.o.buildSdists === 'never')
     throw new FetchError(
@@ -189,7 +193,9 @@ async function fetchByHashes(
       `${page.url}: ${ofVersion.map(f => f.filename).join(', ') || 'none of this version'}`
     )
     // as pip does: files whose index hash the lock never recorded are passed over unfetched
-    const recorded = ofVersion.filter(f => !f.hashes.sha256 || sha256.includes(f.hashes.sha256))
+    const matching = ofVersion.filter(f => !f.hashes.sha256 || sha256.includes(f.hashes.sha256))
+    // unless none is left: then the download fails on the hash, naming the file
+    const recorded = matching.length > 0 ? matching : ofVersion
     const choice =
       best(run, recorded) ?? recorded.find(f => parseDistributionFile(f.filename)?.kind === 'sdist')
     if (choice)

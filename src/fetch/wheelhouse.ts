@@ -2,6 +2,7 @@
  * What fetch hands to assemble (and what contents/ reads for the SBOM): the pinned set's files on
  * disk, every one verified. One wheel per pinned entry; sources already built into wheels.
  */
+import path from 'node:path'
 import type { PinnedSet } from '../resolve/pinned'
 
 /** One wheel of the layer, in the wheelhouse. */
@@ -31,4 +32,27 @@ export interface Wheelhouse {
   readonly pinned: PinnedSet
   /** how the Actions cache served this run ('off' with cache: false) */
   readonly cache: 'exact' | 'partial' | 'miss' | 'unavailable' | 'failed' | 'off'
+}
+
+/** The wheels built on the runner, as the job summary lists them. */
+export function builtOnRunner(w: Wheelhouse): {
+  name: string
+  version: string
+  from: string
+  origin: 'sdist' | 'local'
+  wheel: string
+}[] {
+  return w.wheels.flatMap(h =>
+    h.builtFrom && (h.origin === 'sdist' || h.origin === 'local')
+      ? [
+          {
+            name: h.name,
+            version: h.version,
+            from: h.builtFrom,
+            origin: h.origin,
+            wheel: path.basename(h.file)
+          }
+        ]
+      : []
+  )
 }

@@ -14,7 +14,7 @@ import { codeArtifactIndexUrl, createCodeArtifactClient } from './codeartifact'
 import { logIndex, type PipOptions } from './pip'
 import { describeMarkerEnvironment } from './pip-target'
 import { writePyprojectRequirements } from './pyproject'
-import { pinnedFromResolution, resolveWithSources, type BuiltSource } from './sources'
+import { pinnedFromResolution, resolveWithSources } from './sources'
 import { isLock } from './formats'
 import { pinnedFromLock } from './locks'
 import { allowedRoots } from './paths'
@@ -26,27 +26,6 @@ import type { PinnedSet } from './pinned'
  * actions/setup-python it is the Python that was set up.
  */
 const PIP_PYTHON = 'python3'
-
-/** One wheel of the layer, in the wheelhouse (what assemble reads until fetch's Wheelhouse replaces it). */
-export interface ResolvedWheel {
-  /** absolute path of the .whl file */
-  readonly file: string
-  /** PEP 503 normalised project name */
-  readonly name: string
-  readonly version: string
-  /** where it came from: an index through pip, a lock's URL, an sdist or a local path built on the runner */
-  readonly origin: 'index' | 'lock' | 'sdist' | 'local'
-}
-
-/** The wheels of the layer on disk (the old stage value; fetch's Wheelhouse replaces it). */
-export interface Resolution {
-  readonly wheels: readonly ResolvedWheel[]
-  readonly cache: 'exact' | 'partial' | 'miss' | 'unavailable' | 'failed' | 'off'
-  /** the interpreter that ran pip ('' when pip did not run) */
-  readonly pip: string
-  /** wheels built on the runner from sdists and local packages */
-  readonly built?: readonly BuiltSource[]
-}
 
 export interface ResolveOptions {
   /** the index for the run: `index-url`, or CodeArtifact's (effectiveIndexUrl) */
