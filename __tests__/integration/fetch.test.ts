@@ -22,7 +22,14 @@ import type { PinnedSet } from '../../src/resolve/pinned'
 import { findRuntime, type Runtime } from '../../src/runtimes'
 import type { Target } from '../../src/python/wheel-tags'
 import { makeIndex, makeWheel, type BuiltWheel } from '../helpers/wheels'
-import { PROJECT_WHEELS, factsOf, type FileFacts, type LockKind } from '../helpers/lock-fixtures'
+import {
+  LOCK_KINDS,
+  LOCKED_WHEELS,
+  PROJECT_WHEELS,
+  factsOf,
+  type FileFacts,
+  type LockKind
+} from '../helpers/lock-fixtures'
 import { fetchPinned, pinnedLock } from '../helpers/pinned'
 import {
   serveClosingIndex,
@@ -37,13 +44,6 @@ import { backendWheels, makeSourceDist } from '../helpers/sdists'
 import { hermeticPipEnv } from '../helpers/pip-env'
 import { writeRecord } from '../../src/fetch/record'
 
-const KINDS: LockKind[] = ['uv', 'poetry', 'pipfile', 'pylock']
-const EXPECTED = [
-  'depdep-1.0-py3-none-any.whl',
-  'extrapkg-1.0-py3-none-any.whl',
-  'fastpkg-2.0-cp312-cp312-manylinux_2_28_x86_64.whl',
-  'plainpkg-1.0-py3-none-any.whl'
-]
 const FAST: Partial<HttpTimeouts> = {
   stallMs: 200,
   connectMs: 500,
@@ -121,10 +121,10 @@ test('every lock format through an index that only a forward proxy reaches (HTTP
   const proxy = await startRecordingProxy()
   const index = await serve(serveShapedIndex(indexRoot, { onlyFrom: proxy.sourceAddress }))
   try {
-    for (const kind of KINDS) {
+    for (const kind of LOCK_KINDS) {
       const { pinned } = await lockOf(kind, index.plainUrl)
       const house = await fetchInto(pinned, { env: { HTTP_PROXY: proxy.url } })
-      assert.deepEqual(names(house), EXPECTED, kind)
+      assert.deepEqual(names(house), LOCKED_WHEELS, kind)
       for (const w of house.wheels) {
         assert.equal(await sha(w.file), w.sha256)
         assert.equal(w.sha256, facts.get(path.basename(w.file))?.sha256)
@@ -147,10 +147,10 @@ test('every lock format through an index that only a forward proxy reaches (HTTP
 
 test('every lock format from an index that closes every connection (HTTP/1.0, no Content-Length)', async () => {
   const index = await serve(serveClosingIndex(indexRoot))
-  for (const kind of KINDS) {
+  for (const kind of LOCK_KINDS) {
     const { pinned } = await lockOf(kind, index.plainUrl)
     const house = await fetchInto(pinned)
-    assert.deepEqual(names(house), EXPECTED, kind)
+    assert.deepEqual(names(house), LOCKED_WHEELS, kind)
   }
   assert.ok(index.connections >= index.requests.length, 'one connection per answer')
 })
@@ -198,15 +198,15 @@ test('file: indexes with every lock format: a tree of pages, and a plain folder 
   await fs.mkdir(flat, { recursive: true })
   for (const b of built) await fs.copyFile(b.path, path.join(flat, b.filename))
   const unreachable = `http://127.0.0.1:${await closedPort()}/simple/`
-  for (const kind of KINDS) {
+  for (const kind of LOCK_KINDS) {
     const { pinned } = await lockOf(kind, pages, files)
-    assert.deepEqual(names(await fetchInto(pinned)), EXPECTED, `${kind}, file: pages`)
+    assert.deepEqual(names(await fetchInto(pinned)), LOCKED_WHEELS, `${kind}, file: pages`)
     // the lock points at a host the runner cannot reach; the folder of wheels is the mirror
     const away = await lockOf(kind, unreachable)
     const house = await fetchInto(away.pinned, {
       mirror: { url: pathToFileURL(flat).href, label: 'index-url' }
     })
-    assert.deepEqual(names(house), EXPECTED, `${kind}, flat folder as index-url`)
+    assert.deepEqual(names(house), LOCKED_WHEELS, `${kind}, flat folder as index-url`)
   }
 })
 
@@ -222,13 +222,13 @@ test('a lock whose URLs point at an unreachable host: with index-url set the fil
     sleep: async () => {}
   })
   try {
-    for (const kind of KINDS) {
+    for (const kind of LOCK_KINDS) {
       const { pinned } = await lockOf(kind, dead)
       const house = await fetchInto(pinned, {
         client,
         mirror: { url: mirror.url, label: 'index-url' }
       })
-      assert.deepEqual(names(house), EXPECTED, kind)
+      assert.deepEqual(names(house), LOCKED_WHEELS, kind)
     }
   } finally {
     await client.close()
@@ -262,7 +262,7 @@ test('the files URL unreachable but the lock names a reachable index: found ther
   // pylock.toml records the index beside each URL (uv.lock's source.registry is not read into it yet)
   const { pinned } = await lockOf('pylock', index.plainUrl, dead)
   const house = await fetchInto(pinned, { timeouts: { ...FAST, attempts: 2 } })
-  assert.deepEqual(names(house), EXPECTED)
+  assert.deepEqual(names(house), LOCKED_WHEELS)
 })
 
 test('index pages naming `../` or `..%2F` files: an error naming the page and the entry, nothing written outside', async () => {
@@ -297,7 +297,7 @@ test('index pages naming `../` or `..%2F` files: an error naming the page and th
 test('a wheelhouse that holds every pinned file needs no network: a second fetch reuses them all; a corrupted one is fetched again', async () => {
   const index = await serve(serveShapedIndex(indexRoot))
   const dir = path.join(tmp, 'reuse')
-  for (const kind of KINDS) {
+  for (const kind of LOCK_KINDS) {
     const { pinned } = await lockOf(kind, index.plainUrl)
     await fetchInto(pinned, { dir })
     const asked = index.requests.length
@@ -326,7 +326,7 @@ test('a file whose bytes changed after locking fails by name with both hashes; n
   })
   await makeIndex(root, [...built.filter(b => b.filename !== swapped.filename), swapped])
   const index = await serve(serveShapedIndex(root))
-  for (const kind of KINDS) {
+  for (const kind of LOCK_KINDS) {
     const { pinned } = await lockOf(kind, index.plainUrl)
     const dir = path.join(tmp, 'tampered-house', kind)
     await assert.rejects(fetchInto(pinned, { dir }), (e: unknown) => {

@@ -19,6 +19,8 @@ import { captureLog, type CapturedLog } from '../helpers/log'
 import { makeIndex, makeWheel, type BuiltWheel } from '../helpers/wheels'
 import {
   LOCK_FILES,
+  LOCK_KINDS,
+  LOCKED_WHEELS,
   PROJECT_WHEELS,
   factsOf,
   renderLock,
@@ -33,13 +35,6 @@ import {
 } from '../helpers/index-servers'
 import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy'
 
-const KINDS: LockKind[] = ['uv', 'poetry', 'pipfile', 'pylock']
-const LOCKED = [
-  'depdep-1.0-py3-none-any.whl',
-  'extrapkg-1.0-py3-none-any.whl',
-  'fastpkg-2.0-cp312-cp312-manylinux_2_28_x86_64.whl',
-  'plainpkg-1.0-py3-none-any.whl'
-]
 // pip picks the newest versions that fit python3.12 x86_64
 const REQUIRED = [
   'depdep-1.1-py3-none-any.whl',
@@ -144,7 +139,8 @@ test('an index only a forward proxy reaches, HTTPS_PROXY/HTTP_PROXY set: require
     // pip sends absolute-form requests for http: URLs; the action's client tunnels (CONNECT)
     assert.ok(proxy.requests.some(r => r.method === 'GET' && r.target.startsWith(index.origin)))
     assert.ok(proxy.requests.some(r => r.method === 'CONNECT' && index.origin.endsWith(r.target)))
-    for (const kind of KINDS) assert.deepEqual(await wheelsOf(kind, index), LOCKED, kind)
+    for (const kind of LOCK_KINDS)
+      assert.deepEqual(await wheelsOf(kind, index), LOCKED_WHEELS, kind)
   } finally {
     delete process.env.HTTP_PROXY
     delete process.env.HTTPS_PROXY
@@ -159,7 +155,7 @@ test('an index only a forward proxy reaches, HTTPS_PROXY/HTTP_PROXY set: require
 test('an index that closes every connection (HTTP/1.0, no Content-Length): requirements.txt and every lock format', async () => {
   const index = await serve(serveClosingIndex(indexRoot))
   assert.deepEqual(await wheelsOf('requirements', index), REQUIRED)
-  for (const kind of KINDS) assert.deepEqual(await wheelsOf(kind, index), LOCKED, kind)
+  for (const kind of LOCK_KINDS) assert.deepEqual(await wheelsOf(kind, index), LOCKED_WHEELS, kind)
   assert.ok(index.connections >= index.requests.length)
 })
 
