@@ -100,10 +100,14 @@ async function workspace(kind: LockKind | 'requirements', index: ShapedIndex): P
 }
 
 /** wheelhouseFor as run() calls it, with these inputs; the wheel file names. */
-async function wheelsOf(kind: LockKind | 'requirements', index: ShapedIndex): Promise<string[]> {
+async function wheelsOf(
+  kind: LockKind | 'requirements',
+  index: ShapedIndex,
+  runner?: string
+): Promise<string[]> {
   const requirements = await workspace(kind, index)
-  // a fresh runner each time: no wheelhouse left by the previous build
-  process.env.RUNNER_TEMP = path.join(tmp, 'runner', String(counter))
+  // a fresh runner each time unless told: no wheelhouse left by the previous build
+  process.env.RUNNER_TEMP = runner ?? path.join(tmp, 'runner', String(counter))
   const undo = setInputs({
     'layer-name': 'net',
     publish: 'false',
@@ -170,4 +174,30 @@ test('an index that answers 500: requirements.txt and a lock fail saying HTTP 50
       return true
     })
   }
+})
+
+test('a lock whose files are all in the wheelhouse builds with no network and no Python process at all', async () => {
+  const index = await serve(serveShapedIndex(indexRoot))
+  const runner = path.join(tmp, 'runner', 'kept')
+  for (const kind of LOCK_KINDS)
+    assert.deepEqual(await wheelsOf(kind, index, runner), LOCKED_WHEELS)
+  await index.close()
+  // every python on PATH logs that it was started, and fails
+  const bin = path.join(tmp, 'no-python')
+  const calls = path.join(tmp, 'python-calls.log')
+  await fs.mkdir(bin, { recursive: true })
+  for (const name of ['python', 'python3', 'python3.12']) {
+    await fs.writeFile(path.join(bin, name), `#!/bin/sh\necho "$0 $*" >> '${calls}'\nexit 1\n`)
+    await fs.chmod(path.join(bin, name), 0o755)
+  }
+  const savedPath = process.env.PATH
+  process.env.PATH = `${bin}${path.delimiter}/usr/bin${path.delimiter}/bin`
+  try {
+    for (const kind of LOCK_KINDS)
+      assert.deepEqual(await wheelsOf(kind, index, runner), LOCKED_WHEELS, kind)
+  } finally {
+    process.env.PATH = savedPath
+  }
+  assert.equal(await fs.readFile(calls, 'utf8').catch(() => ''), '')
+  assert.match(log.text(), /4 wheel\(s\) for .* \(4 already in the wheelhouse\)/)
 })

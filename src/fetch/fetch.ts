@@ -22,15 +22,14 @@ import {
   type Target
 } from '../python/wheel-tags'
 import type { PinnedArtifact, PinnedEntry, PinnedSet } from '../resolve/pinned'
-// the builder moves to src/python/build.ts with the resolve side of issue 15; until then, from here
-import { assertPure, buildSourceWheel } from '../resolve/sources'
+import { assertPure, buildSourceWheel } from '../python/build'
 import { FetchError, hashFile, obtainFile, type Places } from './files'
 import { readRecord, type RecordedWheel } from './record'
 import type { HouseWheel, Wheelhouse } from './wheelhouse'
 
 export interface BuildTools {
-  /** the interpreter that runs pip wheel */
-  readonly python: string
+  /** the interpreter that runs pip wheel, or how to find it (only when something is built) */
+  readonly python: string | (() => Promise<string>)
   readonly env?: NodeJS.ProcessEnv
   /** where build backends come from (build isolation) */
   readonly indexUrl?: string
@@ -265,10 +264,11 @@ async function build(
     core.info(
       `Building ${entry.name} ${entry.version} from ${origin === 'local' ? 'its local path' : 'source'}: ${label}`
     )
+    const python = typeof o.build.python === 'string' ? o.build.python : await o.build.python()
     const built = await buildSourceWheel({
       source,
       outDir: o.dir,
-      python: o.build.python,
+      python,
       env: o.build.env,
       indexUrl: o.build.indexUrl,
       pipArgs: o.build.pipArgs,

@@ -84,7 +84,6 @@ export async function fetchWheels(
   const redactor = new Redactor([indexUrl, ...inputs.pipArgs, ...indexes, ...urls]).register()
   // each index's credentials go to its own host only (a Poetry source's from POETRY_HTTP_BASIC_*)
   const client = new HttpClient({ credentials: [indexUrl, ...indexes] })
-  const found = await findInterpreter(inputs.runtime, process.env)
   try {
     const wheelhouse = await fetchWheelhouse(pinned, {
       dir: plan.wheelhouse,
@@ -100,7 +99,11 @@ export async function fetchWheels(
       origin: lock ? 'lock' : 'index',
       buildSdists: inputs.buildSdists,
       build: {
-        python: 'path' in found ? found.path : 'python3',
+        // the target's Python when the runner has it (a build backend may look at it), else python3
+        python: async () => {
+          const found = await findInterpreter(inputs.runtime, process.env)
+          return 'path' in found ? found.path : 'python3'
+        },
         indexUrl: indexUrl || undefined,
         pipArgs: inputs.pipArgs
       },
