@@ -5,7 +5,12 @@
 // smoke test on) against the seeds' shell pipeline (pip install -t with the platform flags, find
 // -delete, zip -r9) over the same index, alternating runs, in one process: the ratio is the figure.
 //
-//   node --import tsx bench/cold.ts [--runs 3] [--latency 20] [--mbps 50]
+//   node --import tsx bench/cold.ts [--runs 3] [--latency 20] [--mbps 50] [--pip 26.2.1]
+//
+// --pip puts a virtualenv with that pip (installed offline from /opt/pypi) first on PATH for both
+// sides, as a runner after actions/setup-python has it: pip before 25.3 downloads every wheel in
+// `install --dry-run` (pypa/pip#12603), newer ones read the PEP 658 metadata only.
+import { spawnSync } from 'node:child_process'
 import { existsSync, promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -30,10 +35,11 @@ const MARKS: [string, RegExp][] = [
 ]
 
 /** The runner's environment minus pip configuration and pip's cache: both sides start cold. */
-function coldEnv(): NodeJS.ProcessEnv {
+function coldEnv(bin?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env))
     if (!k.startsWith('PIP_') && !k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) env[k] = v
+  if (bin) env.PATH = `${bin}${path.delimiter}${env.PATH ?? ''}`
   return {
     ...env,
     PIP_CONFIG_FILE: '/dev/null',
@@ -42,13 +48,30 @@ function coldEnv(): NodeJS.ProcessEnv {
   }
 }
 
+/** A virtualenv of this machine's python3 with `pip==version` from the local mirror; its bin folder. */
+function venvWithPip(dir: string, version: string): string {
+  const ok = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { env: coldEnv(), encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`)
+  }
+  ok('python3', ['-m', 'venv', dir])
+  const pip = ['-m', 'pip', 'install', '-q', '--no-index', '--find-links', '/opt/pypi/files']
+  ok(path.join(dir, 'bin', 'python'), [...pip, `pip==${version}`])
+  return path.join(dir, 'bin')
+}
+
 interface Run {
   seconds: number
   zipSize: number
   phases?: Record<string, number>
 }
 
-async function runOurs(workspace: string, index: ShapedIndex, more: ShapedIndex): Promise<Run> {
+async function runOurs(
+  workspace: string,
+  index: ShapedIndex,
+  more: ShapedIndex,
+  bin?: string
+): Promise<Run> {
   const marks = new Map<string, number>()
   const runnerTemp = await fs.mkdtemp(path.join(os.tmpdir(), 'runner-temp-'))
   const start = performance.now()
@@ -63,7 +86,7 @@ async function runOurs(workspace: string, index: ShapedIndex, more: ShapedIndex)
       'pip-args': `--extra-index-url ${more.plainUrl}`
     },
     workspace,
-    env: coldEnv(),
+    env: coldEnv(bin),
     runnerTemp,
     onLine: (line, ms) => {
       for (const [name, re] of MARKS) if (!marks.has(name) && re.test(line)) marks.set(name, ms)
@@ -92,6 +115,7 @@ export async function coldComparison(o: {
   runs: number
   latencyMs: number
   bytesPerSecond: number
+  pip?: string
 }): Promise<number> {
   if (!existsSync('/opt/pypi/simple'))
     throw new Error('This bench serves the machine wheel mirror /opt/pypi: it is not here')
@@ -106,6 +130,12 @@ export async function coldComparison(o: {
       await fs.mkdir(path.join(work, who))
       await fs.writeFile(path.join(work, who, 'requirements.txt'), requirements)
     }
+    const bin = o.pip ? venvWithPip(path.join(work, 'venv'), o.pip) : undefined
+    const pipVersion = spawnSync('python3', ['-m', 'pip', '--version'], {
+      env: coldEnv(bin),
+      encoding: 'utf8'
+    }).stdout.trim()
+    console.log(`both sides run ${pipVersion}`)
     const script = seedsScript({
       runtime,
       python: 'python3',
@@ -148,12 +178,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     options: {
       runs: { type: 'string', default: '3' },
       latency: { type: 'string', default: '20' },
-      mbps: { type: 'string', default: '50' }
+      mbps: { type: 'string', default: '50' },
+      pip: { type: 'string' }
     }
   })
   await coldComparison({
     runs: Number(values.runs),
     latencyMs: Number(values.latency),
-    bytesPerSecond: Number(values.mbps) * 1e6
+    bytesPerSecond: Number(values.mbps) * 1e6,
+    pip: values.pip
   })
 }
