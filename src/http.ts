@@ -5,50 +5,26 @@
  * host changes), its RetryHandler (connection errors, 429, 5xx and stalls retried with backoff; a
  * download cut off midway resumes with a Range request) and its header and body timeouts, which are
  * the stall timeout. `file:` URLs are read from disk with the same answers, so callers need no
- * second path. Every error names the URL (credentials removed) and the cause.
+ * second path (./http-answers.ts). Every error names the URL (credentials removed) and the cause
+ * (./http-failures.ts).
  */
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
-import { pipeline } from 'node:stream/promises'
+import { createWriteStream } from 'node:fs'
 import type { IncomingHttpHeaders } from 'node:http'
-import { fileURLToPath } from 'node:url'
 import { Agent, ProxyAgent, RetryHandler, interceptors, type Dispatcher } from 'undici'
-import { LayerActionError, messageOf } from './errors'
-import { redactUrl, takeBasicAuth, withoutUserInfo } from './credentials'
+import { messageOf } from './errors'
+import { takeBasicAuth, withoutUserInfo } from './credentials'
 import { proxyFor, type Environment } from './proxies'
+import {
+  DEFAULT_TIMEOUTS,
+  HttpError,
+  RETRIED_STATUS,
+  explain,
+  retryDelay,
+  type HttpTimeouts
+} from './http-failures'
+import { Sink, copyLocal, readLocal, type Answer } from './http-answers'
 
-export interface HttpTimeouts {
-  /** no byte for this long (answer, body) fails the attempt, which is retried */
-  readonly stallMs: number
-  readonly connectMs: number
-  /** no retry starts that could end after this long since the first attempt: a stalled run fails in about two minutes */
-  readonly deadlineMs: number
-  /** the first pause between attempts; it doubles each time (capped at 8 of them) */
-  readonly backoffMs: number
-  readonly attempts: number
-}
-
-export const DEFAULT_TIMEOUTS: HttpTimeouts = {
-  stallMs: 30_000,
-  connectMs: 10_000,
-  deadlineMs: 120_000,
-  backoffMs: 1_000,
-  attempts: 5
-}
-
-/** What went wrong, for callers that act on it (a 404 page, an unreachable host to route around). */
-export type HttpFailure = 'status' | 'unreachable' | 'stalled' | 'interrupted' | 'proxy' | 'other'
-
-export class HttpError extends LayerActionError {
-  constructor(
-    message: string,
-    /** the URL without credentials */
-    readonly url: string,
-    readonly failure: HttpFailure,
-    readonly status?: number
-  ) {
-    super(message)
-  }
-}
+export { DEFAULT_TIMEOUTS, HttpError, type HttpFailure, type HttpTimeouts } from './http-failures'
 
 export interface HttpClientOptions {
   /** where the proxy variables are read (default process.env) */
@@ -68,58 +44,8 @@ export interface GetOptions {
   readonly signal?: AbortSignal
 }
 
-export interface HttpResponse<T> {
-  readonly status: number
-  readonly headers: IncomingHttpHeaders
-  readonly body: T
-}
-
-/** The host could not be reached at all: a place to route around (a mirror, the lock's index). */
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETDOWN',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'EHOSTUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT'
-])
-const RETRIED_CODES = new Set([
-  ...UNREACHABLE,
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT'
-])
-const RETRIED_STATUS = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]
-
-interface ErrorFields {
-  code?: string
-  statusCode?: number
-  headers?: IncomingHttpHeaders
-  cause?: unknown
-}
-
-function fields(error: unknown): ErrorFields {
-  const e = (error ?? {}) as ErrorFields
-  const cause = (e.cause ?? {}) as ErrorFields
-  return { ...e, code: e.code ?? cause.code }
-}
-
-/** The pause before the next attempt: Retry-After when the server sent one, else doubling backoff. */
-function delayOf(error: unknown, failures: number, t: HttpTimeouts): number {
-  const retryAfter = fields(error).headers?.['retry-after']
-  if (typeof retryAfter === 'string') {
-    const seconds = Number(retryAfter)
-    const ms = Number.isNaN(seconds) ? new Date(retryAfter).getTime() - Date.now() : seconds * 1000
-    if (ms > 0) return Math.min(ms, t.stallMs)
-  }
-  return t.backoffMs * 2 ** Math.min(failures - 1, 3)
-}
+/** An answer: its status, headers and body (bytes, or the byte count of a download). */
+export type HttpResponse<T> = Answer<T>
 
 export class HttpClient {
   private readonly timeouts: HttpTimeouts
@@ -222,13 +148,8 @@ export class HttpClient {
     const causes: unknown[] = []
     const retry: RetryHandler.RetryCallback = (error, _context, done) => {
       causes.push(error)
-      const f = fields(error)
-      const retried =
-        (f.statusCode !== undefined && RETRIED_STATUS.includes(f.statusCode)) ||
-        (f.statusCode === undefined && f.code !== undefined && RETRIED_CODES.has(f.code))
-      const delay = delayOf(error, causes.length, t)
-      const late = Date.now() - started + delay + t.stallMs > t.deadlineMs
-      if (!retried || late || causes.length >= t.attempts || o.signal?.aborted) return done(error)
+      const delay = retryDelay(error, causes.length, Date.now() - started, t)
+      if (delay === undefined || o.signal?.aborted) return done(error)
       this.sleep(delay).then(
         () => done(null),
         (e: unknown) => done(e instanceof Error ? e : new Error(messageOf(e)))
@@ -261,7 +182,14 @@ export class HttpClient {
       return answer
     } catch (error) {
       if (error instanceof HttpError) throw error
-      throw this.explain(error, causes, shown, Date.now() - started)
+      throw explain({
+        error,
+        causes,
+        url: shown,
+        ms: Date.now() - started,
+        timeouts: t,
+        proxy: proxyFor(shown, this.env)
+      })
     }
   }
 
@@ -270,176 +198,5 @@ export class HttpClient {
     if (url.username || url.password) return takeBasicAuth(url)
     const owner = this.credentials.find(c => c.origin === url.origin)
     return owner ? takeBasicAuth(new URL(owner.href)) : {}
-  }
-
-  /** The last failure, said so that the reader knows what to fix, with what happened before it. */
-  private explain(error: unknown, causes: unknown[], url: string, ms: number): HttpError {
-    const all = [...causes.filter(c => c !== error), error]
-    const described = all.map(c => describe(c, this.timeouts))
-    const last = fields(error)
-    const failure: HttpFailure =
-      last.statusCode !== undefined && last.statusCode >= 300
-        ? 'status'
-        : all.some(c =>
-              ['UND_ERR_BODY_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT'].includes(fields(c).code ?? '')
-            )
-          ? 'stalled'
-          : UNREACHABLE.has(last.code ?? '')
-            ? 'unreachable'
-            : /proxy/i.test(messageOf(error))
-              ? 'proxy'
-              : RETRIED_CODES.has(last.code ?? '')
-                ? 'interrupted'
-                : 'other'
-    const tries =
-      all.length > 1 ? ` after ${all.length} attempts in ${Math.round(ms / 1000)} s` : ''
-    const history = [...new Set(described.slice(0, -1))]
-    const earlier = history.length > 0 ? ` (before that: ${history.join('; ')})` : ''
-    const proxy = proxyFor(url, this.env)
-    const via = proxy ? ` through the proxy ${redactUrl(proxy)}` : ''
-    return new HttpError(
-      `Could not download ${url}${via}${tries}: ${described.at(-1)}${earlier}`,
-      url,
-      failure,
-      last.statusCode
-    )
-  }
-}
-
-/** One cause in words. */
-function describe(error: unknown, t: HttpTimeouts): string {
-  const f = fields(error)
-  const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`
-  if (f.statusCode !== undefined && f.statusCode >= 300) {
-    if (f.statusCode === 200 || f.statusCode === 206)
-      return 'the server broke off the answer and cannot resume it (no Range support)'
-    return `HTTP ${f.statusCode}`
-  }
-  switch (f.code) {
-    case 'UND_ERR_BODY_TIMEOUT':
-      return `the server stopped sending (no byte for ${seconds(t.stallMs)})`
-    case 'UND_ERR_HEADERS_TIMEOUT':
-      return `no answer for ${seconds(t.stallMs)}`
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return 'could not connect (timed out)'
-    case 'ECONNREFUSED':
-      return 'connection refused'
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host not found (DNS)'
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
-      return `the connection closed before the answer was complete (${messageOf(error)})`
-    default:
-      return redactUrl(messageOf(error))
-  }
-}
-
-/**
- * Collects one answer. It never pauses undici's parser: undici 7 crashes with `assert(!this.paused)`
- * when a server closes the connection while the parser is paused for backpressure
- * (nodejs/undici#5360, fixed only in undici ≥ 8.4.1, which needs Node ≥ 22.19), so bytes go
- * straight to memory or to a file stream's buffer instead.
- */
-class Sink implements Dispatcher.DispatchHandler {
-  readonly done: Promise<{ status: number; statusText: string; headers: IncomingHttpHeaders }>
-  private settle!: (answer: {
-    status: number
-    statusText: string
-    headers: IncomingHttpHeaders
-  }) => void
-  private fail!: (error: unknown) => void
-  private answer?: { status: number; statusText: string; headers: IncomingHttpHeaders }
-
-  constructor(
-    private readonly take: (chunk: Buffer) => void,
-    private readonly signal?: AbortSignal
-  ) {
-    this.done = new Promise((resolve, reject) => {
-      this.settle = resolve
-      this.fail = reject
-    })
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    const signal = this.signal
-    if (!signal) return
-    if (signal.aborted) return controller.abort(abortReason(signal))
-    const abort = () => controller.abort(abortReason(signal))
-    signal.addEventListener('abort', abort, { once: true })
-    void this.done.catch(() => undefined).finally(() => signal.removeEventListener('abort', abort))
-  }
-
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    status: number,
-    headers: IncomingHttpHeaders,
-    statusText?: string
-  ): void {
-    this.answer = { status, statusText: statusText ?? '', headers }
-  }
-
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    // an error page's body is not the file asked for
-    if (this.answer && this.answer.status < 300) this.take(chunk)
-  }
-
-  onResponseEnd(): void {
-    if (this.answer) this.settle(this.answer)
-    else this.fail(new Error('the answer ended before its headers'))
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.fail(error)
-  }
-}
-
-function abortReason(signal?: AbortSignal): Error {
-  const reason: unknown = signal?.reason
-  return reason instanceof Error ? reason : new Error('aborted')
-}
-
-function localError(url: string, error: unknown): HttpError {
-  const code = (error as NodeJS.ErrnoException).code
-  const status = code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' ? 404 : undefined
-  return new HttpError(
-    `Could not read ${url}: ${status ? 'no such file' : messageOf(error)}`,
-    url,
-    status ? 'status' : 'other',
-    status
-  )
-}
-
-/** A file: URL copied as a download would be, every chunk seen by `onData`. */
-async function copyLocal(
-  url: string,
-  file: string,
-  onData?: (chunk: Buffer) => void
-): Promise<HttpResponse<number>> {
-  let bytes = 0
-  const source = createReadStream(fileURLToPath(url))
-  source.on('data', chunk => {
-    bytes += chunk.length
-    onData?.(chunk as Buffer)
-  })
-  try {
-    await pipeline(source, createWriteStream(file))
-  } catch (error) {
-    throw localError(url, error)
-  }
-  return { status: 200, headers: {}, body: bytes }
-}
-
-/** A file: URL, answered as a server would: 200 with the bytes, 404 when nothing is there. */
-async function readLocal(url: string, o: GetOptions): Promise<HttpResponse<Buffer>> {
-  const file = fileURLToPath(url)
-  try {
-    const data = await fs.readFile(file)
-    const body = o.range ? data.subarray(o.range.start, (o.range.end ?? data.length - 1) + 1) : data
-    return { status: o.range ? 206 : 200, headers: {}, body }
-  } catch (error) {
-    throw localError(url, error)
   }
 }
