@@ -13,17 +13,12 @@ import { Inputs } from '../constants'
 import type { BuildSdists } from '../inputs'
 import type { Redactor } from '../credentials'
 import type { HttpClient } from '../http'
-import { IndexReader, type IndexFile } from '../python/index-page'
-import {
-  compareVersions,
-  parseDistributionFile,
-  tagPriority,
-  wheelRank,
-  type Target
-} from '../python/wheel-tags'
+import { IndexReader } from '../python/index-page'
+import { parseDistributionFile, tagPriority, type Target } from '../python/wheel-tags'
 import type { PinnedArtifact, PinnedEntry, PinnedSet } from '../resolve/pinned'
 import { assertPure, buildSourceWheel } from '../python/build'
 import { FetchError, hashFile, obtainFile, type Places } from './files'
+import { fileByHash, keptByHash } from './by-hash'
 import { readRecord, type RecordedWheel } from './record'
 import type { HouseWheel, Wheelhouse } from './wheelhouse'
 
@@ -171,84 +166,22 @@ async function fetchFile(run: Run, entry: PinnedEntry, a: FileArtifact): Promise
   return { ...wheel, builtFrom: a.filename, sourceSha256: sdist.sha256 }
 }
 
-/** Pipfile.lock: the file of this version on the mirror or the index whose hash the lock records. */
+/** Pipfile.lock: the wheel already kept, else the file of this version the mirror or the index lists. */
 async function fetchByHashes(
   run: Run,
   entry: PinnedEntry,
   hashes: FileArtifact['hashes']
 ): Promise<HouseWheel> {
-  const kept = await keptByHash(run, entry, hashes)
-  if (kept) return kept
+  const lookup = { target: run.o.target, priority: run.priority, reader: run.places.reader }
+  const kept = await keptByHash(lookup, run.o.dir, entry, hashes)
+  if (kept)
+    return { ...kept, name: entry.name, version: entry.version, origin: run.o.origin, reused: true }
   const indexes = [run.o.mirror?.url, entry.index].filter((i): i is string => !!i)
-  const listed: string[] = []
-  for (const index of [...new Set(indexes)]) {
-    const page = await run.places.reader.project(index, entry.name, run.places.signal)
-    const sha256 = hashes.sha256 ?? []
-    const ofVersion = page.files.filter(f => {
-      const d = parseDistributionFile(f.filename)
-      return d?.project === entry.name && compareVersions(d.version, entry.version) === 0
-    })
-    listed.push(
-      `${page.url}: ${ofVersion.map(f => f.filename).join(', ') || 'none of this version'}`
-    )
-    // as pip does: files whose index hash the lock never recorded are passed over unfetched
-    const matching = ofVersion.filter(f => !f.hashes.sha256 || sha256.includes(f.hashes.sha256))
-    // unless none is left: then the download fails on the hash, naming the file
-    const recorded = matching.length > 0 ? matching : ofVersion
-    const choice =
-      best(run, recorded) ?? recorded.find(f => parseDistributionFile(f.filename)?.kind === 'sdist')
-    if (choice)
-      return fetchFile(
-        run,
-        { ...entry, index },
-        { kind: 'file', filename: choice.filename, url: choice.url, hashes }
-      )
-  }
+  const found = await fileByHash(lookup, indexes, entry, hashes, run.places.signal)
+  if ('index' in found) return fetchFile(run, { ...entry, index: found.index }, found.artifact)
   throw new FetchError(
-    `${entry.name} ${entry.version} (${run.o.source}) has no file for ${run.o.targetLabel} whose hash the lock records: ${listed.join('; ') || 'no index to look on: set ' + Inputs.IndexUrl}.`
+    `${entry.name} ${entry.version} (${run.o.source}) has no file for ${run.o.targetLabel} whose hash the lock records: ${found.listed.join('; ') || `no index to look on: set ${Inputs.IndexUrl}`}.`
   )
-}
-
-/** A wheel of this version already in the wheelhouse whose hash the lock records: no page to read. */
-async function keptByHash(
-  run: Run,
-  entry: PinnedEntry,
-  hashes: FileArtifact['hashes']
-): Promise<HouseWheel | undefined> {
-  const sha256 = hashes.sha256 ?? []
-  const local = (await fs.readdir(run.o.dir).catch(() => [] as string[]))
-    .filter(f => {
-      const d = parseDistributionFile(f)
-      return (
-        d?.kind === 'wheel' &&
-        d.project === entry.name &&
-        compareVersions(d.version, entry.version) === 0
-      )
-    })
-    .map(f => ({ filename: f, url: '', hashes: {} }))
-  const choice = best(run, local)
-  if (!choice) return undefined
-  const file = path.join(run.o.dir, choice.filename)
-  const digest = (await hashFile(file)).get('sha256') as string
-  if (!sha256.includes(digest)) return undefined
-  return {
-    file,
-    name: entry.name,
-    version: entry.version,
-    sha256: digest,
-    origin: run.o.origin,
-    reused: true
-  }
-}
-
-/** The wheel the target prefers (pip's tag order), if any fits. */
-function best(run: Run, files: readonly IndexFile[]): IndexFile | undefined {
-  const ranked = files
-    .map(f => ({ f, d: parseDistributionFile(f.filename) }))
-    .map(x => ({ f: x.f, rank: x.d ? wheelRank(run.o.target, x.d, run.priority) : undefined }))
-    .filter((x): x is { f: IndexFile; rank: number } => x.rank !== undefined)
-    .sort((a, b) => a.rank - b.rank)
-  return ranked[0]?.f
 }
 
 async function build(
