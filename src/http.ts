@@ -8,7 +8,7 @@
  * second path (./http-answers.ts). Every error names the URL (credentials removed) and the cause
  * (./http-failures.ts).
  */
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
 import type { IncomingHttpHeaders } from 'node:http'
 import { Agent, ProxyAgent, RetryHandler, interceptors, type Dispatcher } from 'undici'
 import { messageOf } from './errors'
@@ -47,12 +47,33 @@ export interface GetOptions {
 /** An answer: its status, headers and body (bytes, or the byte count of a download). */
 export type HttpResponse<T> = Answer<T>
 
+/**
+ * The certificates pip would trust instead of the default ones: `PIP_CERT` (pip's --cert), else
+ * `REQUESTS_CA_BUNDLE` or `CURL_CA_BUNDLE` (requests), else `SSL_CERT_FILE` (OpenSSL): a
+ * TLS-intercepting corporate proxy's CA reaches both pip and this client. NODE_EXTRA_CA_CERTS,
+ * which Node reads itself, adds to the defaults as usual.
+ */
+function caBundle(env: Environment): string | undefined {
+  const file = env.PIP_CERT || env.REQUESTS_CA_BUNDLE || env.CURL_CA_BUNDLE || env.SSL_CERT_FILE
+  if (!file) return undefined
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new HttpError(
+      `Could not read the certificate bundle ${file} (from PIP_CERT, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or SSL_CERT_FILE): ${messageOf(error)}`,
+      file,
+      'other'
+    )
+  }
+}
+
 export class HttpClient {
   private readonly timeouts: HttpTimeouts
   private readonly env: Environment
   private readonly sleep: (ms: number) => Promise<void>
   private readonly credentials: URL[]
   private readonly agentOptions: Agent.Options
+  private readonly tls: { ca?: string }
   private readonly agents = new Map<string, Dispatcher>()
   private readonly dispatch: Dispatcher['dispatch']
 
@@ -63,10 +84,12 @@ export class HttpClient {
     this.credentials = (o.credentials ?? [])
       .filter(u => /^https?:\/\/[^/@]*@/i.test(u))
       .map(u => new URL(u))
+    const ca = caBundle(this.env)
+    this.tls = ca ? { ca } : {}
     this.agentOptions = {
       headersTimeout: this.timeouts.stallMs,
       bodyTimeout: this.timeouts.stallMs,
-      connect: { timeout: Math.min(this.timeouts.connectMs, this.timeouts.stallMs) },
+      connect: { timeout: Math.min(this.timeouts.connectMs, this.timeouts.stallMs), ...this.tls },
       connections: o.connections ?? 16
     }
     const route: Dispatcher['dispatch'] = (opts, handler) =>
@@ -80,7 +103,12 @@ export class HttpClient {
     let agent = this.agents.get(proxy)
     if (!agent) {
       agent = proxy
-        ? new ProxyAgent({ ...this.agentOptions, uri: proxy })
+        ? new ProxyAgent({
+            ...this.agentOptions,
+            uri: proxy,
+            requestTls: this.tls,
+            proxyTls: this.tls
+          })
         : new Agent(this.agentOptions)
       this.agents.set(proxy, agent)
     }

@@ -6,7 +6,10 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
+import https from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -263,5 +266,94 @@ test('a Range request answers 206 with the bytes asked for; file: URLs answer li
     )
   } finally {
     await client.close()
+  }
+})
+
+test("an https index signed by a private CA (a TLS-intercepting proxy's): trusted through REQUESTS_CA_BUNDLE as pip trusts it, also through HTTPS_PROXY; refused without, naming the URL", async () => {
+  const dir = path.join(tmp, 'tls')
+  await fs.mkdir(dir, { recursive: true })
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=corp test CA'
+  ])
+  run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=127.0.0.1'
+  ])
+  await fs.writeFile(path.join(dir, 'san.ext'), 'subjectAltName = IP:127.0.0.1\n')
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext'
+  ])
+  const small = blobs.get('small.bin') as Buffer
+  const server = https.createServer(
+    {
+      key: await fs.readFile(path.join(dir, 'server.key')),
+      cert: await fs.readFile(path.join(dir, 'server.pem'))
+    },
+    (_req, res) => res.writeHead(200, { 'content-length': small.length }).end(small)
+  )
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/files/small.bin`
+  const ca = path.join(dir, 'ca.pem')
+  const trusting = new HttpClient({ env: { REQUESTS_CA_BUNDLE: ca }, timeouts: FAST })
+  const tunnelled = new HttpClient({
+    env: { HTTPS_PROXY: proxy.url, PIP_CERT: ca },
+    timeouts: FAST
+  })
+  const plain = new HttpClient({ env: {}, timeouts: FAST })
+  try {
+    assert.equal(sha((await trusting.get(url)).body), sha(small))
+    const before = proxy.requests.length
+    assert.equal(sha((await tunnelled.get(url)).body), sha(small))
+    assert.deepEqual(
+      proxy.requests.slice(before).map(r => r.method),
+      ['CONNECT']
+    )
+    await assert.rejects(plain.get(url), (e: unknown) => {
+      assert.ok(e instanceof HttpError)
+      assert.match(
+        e.message,
+        new RegExp(`Could not download ${url.replace(/[.]/g, '\\.')}: .*certificate`, 'i')
+      )
+      return true
+    })
+  } finally {
+    await Promise.all([trusting, tunnelled, plain].map(c => c.close()))
+    server.closeAllConnections()
+    await new Promise<void>(resolve => server.close(() => resolve()))
   }
 })
