@@ -212,7 +212,7 @@ function indexTrouble(listing: ProjectListing): boolean {
 }
 
 function indexAnswer(status: number | undefined, url: string, redactor: Redactor): string {
-  const shown = redactor.redact(redactUrl(url))
+  const shown = redactor.redact(redactUrl(url.replace(/#.*$/, '')))
   const what =
     status === 401 || status === 403
       ? `refused the credentials (HTTP ${status}). Check the token in 'index-url' (or in pip's configuration); with 'codeartifact-domain', the job's role needs codeartifact:ReadFromRepository on the repository.`
