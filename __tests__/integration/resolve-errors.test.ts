@@ -295,3 +295,56 @@ test('requires-python of pyproject.toml that excludes the target runtime is an i
     /^Input 'python-version' has an invalid value "3\.11": a Python that pyproject\.toml supports: its \[project\] requires-python = ">=3\.12" excludes Python 3\.11\.\d+, the python3\.11 Lambda runtime/
   )
 })
+
+/** The pips this machine has besides python3's 23.2.1: 23.0.1 (pyenv 3.10) and 24.2 (pyenv 3.13). */
+const OTHER_PIPS = [
+  '/root/.pyenv/versions/3.10.13/bin/python',
+  '/root/.pyenv/versions/3.13.0/bin/python'
+]
+
+for (const python of OTHER_PIPS) {
+  test(`pip of ${python}: the report pins the same way, and the transitive no-wheel names the same chain`, async t => {
+    if (!(await fs.stat(python).catch(() => undefined)))
+      return t.skip(`${python} is not on this machine`)
+    const ws = await fs.mkdtemp(path.join(tmp, 'ws-'))
+    const file = path.join(ws, 'requirements.txt')
+    const run = async (content: string) => {
+      await fs.writeFile(file, content)
+      const runtime = rt('3.11')
+      const inputs = {
+        workspace: ws,
+        requirements: file,
+        requirementsFormat: 'requirements',
+        extras: [],
+        groups: [],
+        buildSdists: 'pure',
+        runtime,
+        architecture: 'x86_64',
+        pipArgs: []
+      } as unknown as ActionInputs
+      const plan = {
+        workDir: path.join(ws, '.work'),
+        runtimeLabel: 'python3.11'
+      } as unknown as Plan
+      return resolvePinnedSet(inputs, plan, { indexUrl: index.url, env: hermeticPipEnv(), python })
+    }
+    const pinned = await run('pyparsing\n')
+    assert.deepEqual(
+      pinned.entries.map(e => [
+        e.name,
+        e.version,
+        e.artifact.kind === 'file' && e.artifact.filename
+      ]),
+      [['pyparsing', '3.1.0', 'pyparsing-3.1.0-py3-none-any.whl']]
+    )
+    const error = await failure(run('pyparsing\napp\n'))
+    assert.ok(error instanceof NoCompatibleWheelError, error.message)
+    // pip before 23.1 prints no `Collecting x (from a->…)` chains: the chain starts at the parent pip names
+    assert.deepEqual(
+      error.chain,
+      python.includes('3.10.13')
+        ? ['matplotlib 3.9.2', 'contourpy 1.3.1']
+        : ['app 1.0', 'matplotlib 3.9.2', 'contourpy 1.3.1']
+    )
+  })
+}
