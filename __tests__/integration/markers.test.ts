@@ -210,6 +210,24 @@ test('Requires-Python is judged with the runtime patch level: >=3.12.5 holds on 
     })
   assert.deepEqual(await pick('3.12'), ['patchreq-2.0-py3-none-any.whl'])
   assert.deepEqual(await pick('3.11'), ['patchreq-1.0-py3-none-any.whl'])
+  // and by pip install --dry-run --report too, on pips before 24.2 (which judge it against the
+  // runner's 3.11 in install: pypa/pip#12216) as on later ones, through the bootstrap
+  const report = async (version: string) => {
+    const items = await resolveReport({
+      requirements: path.join(tmp, 'patchreq.txt'),
+      wheelhouse: path.join(tmp, `patchreq-report-${version}`),
+      runtime: rt(version),
+      architecture: 'x86_64',
+      python: 'python3',
+      indexUrl: index.url,
+      pipArgs: [],
+      env: hermeticPipEnv(),
+      cwd: tmp
+    })
+    return items === 'no-report' ? items : items.map(i => `${i.name} ${i.version}`)
+  }
+  assert.deepEqual(await report('3.12'), ['patchreq 2.0'])
+  assert.deepEqual(await report('3.11'), ['patchreq 1.0'])
 })
 
 test("pyenv's shims do not take the bootstrap for a pip install (their rehash races between parallel runs)", () => {
