@@ -13,6 +13,7 @@ import { Inputs } from '../constants'
 import { InputError } from '../errors'
 import { specifierMatches } from '../python/pep440'
 import { normalizeProject } from '../python/names'
+import { parseRequirement } from '../python/requirements'
 
 export interface PyprojectRequest {
   /** the file as the user named it (for messages), e.g. `layers/api/pyproject.toml` */
@@ -24,10 +25,6 @@ export interface PyprojectRequest {
   /** the target runtime's Python (`3.11`, `3.11.14`): `requires-python` must admit it */
   readonly python?: { readonly version: string; readonly fullVersion: string }
 }
-
-/** `name[extra,…] rest ; marker`: the parts this room needs of a PEP 508 string. */
-const REQUIREMENT =
-  /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?([^;]*)(?:;(.*))?$/s
 
 type Table = Record<string, unknown>
 
@@ -80,7 +77,19 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
   }
   const proj: Table = isTable(project) ? project : {}
   checkRequiresPython(proj, o)
+  if (proj.name !== undefined && typeof proj.name !== 'string')
+    throw new InputError(
+      Inputs.Requirements,
+      o.display,
+      `a pyproject.toml whose [project] name is a string (PEP 621); found ${JSON.stringify(proj.name)}`
+    )
   const self = typeof proj.name === 'string' ? normalizeProject(proj.name) : undefined
+  if (proj.dynamic !== undefined && !Array.isArray(proj.dynamic))
+    throw new InputError(
+      Inputs.Requirements,
+      o.display,
+      `a pyproject.toml whose [project] dynamic is a list of field names (PEP 621); found ${JSON.stringify(proj.dynamic)}`
+    )
   const dynamic = Array.isArray(proj.dynamic) ? proj.dynamic : []
   if (dynamic.includes('dependencies'))
     throw new InputError(
@@ -132,22 +141,18 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
   const activeExtras = new Set<string>()
   /** Adds one requirement; one naming the project itself adds the project's dependencies (and its extras) instead. */
   const add = (requirement: string, marker: string | undefined, where: string): void => {
-    const m = REQUIREMENT.exec(requirement)
+    const m = parseRequirement(requirement)
     if (!m || requirement.trim().startsWith('-'))
       throw new InputError(
         Inputs.Requirements,
         o.display,
         `PEP 508 requirement strings in ${where}; ${JSON.stringify(requirement)} is not one (pip options and editable installs belong in a requirements file)`
       )
-    const own = m[4]?.trim()
+    const own = m.marker || undefined
     const combined = own && marker ? `(${marker}) and (${own})` : (own ?? marker)
-    if (self !== undefined && normalizeProject(m[1]) === self) {
+    if (self !== undefined && m.project === self) {
       // the project's own extras (`all = ["me[aws,pg]"]`): its dependencies, never the project
-      for (const extra of (m[2] ?? '')
-        .split(',')
-        .map(e => e.trim())
-        .filter(Boolean))
-        addExtra(extra, combined, `${where} (${m[1]}[${extra}])`)
+      for (const extra of m.extras) addExtra(extra, combined, `${where} (${m.name}[${extra}])`)
       if (!where.startsWith('[project] dependencies'))
         for (const d of dependencies) add(d, combined, '[project] dependencies')
       return

@@ -5,28 +5,19 @@
  * pure-Python builds are taken (python/build.ts says why).
  */
 import * as core from '@actions/core'
-import { createHash } from 'node:crypto'
-import { closeSync, openSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, readdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import type { MarkerEnvironment } from '../runtimes'
 import { pipRedactor } from '../credentials'
 import type { ProjectListing } from '../python/index-page'
 import { assertPure, buildSourceWheel, type BuiltWheel } from '../python/build'
 import { pipFailureLines, runPip } from '../python/pip'
-import { normalizeProject } from '../python/names'
-import {
-  expandEnv,
-  logicalLines,
-  parseRequirement,
-  walkRequirementFiles
-} from '../python/requirements'
 import { describeTarget, parseDistributionFile } from '../python/wheel-tags'
-import { readCentralDirectory, readEntry } from '../zip/reader'
 import { findLocalPackages, rewriteRequirements } from './local-packages'
-import { NoCompatibleWheelError, downloadWheels, resolveReport, type PipOptions } from './pip'
+import { NoCompatibleWheelError, resolveReport, type PipOptions } from './pip'
 import { pinnedFromReport, type ReportItem } from './pip-report'
+import { downloadedItems, sha256File } from './pip-download'
 import type { PinnedEntry } from './pinned'
 
 /** for fetch/download.ts until its rewrite: the builder lives in python/build.ts */
@@ -144,80 +135,6 @@ export async function resolveWithSources(
       built.push({ ...sourceOf(wheel), from: path.basename(sdist), origin: 'sdist' })
     }
   }
-}
-
-/**
- * pip before 22.2: `pip download` into a scratch folder, and the report items read from the
- * wheels themselves (their METADATA gives Requires-Dist); every file pinned by its `file:` URL.
- */
-async function downloadedItems(pip: PipOptions): Promise<ReportItem[]> {
-  const dir = await mkdtemp(path.join(pip.wheelhouse, '.download-'))
-  const files = await downloadWheels({ ...pip, wheelhouse: dir })
-  const top = new Set((await findRequested(pip)).map(name => name))
-  return Promise.all(
-    files.map(async file => {
-      const absolute = path.join(dir, file)
-      const metadata = await wheelMetadata(absolute)
-      const parsed = parseDistributionFile(file)
-      const name = normalizeProject(metadata.name ?? parsed?.project ?? file)
-      return {
-        name,
-        version: metadata.version ?? parsed?.version ?? '',
-        url: pathToFileURL(absolute).href,
-        hashes: { sha256: [await sha256File(absolute)] },
-        requested: top.has(name),
-        requestedExtras: [],
-        requiresDist: metadata.requiresDist
-      }
-    })
-  )
-}
-
-/** The names a requirements file asks for directly (and those of the files it includes). */
-async function findRequested(pip: PipOptions): Promise<string[]> {
-  const names: string[] = []
-  await walkRequirementFiles(pip.requirements, async (_file, content, include) => {
-    for (const line of logicalLines(content).lines) {
-      const text = expandEnv(line.text, pip.env ?? process.env)
-      const ref = /^(?:-r|--requirement)(?:\s*=\s*|\s+)(\S+)/.exec(text)?.[1]
-      if (ref) await include(ref)
-      else if (!text.startsWith('-')) {
-        const req = parseRequirement(text)
-        if (req) names.push(req.project)
-      }
-    }
-  })
-  return names
-}
-
-/** Name, Version and Requires-Dist from a wheel's `*.dist-info/METADATA`. */
-async function wheelMetadata(
-  file: string
-): Promise<{ name?: string; version?: string; requiresDist: string[] }> {
-  const fd = openSync(file, 'r')
-  try {
-    const entry = readCentralDirectory(fd, file).find(e =>
-      /^[^/]+\.dist-info\/METADATA$/.test(e.name)
-    )
-    if (!entry) return { requiresDist: [] }
-    const text = (await readEntry(fd, entry, file)).toString('utf8')
-    const head = text.split(/\r?\n\r?\n/)[0]
-    const field = (key: string): string[] =>
-      [...head.matchAll(new RegExp(`^${key}:\\s*(.*)$`, 'gmi'))].map(m => m[1].trim())
-    return {
-      name: field('Name')[0],
-      version: field('Version')[0],
-      requiresDist: field('Requires-Dist')
-    }
-  } finally {
-    closeSync(fd)
-  }
-}
-
-async function sha256File(file: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(file))
-    .digest('hex')
 }
 
 /**
