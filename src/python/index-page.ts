@@ -270,6 +270,9 @@ export async function readProjectPage(
     if (page.notFound) return { url: shown, notFound: true, problem: 'no such page' }
     return { url: shown, files: [...new Set(page.files.map(f => f.filename))] }
   } catch (error) {
+    // `HTTP 500` alone when the index answered: callers tell the index's failures by it
+    if (error instanceof HttpError && error.status !== undefined)
+      return { url: shown, problem: `HTTP ${error.status}` }
     return { url: shown, problem: redactUrl(messageOf(error)) }
   } finally {
     await client.close()
