@@ -18,35 +18,17 @@ import { parseArgs } from 'node:util'
 import { runAction } from '../__tests__/helpers/action'
 import { startCacheServer } from '../__tests__/helpers/cache-server'
 import { measureZipStep } from './zip'
-import { findRuntime, platformTags, type Runtime } from '../src/runtimes'
+import { findRuntime, type Runtime } from '../src/runtimes'
 import { mb, median } from './stats'
+import { REQUIREMENTS } from './requirements'
+import { coldComparison } from './cold'
+import { runSeeds, seedsScript } from './seeds'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DIST = path.join(ROOT, 'dist', 'index.js')
 const MIRROR = 'file:///opt/pypi/simple'
 const MIRROR_MORE = 'file:///opt/pypi-more/simple'
 const PYTHON_VERSION = '3.11'
-/** The 18-package set of issue 9: 36 wheels, 177 MB unzipped. */
-const REQUIREMENTS = [
-  'boto3',
-  'pandas',
-  'numpy',
-  'requests',
-  'beautifulsoup4',
-  'lxml',
-  'sqlalchemy',
-  'psycopg2-binary',
-  'pydantic',
-  'jsonschema',
-  'structlog',
-  'python-dateutil',
-  'pytz',
-  'bcrypt',
-  'Jinja2',
-  'PyYAML',
-  'python-dotenv',
-  'Pillow'
-]
 
 /**
  * The inputs this bench gives the action; every other input gets action.yml's default, as on the
@@ -90,8 +72,7 @@ interface Result {
 const MARKS: [string, RegExp][] = [
   ['plan', /^::group::Plan/],
   ['resolve', /^::group::Resolve for/],
-  ['pip', /^Downloading wheels for/],
-  ['pip done', /wheel\(s\) for python|^Exact cache hit/],
+  ['fetch', /^::group::Fetch /],
   ['assemble', /^::group::Assemble/],
   ['zip', /^::group::Zip and smoke test/],
   ['zip done', /zipped, .* CodeSha256/],
@@ -103,10 +84,9 @@ const MARKS: [string, RegExp][] = [
 function phasesOf(marks: Map<string, number>, total: number): Record<string, number> {
   const at = (name: string) => (marks.get(name) ?? NaN) / 1000
   const out: Record<string, number> = {
-    'node start, inputs, plan (git)': at('resolve'),
-    'resolve: pip download': at('pip done') - at('pip'),
-    'resolve: the rest (interpreter, cache)':
-      at('assemble') - at('resolve') - (at('pip done') - at('pip') || 0),
+    'node start, inputs, plan (git), cache restore': at('resolve') || at('fetch'),
+    'resolve (pip install --dry-run --report)': at('fetch') - at('resolve'),
+    'fetch (parallel downloads, hashes checked)': at('assemble') - at('fetch'),
     'assemble: central directories, merge, slim, sizes': at('zip') - at('assemble'),
     'zip (copy of the compressed streams)': at('zip done') - at('zip'),
     'extract for the smoke test (beside the zip)': at('extract done') - at('zip'),
@@ -149,40 +129,9 @@ async function runOurs(
   }
 }
 
-/** The seeds' pipeline, as a shell script, so its cost is exactly what they run. */
-function seedsScript(runtime: Runtime, python: string): string {
-  const platforms = platformTags(runtime, 'x86_64').map(t => `--platform ${t}`)
-  return [
-    'set -euo pipefail',
-    'rm -rf build layer.zip',
-    [
-      `${python} -m pip install -q -t build/python -r requirements.txt`,
-      '--only-binary=:all: --implementation cp',
-      `--python-version ${runtime.version}`,
-      ...platforms,
-      `--index-url ${MIRROR} --extra-index-url ${MIRROR_MORE}`
-    ].join(' '),
-    'find build -name __pycache__ -prune -exec rm -rf {} +',
-    "find build -name '*.pyc' -delete",
-    'find build -type d -name tests -prune -exec rm -rf {} +',
-    'cd build && zip -r9 -q ../layer.zip python'
-  ].join('\n')
-}
-
-function runSeeds(workspace: string, script: string): Result {
-  const start = performance.now()
-  const r = spawnSync('bash', ['-c', script], {
-    cwd: workspace,
-    env: hermeticEnv(),
-    encoding: 'utf8'
-  })
-  const seconds = (performance.now() - start) / 1000
-  if (r.status !== 0) throw new Error(`The seeds' pipeline failed (exit ${r.status}):\n${r.stderr}`)
-  return {
-    seconds,
-    zipSize: statSync(path.join(workspace, 'layer.zip')).size,
-    unzippedSize: fileBytes(path.join(workspace, 'build', 'python'))
-  }
+async function runSeedsHere(workspace: string, script: string): Promise<Result> {
+  const r = await runSeeds(workspace, script, hermeticEnv())
+  return { ...r, unzippedSize: fileBytes(path.join(workspace, 'build', 'python')) }
 }
 
 /** Bytes in the files under `dir`, as the action counts its unzipped size. */
@@ -229,7 +178,7 @@ async function main(): Promise<void> {
     await fs.mkdir(dir)
     await fs.writeFile(path.join(dir, 'requirements.txt'), requirements)
   }
-  const script = seedsScript(runtime, python)
+  const script = seedsScript({ runtime, python, index: MIRROR, extraIndex: MIRROR_MORE })
   console.log(`requirements: ${requirements.trim().split('\n').join(', ')}`)
   console.log(
     `python ${runtime.version} (x86_64), index ${MIRROR} + ${MIRROR_MORE}, ${runs} runs each, alternating`
@@ -246,7 +195,8 @@ async function main(): Promise<void> {
       // alternate who goes first, so neither always meets a cold page cache
       const order = run % 2 ? (['seeds', 'ours'] as const) : (['ours', 'seeds'] as const)
       for (const who of order) {
-        const r = who === 'ours' ? await runOurs(ours, smokeTest) : runSeeds(seeds, script)
+        const r =
+          who === 'ours' ? await runOurs(ours, smokeTest) : await runSeedsHere(seeds, script)
         results[who].push(r)
         console.log(
           `run ${run + 1} ${who.padEnd(5)} ${r.seconds.toFixed(2)} s  zip ${mb(r.zipSize)}, unzipped ${mb(r.unzippedSize)}`
@@ -260,6 +210,7 @@ async function main(): Promise<void> {
       `\nzip step alone (bare node, its own process: central directories, merge, slim, zip): ${step.seconds.toFixed(2)} s, ` +
         `peak RSS ${mb(step.maxRssBytes)} (an idle node: ${mb(step.idleRssBytes)}), zip ${step.zipSize} bytes`
     )
+    if (!values.requirements) await coldComparison({ runs, latencyMs: 20, bytesPerSecond: 50e6 })
   } finally {
     await fs.rm(work, { recursive: true, force: true })
   }
@@ -315,8 +266,8 @@ async function exactHits(work: string, requirements: string, runs: number): Prom
         const r = await runOurs(workspace, smoke, { cache: true, env, runnerTemp })
         if (!/Exact cache hit/.test(r.stdout ?? ''))
           throw new Error('the rebuild was no exact cache hit')
-        if (/Downloading wheels/.test(r.stdout ?? ''))
-          throw new Error('pip ran on an exact cache hit')
+        if (/::group::Resolve for/.test(r.stdout ?? ''))
+          throw new Error('the input was resolved (pip ran) on an exact cache hit')
         times[smoke ? 'on' : 'off'].push(r.seconds)
         if (i === 0 && !smoke) {
           console.log('phases of one exact-hit rebuild (smoke test off):')

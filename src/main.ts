@@ -1,7 +1,9 @@
 import * as core from '@actions/core'
 import { getInputs, type ActionInputs } from './inputs'
 import { makePlan, type Plan } from './plan'
-import { resolveWheels } from './resolve/resolve'
+import { effectiveIndexUrl, resolvePinnedSet } from './resolve/resolve'
+import { fetchWheels, restoreWheels } from './fetch/stage'
+import { builtOnRunner, type Wheelhouse } from './fetch/wheelhouse'
 import { assembleLayer } from './assemble/layer'
 import { smokeTestLayer } from './smoke/smoke'
 import { zipLayer, type ZipResult } from './assemble/zip'
@@ -26,11 +28,9 @@ export async function run(): Promise<void> {
   try {
     const inputs = getInputs()
     const plan = await core.group('Plan', () => makePlan(inputs))
-    const resolution = await core.group(`Resolve for ${plan.runtimeLabel}`, () =>
-      resolveWheels(inputs, plan)
-    )
+    const wheelhouse = await wheelhouseFor(inputs, plan)
     const layer = await core.group(`Assemble ${inputs.publishedName}`, () =>
-      assembleLayer(inputs, resolution)
+      assembleLayer(inputs, wheelhouse)
     )
     const [zip, smoke] = await core.group('Zip and smoke test', () =>
       Promise.all([
@@ -39,7 +39,7 @@ export async function run(): Promise<void> {
       ])
     )
     const handed = await handOff(inputs, plan, zip)
-    await report({ inputs, plan, layer, smoke, zip, ...handed, built: resolution.built })
+    await report({ inputs, plan, layer, smoke, zip, ...handed, built: builtOnRunner(wheelhouse) })
   } catch (error) {
     await reportFailure(error)
     // a LayerActionError speaks to the user; anything else is a bug in this action
@@ -49,6 +49,23 @@ export async function run(): Promise<void> {
       core.setFailed(`Unexpected error (please report it with the debug log): ${messageOf(error)}`)
     }
   }
+}
+
+/**
+ * One way down for every input: the wheel cache restored; on an exact hit the pinned set recorded
+ * with it (no pip, no network), else the input resolved; then the files fetched, recorded, saved.
+ */
+export async function wheelhouseFor(inputs: ActionInputs, plan: Plan): Promise<Wheelhouse> {
+  const indexUrl = await effectiveIndexUrl(inputs)
+  const cached = await restoreWheels(inputs, plan, indexUrl)
+  const pinned =
+    cached.pinned ??
+    (await core.group(`Resolve for ${plan.runtimeLabel}`, () =>
+      resolvePinnedSet(inputs, plan, { indexUrl })
+    ))
+  return core.group(`Fetch ${pinned.entries.length} distribution(s)`, () =>
+    fetchWheels(inputs, plan, pinned, cached, indexUrl)
+  )
 }
 
 /** What the hand-off did: the layer version in each region, the tag, the GitHub Release. */

@@ -290,8 +290,11 @@ test('an exact cache hit runs no pip: the recorded resolution is used, and the z
   try {
     const first = ok(await again())
     assert.match(first.summary, /cache: miss/)
-    // pip runs through the marker bootstrap (src/resolve/pip-target.ts): python3 -c <code> download …
-    assert.match(await readFile(log, 'utf8'), /pip\._internal\.cli\.main[\s\S]* download -r /)
+    // pip resolves through the marker bootstrap (src/resolve/pip-target.ts): python3 -c <code> install --dry-run --report …
+    assert.match(
+      await readFile(log, 'utf8'),
+      /pip\._internal\.cli\.main[\s\S]* install --dry-run --ignore-installed --report /
+    )
     await rm(log, { force: true })
     // a new job: nothing on disk but what the cache restores
     await rm(path.join(runnerTemp, 'layer-action'), { recursive: true, force: true })

@@ -177,6 +177,6 @@ test('codeartifact-* inputs: the stand-in gives the index, pip resolves from it,
   )
   assert.match(
     r.stdout,
-    /Index: CodeArtifact http:\/\/aws:\*\*\*@127\.0\.0\.1:\d+\/pypi\/python-internal\/simple\//
+    /Index: http:\/\/aws:\*\*\*@127\.0\.0\.1:\d+\/pypi\/python-internal\/simple\//
   )
 })

@@ -26,6 +26,17 @@ export const LOCK_FILES = {
 
 export type LockKind = keyof typeof LOCK_FILES
 
+export const LOCK_KINDS: LockKind[] = ['uv', 'poetry', 'pipfile', 'pylock']
+
+/** What every fixture locks for python3.12 x86_64 with the `speedups` extra (group, for Pipfile.lock). */
+export const LOCKED_WHEELS = [
+  'depdep-1.0-py3-none-any.whl',
+  'extrapkg-1.0-py3-none-any.whl',
+  // the best of six wheels for python3.12 x86_64, as pip would pick
+  'fastpkg-2.0-cp312-cp312-manylinux_2_28_x86_64.whl',
+  'plainpkg-1.0-py3-none-any.whl'
+]
+
 const FAST_TAGS = [
   'cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64',
   'cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64',

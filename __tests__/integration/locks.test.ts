@@ -16,12 +16,13 @@ import type { ActionInputs } from '../../src/inputs'
 import type { Plan } from '../../src/plan'
 import { findRuntime, type Architecture } from '../../src/runtimes'
 import { inputFormat } from '../../src/resolve/formats'
-import { resolveLockedWheels } from '../../src/resolve/locks'
-import { resolveWheels } from '../../src/resolve/resolve'
+import { wheelhouseFor } from '../../src/main'
 import { NoCompatibleWheelError } from '../../src/resolve/pip'
 import { installLayer } from '../helpers/layer'
-import { fetchLockedWheels, LockFetchError, LockHashError } from '../../src/fetch/download'
-import { Redactor } from '../../src/credentials'
+import { FetchError, HashMismatchError } from '../../src/fetch/files'
+import { pinnedFromLock } from '../../src/resolve/locks'
+import { markerEnvironment } from '../../src/runtimes'
+import { fetchPinned } from '../helpers/pinned'
 import { hermeticPipEnv } from '../helpers/pip-env'
 import { captureLog, type CapturedLog } from '../helpers/log'
 import {
@@ -142,9 +143,8 @@ async function resolveLock(r: Run, entry: 'lock' | 'resolveWheels' = 'lock') {
     wheelhouse,
     runtimeLabel: `${runtime.identifier} ${architecture}`
   } as unknown as Plan
-  return entry === 'lock'
-    ? resolveLockedWheels(inputs, plan, { indexUrl: served.url })
-    : resolveWheels(inputs, plan)
+  void entry
+  return wheelhouseFor(inputs, plan)
 }
 
 /** Installs with real pip and returns each file of the layer → sha256 (RECORD aside). */
@@ -272,7 +272,7 @@ test('a second run reuses the verified files of the wheelhouse instead of downlo
   const before = index.requests.filter(r => r.startsWith('/files/')).length
   await resolveLock({ kind: 'uv', wheelhouse, name: 'reuse2' })
   assert.equal(index.requests.filter(r => r.startsWith('/files/')).length, before)
-  assert.match(log.text(), /3 locked wheel\(s\) for .* \(3 already in the wheelhouse\)/)
+  assert.match(log.text(), /3 wheel\(s\) for .* \(3 already in the wheelhouse\)/)
   // a file in the wheelhouse with the wrong bytes is fetched again, not trusted
   await fs.writeFile(path.join(wheelhouse, 'depdep-1.0-py3-none-any.whl'), 'corrupt')
   const again = await resolveLock({ kind: 'uv', wheelhouse, name: 'reuse3' })
@@ -290,7 +290,7 @@ test('a file whose bytes changed after locking fails by name, with both hashes, 
     await assert.rejects(
       resolveLock({ kind, served: tampered, name: 'tampered' }),
       (error: unknown) => {
-        assert.ok(error instanceof LockHashError, `${kind}: ${String(error)}`)
+        assert.ok(error instanceof HashMismatchError, `${kind}: ${String(error)}`)
         assert.match(error.message, /plainpkg-1\.0-py3-none-any\.whl \(plainpkg 1\.0\)/)
         assert.match(
           error.message,
@@ -310,63 +310,62 @@ test('a file whose bytes changed after locking fails by name, with both hashes, 
 })
 
 test('a locked package with no wheel for the target gets the no-wheel explanation; build-sdists never refuses a source-only one', async () => {
-  const runtime = rt('3.12')
-  const target = { runtime, architecture: 'x86_64' as const }
-  const base = {
-    target,
-    wheelhouse: path.join(tmp, 'wheelhouses', 'nowheel'),
-    lockName: 'uv.lock',
-    python: 'python3',
-    redactor: new Redactor([])
+  const target = { runtime: rt('3.12'), architecture: 'x86_64' as const }
+  const hash = `{ sha256 = '${'0'.repeat(64)}' }`
+  // PEP 751: a package with wheels for Windows and macOS only, and one with an sdist only
+  const header = ["lock-version = '1.0'", "created-by = 'layer-action tests'", '[[packages]]']
+  const locks: Record<string, string[]> = {
+    winlib: [
+      "name = 'winlib'",
+      "version = '1.0'",
+      'wheels = [',
+      `  { name = 'winlib-1.0-cp312-cp312-win_amd64.whl', url = 'https://example.invalid/a.whl', hashes = ${hash} },`,
+      `  { name = 'winlib-1.0-cp312-cp312-macosx_11_0_arm64.whl', url = 'https://example.invalid/b.whl', hashes = ${hash} },`,
+      ']'
+    ],
+    srconly: [
+      "name = 'srconly'",
+      "version = '1.0'",
+      `sdist = { name = 'srconly-1.0.tar.gz', url = 'https://example.invalid/s.tar.gz', hashes = ${hash} }`
+    ]
   }
-  await assert.rejects(
-    fetchLockedWheels({
-      ...base,
-      buildSdists: 'pure',
-      packages: [
-        {
-          name: 'winlib',
-          version: '1.0',
-          files: [
-            {
-              filename: 'winlib-1.0-cp312-cp312-win_amd64.whl',
-              url: 'https://example.invalid/a.whl',
-              hashes: {}
-            },
-            {
-              filename: 'winlib-1.0-cp312-cp312-macosx_11_0_arm64.whl',
-              url: 'https://example.invalid/b.whl',
-              hashes: {}
-            }
-          ]
-        }
-      ]
-    }),
+  const pin = (only: string, buildSdists: 'pure' | 'never') =>
+    pinnedFromLock(
+      {
+        file: path.join(tmp, 'pylock.toml'),
+        display: 'pylock.toml',
+        text: [...header, ...locks[only], ''].join('\n'),
+        extras: [],
+        groups: [],
+        env: markerEnvironment(target.runtime, target.architecture),
+        indexUrl: ''
+      },
+      'pylock',
+      { target, buildSdists, roots: { workspace: tmp, temp: tmp } }
+    )
+  assert.throws(
+    () => pin('winlib', 'pure'),
     (error: unknown) => {
-      assert.ok(error instanceof NoCompatibleWheelError)
+      assert.ok(error instanceof NoCompatibleWheelError, String(error))
       assert.match(error.message, /No wheel of 'winlib' fits python3\.12/)
-      assert.match(error.message, /locks 'winlib==1\.0', and none of its wheels can load/)
       assert.match(error.message, /winlib-1\.0-cp312-cp312-win_amd64\.whl/)
-      assert.match(error.message, /None of its wheels is a manylinux wheel/)
       return true
     }
   )
+  assert.throws(
+    () => pin('srconly', 'never'),
+    /srconly 1\.0 .* only a source distribution .* build-sdists is 'never'/
+  )
+  // the fetcher refuses it too, whoever pinned it
+  const sdist = pin('srconly', 'pure')
   await assert.rejects(
-    fetchLockedWheels({
-      ...base,
-      buildSdists: 'never',
-      packages: [
-        {
-          name: 'srconly',
-          version: '1.0',
-          files: [
-            { filename: 'srconly-1.0.tar.gz', url: 'https://example.invalid/s.tar.gz', hashes: {} }
-          ]
-        }
-      ]
+    fetchPinned(sdist, {
+      dir: path.join(tmp, 'wheelhouses', 'never'),
+      target,
+      buildSdists: 'never'
     }),
     (error: unknown) => {
-      assert.ok(error instanceof LockFetchError)
+      assert.ok(error instanceof FetchError)
       assert.match(
         error.message,
         /srconly 1\.0 .* only a source distribution .* build-sdists is 'never'/
@@ -376,7 +375,7 @@ test('a locked package with no wheel for the target gets the no-wheel explanatio
   )
 })
 
-test('resolveWheels takes the lock path for a lock file: no pip resolver, origin lock', async () => {
+test("the run's wheelhouse for a lock file: no pip resolver, origin lock", async () => {
   const resolution = await resolveLock({ kind: 'pylock', name: 'wired' }, 'resolveWheels')
   assert.deepEqual(resolution.wheels.map(w => `${w.name} ${w.version} ${w.origin}`).sort(), [
     'depdep 1.0 lock',
@@ -401,17 +400,29 @@ test('a path dependency of a lock is built on the runner into a pure wheel (flit
     )
     await fs.writeFile(path.join(src, 'localpkg', '__init__.py'), '"""shared code"""\n')
     const runtime = rt('3.12')
-    const [wheel] = await fetchLockedWheels({
-      packages: [{ name: 'localpkg', version: '0.3.0', files: [], directory: src }],
-      target: { runtime, architecture: 'x86_64' },
-      wheelhouse: path.join(tmp, 'wheelhouses', 'local'),
-      lockName: 'uv.lock',
-      buildSdists: 'never', // local paths are always built
-      python: 'python3',
-      env: hermeticPipEnv(),
-      indexUrl: backend.url,
-      redactor: new Redactor([])
-    })
+    const target = { runtime, architecture: 'x86_64' as const }
+    const house = await fetchPinned(
+      {
+        entries: [
+          {
+            name: 'localpkg',
+            version: '0.3.0',
+            artifact: { kind: 'directory', path: src },
+            requiredBy: [],
+            dependencies: []
+          }
+        ],
+        skipped: [],
+        summary: ''
+      },
+      {
+        dir: path.join(tmp, 'wheelhouses', 'local'),
+        target,
+        buildSdists: 'never', // local paths are always built
+        build: { python: 'python3', env: hermeticPipEnv(), indexUrl: backend.url }
+      }
+    )
+    const [wheel] = house.wheels
     assert.equal(wheel.origin, 'local')
     assert.match(path.basename(wheel.file), /^localpkg-0\.3\.0-(py2\.)?py3-none-any\.whl$/)
     assert.equal(wheel.version, '0.3.0')

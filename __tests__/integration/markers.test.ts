@@ -12,7 +12,10 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes'
-import { downloadWheels, PipError } from '../../src/resolve/pip'
+import { downloadWheels, PipError, resolveReport } from '../../src/resolve/pip'
+import { pinnedFromReport } from '../../src/resolve/pip-report'
+import { resolveWithSources } from '../../src/resolve/sources'
+import { markerEnvironment } from '../../src/runtimes'
 import {
   BOOTSTRAP_FAILED,
   PIP_BOOTSTRAP,
@@ -152,6 +155,42 @@ for (const c of CASES) {
     const expected = [...ALWAYS, ...c.present].sort()
     assert.deepEqual(resolved(files), expected)
     for (const absent of NEVER) assert.ok(!resolved(files).includes(absent), absent)
+
+    // pip's report (what the action runs) pins exactly the files pip download fetched
+    const report = await resolveReport({
+      requirements: path.join(tmp, 'requirements.txt'),
+      wheelhouse: path.join(tmp, `report-${c.version}-${c.arch}`),
+      runtime: rt(c.version),
+      architecture: c.arch,
+      python: 'python3',
+      indexUrl: index.url,
+      pipArgs: [],
+      env: hermeticPipEnv(),
+      cwd: tmp
+    })
+    assert.ok(report !== 'no-report')
+    const entries = pinnedFromReport(report, {
+      env: markerEnvironment(rt(c.version), c.arch),
+      indexFor: () => undefined
+    })
+    assert.deepEqual(
+      entries.map(e => (e.artifact.kind === 'file' ? e.artifact.filename : '')).sort(),
+      [...files].sort()
+    )
+    // each file's hash as the index gave it, and the graph for the target: markerpkg requires what its markers keep
+    for (const e of entries) {
+      assert.equal(e.artifact.kind, 'file')
+      if (e.artifact.kind === 'file')
+        assert.match(e.artifact.hashes.sha256?.[0] ?? '', /^[0-9a-f]{64}$/)
+    }
+    const markerpkg = entries.find(e => e.name === 'markerpkg')
+    assert.deepEqual(markerpkg?.requiredBy, [])
+    assert.deepEqual(
+      markerpkg?.dependencies,
+      expected.filter(n => n !== 'markerpkg' && !n.endsWith('direct')).sort()
+    )
+    for (const e of entries.filter(x => x.name !== 'markerpkg'))
+      assert.deepEqual(e.requiredBy, e.name.endsWith('direct') ? [] : ['markerpkg'], e.name)
   })
 }
 
@@ -171,6 +210,24 @@ test('Requires-Python is judged with the runtime patch level: >=3.12.5 holds on 
     })
   assert.deepEqual(await pick('3.12'), ['patchreq-2.0-py3-none-any.whl'])
   assert.deepEqual(await pick('3.11'), ['patchreq-1.0-py3-none-any.whl'])
+  // and by pip install --dry-run --report too, on pips before 24.2 (which judge it against the
+  // runner's 3.11 in install: pypa/pip#12216) as on later ones, through the bootstrap
+  const report = async (version: string) => {
+    const items = await resolveReport({
+      requirements: path.join(tmp, 'patchreq.txt'),
+      wheelhouse: path.join(tmp, `patchreq-report-${version}`),
+      runtime: rt(version),
+      architecture: 'x86_64',
+      python: 'python3',
+      indexUrl: index.url,
+      pipArgs: [],
+      env: hermeticPipEnv(),
+      cwd: tmp
+    })
+    return items === 'no-report' ? items : items.map(i => `${i.name} ${i.version}`)
+  }
+  assert.deepEqual(await report('3.12'), ['patchreq 2.0'])
+  assert.deepEqual(await report('3.11'), ['patchreq 1.0'])
 })
 
 test("pyenv's shims do not take the bootstrap for a pip install (their rehash races between parallel runs)", () => {
@@ -257,4 +314,65 @@ test('a folder named pip in the working directory does not shadow pip', async ()
   })
   assert.equal(r.status, 0, r.stderr)
   assert.match(r.stdout, /^pip \d+/)
+})
+
+test('a pip without --dry-run --report (before 22.2; a stand-in: this pip with the two options taken out) falls back to pip download and pins the same files', async () => {
+  // sitecustomize removes --report and --dry-run from pip install, so this real pip answers as pip 22.1 does
+  const old = path.join(tmp, 'old-pip')
+  await fs.mkdir(old, { recursive: true })
+  await fs.writeFile(
+    path.join(old, 'sitecustomize.py'),
+    [
+      'from pip._internal.commands import install',
+      'original = install.InstallCommand.add_options',
+      'def add_options(self):',
+      '    original(self)',
+      '    for flag in ("--report", "--dry-run"):',
+      '        self.cmd_opts.remove_option(flag)',
+      'install.InstallCommand.add_options = add_options',
+      ''
+    ].join('\n')
+  )
+  const runtime = rt('3.12')
+  const pip = {
+    requirements: path.join(tmp, 'requirements.txt'),
+    wheelhouse: path.join(tmp, 'fallback'),
+    runtime,
+    architecture: 'arm64' as const,
+    python: 'python3',
+    indexUrl: index.url,
+    pipArgs: [],
+    cwd: tmp
+  }
+  const resolveBoth = async (env: NodeJS.ProcessEnv) => {
+    const { items, via } = await resolveWithSources({
+      pip: { ...pip, env },
+      buildSdists: 'never',
+      workDir: path.join(tmp, `fallback-work-${via0++}`),
+      workspace: tmp
+    })
+    const entries = pinnedFromReport(items, {
+      env: markerEnvironment(runtime, 'arm64'),
+      indexFor: () => undefined
+    })
+    return { via, entries }
+  }
+  let via0 = 0
+  const old22 = await resolveBoth(hermeticPipEnv({ PYTHONPATH: old }))
+  const current = await resolveBoth(hermeticPipEnv())
+  assert.equal(old22.via, 'download')
+  assert.equal(current.via, 'report')
+  const files = (r: typeof current) =>
+    r.entries.map(e => (e.artifact.kind === 'file' ? e.artifact.filename : '')).sort()
+  assert.deepEqual(files(old22), files(current))
+  // the fallback pins its downloads by file: URL and SHA-256, with the graph read from their METADATA
+  for (const e of old22.entries) {
+    assert.ok(e.artifact.kind === 'file' && e.artifact.url?.startsWith('file:'), e.name)
+    if (e.artifact.kind === 'file')
+      assert.match(e.artifact.hashes.sha256?.[0] ?? '', /^[0-9a-f]{64}$/)
+  }
+  assert.deepEqual(
+    old22.entries.find(e => e.name === 'markerpkg')?.dependencies,
+    current.entries.find(e => e.name === 'markerpkg')?.dependencies
+  )
 })

@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { getInputs } from '../../src/inputs'
 import { makePlan } from '../../src/plan'
-import { resolveWheels } from '../../src/resolve/resolve'
+import { wheelhouseFor } from '../../src/main'
 import { InputError } from '../../src/errors'
 import { setInputs } from '../helpers/action'
 import { hermeticPipEnv } from '../helpers/pip-env'
@@ -106,7 +106,7 @@ async function resolve(given: Record<string, string>) {
   try {
     const inputs = getInputs({ ...process.env, GITHUB_WORKSPACE: path.join(tmp, 'ws') })
     const plan = await makePlan(inputs)
-    return { resolution: await resolveWheels(inputs, plan), plan }
+    return { resolution: await wheelhouseFor(inputs, plan), plan }
   } finally {
     undo()
   }
@@ -128,6 +128,12 @@ test('pyproject.toml: dependencies + extras + a group with include-group, marker
     'urllibish'
   ])
   assert.ok(resolution.wheels.every(w => w.origin === 'index'))
+  // the index is logged once (issue 17): pip's own "Looking in indexes" goes to debug
+  assert.equal(log.lines.filter(l => /^Index: /.test(l)).length, 1)
+  assert.deepEqual(
+    log.lines.filter(l => /Looking in indexes/.test(l) && !l.startsWith('::debug::')),
+    []
+  )
   assert.match(
     log.text(),
     /markers evaluated for python3\.12 on aarch64: python_version 3\.12, python_full_version 3\.12\.\d+, platform_machine aarch64, sys_platform linux/

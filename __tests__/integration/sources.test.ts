@@ -18,7 +18,39 @@ import path from 'node:path'
 import { findRuntime, type Runtime } from '../../src/runtimes'
 import { NoCompatibleWheelError, type PipOptions } from '../../src/resolve/pip'
 import { installLayer } from '../helpers/layer'
-import { NeedsCompilerError, downloadWithSources } from '../../src/resolve/sources'
+import { NeedsCompilerError } from '../../src/python/build'
+import {
+  pinnedFromResolution,
+  resolveWithSources,
+  type SourceResolveOptions
+} from '../../src/resolve/sources'
+import { markerEnvironment } from '../../src/runtimes'
+import { fetchPinned } from '../helpers/pinned'
+
+/** resolve (pip's report, sources built) → pinned set → the files, by the fetcher. */
+async function downloadWithSources(o: SourceResolveOptions) {
+  const { items, built } = await resolveWithSources(o)
+  const env = markerEnvironment(o.pip.runtime, o.pip.architecture)
+  const entries = await pinnedFromResolution(items, built, { env, indexFor: () => o.pip.indexUrl })
+  const fetched = await fetchPinned(
+    { entries, skipped: [], summary: '' },
+    {
+      dir: o.pip.wheelhouse,
+      target: { runtime: o.pip.runtime, architecture: o.pip.architecture },
+      source: 'requirements.txt',
+      origin: 'index',
+      buildSdists: o.buildSdists,
+      build: {
+        python: 'python3',
+        env: o.pip.env,
+        indexUrl: o.pip.indexUrl,
+        pipArgs: o.pip.pipArgs
+      },
+      http: { credentials: o.pip.indexUrl ? [o.pip.indexUrl] : [] }
+    }
+  )
+  return { files: fetched.wheels.map(f => path.basename(f.file)).sort(), built, entries }
+}
 import { InputError } from '../../src/errors'
 import { hermeticPipEnv } from '../helpers/pip-env'
 import { captureLog, type CapturedLog } from '../helpers/log'

@@ -139,3 +139,53 @@ test('a folder that is no Python project is an input error; a plain requirements
   const tree = await findLocalPackages(file, { cwd: ws, workspace: ws })
   assert.deepEqual(tree.locals, [])
 })
+
+test('a local package outside the workspace and the runner temp folder is refused, naming it: -e ../x, name @ file:///…, a symlink pointing out', async () => {
+  const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'layer-local-out-')))
+  const project = path.join(root, 'project')
+  const outside = path.join(root, 'outside', 'pkg')
+  await fs.mkdir(path.join(project, 'libs'), { recursive: true })
+  await fs.mkdir(outside, { recursive: true })
+  await fs.writeFile(path.join(outside, 'pyproject.toml'), '[project]\nname = "pkg"\n')
+  await fs.symlink(outside, path.join(project, 'libs', 'link'))
+  // RUNNER_TEMP set: the OS temp folder (where this test lives) is no longer allowed
+  const env = { RUNNER_TEMP: path.join(root, 'runner-temp') }
+  const refused = async (line: string, message: RegExp): Promise<void> => {
+    await fs.writeFile(path.join(project, 'requirements.txt'), `${line}\n`)
+    await assert.rejects(
+      findLocalPackages(path.join(project, 'requirements.txt'), {
+        cwd: project,
+        workspace: project,
+        env
+      }),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.value === `requirements.txt:1: ${line}` &&
+        message.test(e.message)
+    )
+  }
+  await refused('-e ../outside/pkg', new RegExp(`${outside} is outside the workspace`))
+  await refused(`pkg @ ${pathToFileURL(outside).href}`, /is outside the workspace/)
+  await refused(
+    './libs/link',
+    new RegExp(`libs/link \\(it resolves to ${outside}\\) is outside the workspace`)
+  )
+  await refused('/etc/ssl', /\/etc\/ssl is outside the workspace/)
+  // the same package copied under RUNNER_TEMP (as a step before may do) is taken
+  const inTemp = path.join(env.RUNNER_TEMP, 'pkg')
+  await fs.cp(outside, inTemp, { recursive: true })
+  await fs.writeFile(
+    path.join(project, 'requirements.txt'),
+    `pkg @ ${pathToFileURL(inTemp).href}\n`
+  )
+  const tree = await findLocalPackages(path.join(project, 'requirements.txt'), {
+    cwd: project,
+    workspace: project,
+    env
+  })
+  assert.deepEqual(
+    tree.locals.map(l => l.source),
+    [inTemp]
+  )
+  await fs.rm(root, { recursive: true, force: true })
+})

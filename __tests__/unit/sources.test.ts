@@ -1,7 +1,7 @@
 /** What the layer takes from a build on the runner, what it says when it refuses, and the summary rows. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { isPureWheel, needsCompilerMessage } from '../../src/resolve/sources'
+import { isPureWheel, needsCompilerMessage } from '../../src/python/build'
 import { builtSection } from '../../src/report'
 import { findRuntime } from '../../src/runtimes'
 

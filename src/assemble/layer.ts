@@ -6,7 +6,7 @@
 import * as core from '@actions/core'
 import path from 'node:path'
 import type { ActionInputs } from '../inputs'
-import type { Resolution } from '../resolve/resolve'
+import type { Wheelhouse } from '../fetch/wheelhouse'
 import type { LayerEntry } from './entries'
 import { includeEntries } from './include'
 import {
@@ -24,16 +24,16 @@ export interface BuiltLayer {
   readonly entries: readonly LayerEntry[]
   /** wheel file names */
   readonly wheels: readonly string[]
-  readonly cache: Resolution['cache']
+  readonly cache: Wheelhouse['cache']
   readonly slim: SlimReport
   readonly size: SizeReport
 }
 
 export async function assembleLayer(
   inputs: ActionInputs,
-  resolution: Resolution
+  wheelhouse: Wheelhouse
 ): Promise<BuiltLayer> {
-  const wheels = await Promise.all(resolution.wheels.map(w => wheelContent(w.file)))
+  const wheels = await Promise.all(wheelhouse.wheels.map(w => wheelContent(w.file)))
   const installed = mergeWheels(wheels)
   const { entries: own } = await includeEntries(inputs.include, inputs.workspace, installed)
   const { kept, report: slim } = slimEntries([...installed, ...own], {
@@ -50,8 +50,8 @@ export async function assembleLayer(
   )
   return {
     entries: kept,
-    wheels: resolution.wheels.map(w => path.basename(w.file)),
-    cache: resolution.cache,
+    wheels: wheelhouse.wheels.map(w => path.basename(w.file)),
+    cache: wheelhouse.cache,
     slim,
     size
   }

@@ -1,7 +1,7 @@
 /**
- * The wheelhouse in the Actions cache. On a partial hit pip resolves against the index and only
- * skips files already present; on an exact hit the recorded resolution is used and pip does not
- * run (./resolved.ts). Any cache trouble is a warning and the build goes on.
+ * The wheelhouse in the Actions cache. On a partial hit the input is resolved again and only the
+ * files not already present are fetched; on an exact hit the recorded pinned set is used and pip
+ * does not run (./record.ts). Any cache trouble is a warning and the build goes on.
  */
 import * as cache from '@actions/cache'
 import * as core from '@actions/core'
@@ -9,15 +9,13 @@ import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { messageOf } from '../errors'
-import type { Architecture, Runtime } from '../runtimes'
+import { platformTags, type Architecture, type Runtime } from '../runtimes'
 import { withoutUserInfo } from '../credentials'
-import { expandEnv, logicalLines, walkRequirementFiles } from '../resolve/local-packages'
-import { pipTargetArgs } from '../resolve/pip'
-import { RESOLUTION_FILE } from './resolved'
+import { expandEnv, logicalLines, walkRequirementFiles } from '../python/requirements'
 
 const PREFIX = 'layer-action-wheels'
-/** bumped when the wheelhouse layout or key recipe changes, so old entries are not restored (2: the resolution file) */
-const KEY_VERSION = 2
+/** bumped when the wheelhouse layout or key recipe changes, so old entries are not restored (3: the record holds the pinned set) */
+const KEY_VERSION = 3
 
 export interface RequirementFile {
   path: string
@@ -45,7 +43,7 @@ export function wheelhouseCacheKey(o: WheelhouseKeyInput): string {
       JSON.stringify({
         version: KEY_VERSION,
         requirements: o.requirementFiles.map(f => f.content),
-        target: pipTargetArgs(o.runtime, o.architecture),
+        target: [o.runtime.fullVersion, o.runtime.abi, ...platformTags(o.runtime, o.architecture)],
         // without user-info: rotating a token must not throw the cache away
         pipArgs: o.pipArgs.map(a => a.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, withoutUserInfo)),
         indexUrl: o.indexUrl ? withoutUserInfo(o.indexUrl) : ''
@@ -147,7 +145,7 @@ export async function pruneWheelhouse(
   keep: readonly string[]
 ): Promise<string[]> {
   if (keep.length === 0) return []
-  const wanted = new Set([...keep, RESOLUTION_FILE])
+  const wanted = new Set(keep)
   const removed: string[] = []
   for (const name of await fs.readdir(wheelhouse)) {
     if (!wanted.has(name)) {

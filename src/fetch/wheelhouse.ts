@@ -2,6 +2,7 @@
  * What fetch hands to assemble (and what contents/ reads for the SBOM): the pinned set's files on
  * disk, every one verified. One wheel per pinned entry; sources already built into wheels.
  */
+import path from 'node:path'
 import type { PinnedSet } from '../resolve/pinned'
 
 /** One wheel of the layer, in the wheelhouse. */
@@ -19,6 +20,8 @@ export interface HouseWheel {
   readonly reused: boolean
   /** for a wheel built on the runner: the sdist's file name or the local path (relative to the workspace) */
   readonly builtFrom?: string
+  /** for a wheel built from an sdist: the sdist's SHA-256 (checked against the index or lock) */
+  readonly sourceSha256?: string
 }
 
 export interface Wheelhouse {
@@ -29,4 +32,27 @@ export interface Wheelhouse {
   readonly pinned: PinnedSet
   /** how the Actions cache served this run ('off' with cache: false) */
   readonly cache: 'exact' | 'partial' | 'miss' | 'unavailable' | 'failed' | 'off'
+}
+
+/** The wheels built on the runner, as the job summary lists them. */
+export function builtOnRunner(w: Wheelhouse): {
+  name: string
+  version: string
+  from: string
+  origin: 'sdist' | 'local'
+  wheel: string
+}[] {
+  return w.wheels.flatMap(h =>
+    h.builtFrom && (h.origin === 'sdist' || h.origin === 'local')
+      ? [
+          {
+            name: h.name,
+            version: h.version,
+            from: h.builtFrom,
+            origin: h.origin,
+            wheel: path.basename(h.file)
+          }
+        ]
+      : []
+  )
 }

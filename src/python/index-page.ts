@@ -1,16 +1,53 @@
 /**
- * Reading a project's page on a PEP 503 simple index, to tell a user which files exist when pip
- * found none it could use. Best effort: an unreadable page is reported, never thrown.
+ * The one reader of package indexes: a project's page on a simple index, as HTML (PEP 503, with
+ * PEP 592 yanks, PEP 658/714 metadata attributes) or JSON (PEP 691, asked for first, as pip asks),
+ * read through the one HTTP client. A `file:` index may be a tree of pages, a tree of plain folders
+ * (`<index>/<project>/` holding the files), or one flat folder of distribution files, as pip's
+ * `--find-links` takes it. Every file name is a checked base name (../filenames.ts).
  */
 import { getExecOutput } from '@actions/exec'
+import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { redactUrl, takeBasicAuth } from '../credentials'
-import { normalizeProject } from './wheel-tags'
-import { messageOf } from '../errors'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { HttpClient, HttpError } from '../http'
+import { redactUrl, withoutUserInfo } from '../credentials'
+import { LayerActionError, messageOf } from '../errors'
+import { baseNameOf, UnsafeFileNameError } from './filenames'
+import { normalizeProject, parseDistributionFile } from './wheel-tags'
 
 export const PYPI_SIMPLE = 'https://pypi.org/simple/'
 
+/** pip's Accept header: PEP 691 JSON first, HTML as the fallback. */
+const ACCEPT =
+  'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01'
+
+/** One file a project page lists. */
+export interface IndexFile {
+  /** a checked base name */
+  readonly filename: string
+  /** absolute, without credentials, without the hash fragment */
+  readonly url: string
+  /** algorithm → hex digest, as the page gives them (`#sha256=` or PEP 691 `hashes`) */
+  readonly hashes: Readonly<Record<string, string>>
+  readonly requiresPython?: string
+  /** PEP 592: true, or the reason */
+  readonly yanked?: boolean | string
+  /** PEP 658/714: the index serves `<url>.metadata`; its hashes when the page gives them */
+  readonly metadata?: Readonly<Record<string, string>>
+}
+
+export interface ProjectPage {
+  /** the page's URL, credentials removed */
+  readonly url: string
+  readonly files: readonly IndexFile[]
+  /** the index has no such project (HTTP 404, no folder) */
+  readonly notFound?: boolean
+}
+
+/** A page that names a file by something other than a plain base name. */
+export class IndexPageError extends LayerActionError {}
+
+/** What the old helpers returned for messages (resolve/no-wheel.ts reads it). */
 export interface ProjectListing {
   /** the project page, credentials redacted */
   url: string
@@ -19,6 +56,227 @@ export interface ProjectListing {
   /** HTTP status or error when the page could not be read */
   problem?: string
   notFound?: boolean
+}
+
+const HTML_ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  '#39': "'"
+}
+
+function unescapeHtml(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|apos|#39);/g, (_m, e: string) => HTML_ENTITIES[e])
+}
+
+/** `sha256=abc` → { sha256: 'abc' }; `true` → {} */
+function hashAttribute(value: string): Record<string, string> {
+  const m = /^([a-z0-9]+)=([0-9a-f]+)$/i.exec(value.trim())
+  return m ? { [m[1].toLowerCase()]: m[2].toLowerCase() } : {}
+}
+
+/** The checked file name of a link, the page and the entry named when it is not a base name. */
+function fileOf(href: string, page: string): { filename: string; url: string; fragment: string } {
+  const url = new URL(href, page)
+  const fragment = url.hash.slice(1)
+  url.hash = ''
+  const raw = url.pathname.split('/').pop() ?? ''
+  try {
+    return { filename: baseNameOf(raw), url: url.href, fragment }
+  } catch (error) {
+    if (!(error instanceof UnsafeFileNameError)) throw error
+    throw new IndexPageError(
+      `The index page ${redactUrl(page)} lists ${JSON.stringify(href)}, whose file name ${error.message}: nothing from this page is written to disk. The index is broken or hostile; ask its owner.`
+    )
+  }
+}
+
+/** A PEP 503 page's links. `page` is the page's URL (relative links resolve against it). */
+export function parseHtmlPage(html: string, page: string): IndexFile[] {
+  const base = /<base\s[^>]*href\s*=\s*["']([^"']*)["']/i.exec(html)?.[1]
+  const pageUrl = base ? new URL(unescapeHtml(base), page).href : page
+  const files: IndexFile[] = []
+  for (const m of html.matchAll(/<a\s([^>]*)>/gi)) {
+    const attributes = new Map<string, string>()
+    for (const a of m[1].matchAll(/([a-z][a-z0-9-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/gi))
+      attributes.set(a[1].toLowerCase(), unescapeHtml(a[2] ?? a[3]))
+    const href = attributes.get('href')
+    if (!href) continue
+    const { filename, url, fragment } = fileOf(href, pageUrl)
+    const metadata =
+      attributes.get('data-core-metadata') ?? attributes.get('data-dist-info-metadata')
+    const yanked = attributes.get('data-yanked')
+    files.push({
+      filename,
+      url,
+      hashes: hashAttribute(fragment),
+      requiresPython: attributes.get('data-requires-python'),
+      yanked: yanked === undefined ? undefined : yanked || true,
+      metadata: metadata === undefined || metadata === 'false' ? undefined : hashAttribute(metadata)
+    })
+  }
+  return files
+}
+
+interface JsonFile {
+  filename?: unknown
+  url?: unknown
+  hashes?: unknown
+  'requires-python'?: unknown
+  yanked?: unknown
+  'core-metadata'?: unknown
+  'dist-info-metadata'?: unknown
+}
+
+/** A PEP 691 page's files. */
+export function parseJsonPage(text: string, page: string): IndexFile[] {
+  const data = JSON.parse(text) as { files?: JsonFile[] }
+  if (!Array.isArray(data.files)) throw new IndexPageError(`${redactUrl(page)} is no PEP 691 page`)
+  return data.files.map(f => {
+    const { filename, url } = fileOf(String(f.url ?? ''), page)
+    const metadata = f['core-metadata'] ?? f['dist-info-metadata']
+    const hashes = (f.hashes ?? {}) as Record<string, string>
+    return {
+      filename,
+      url,
+      hashes: Object.fromEntries(
+        Object.entries(hashes).map(([k, v]) => [k, String(v).toLowerCase()])
+      ),
+      requiresPython: typeof f['requires-python'] === 'string' ? f['requires-python'] : undefined,
+      yanked:
+        f.yanked === true || typeof f.yanked === 'string' ? (f.yanked as true | string) : undefined,
+      metadata:
+        metadata === true
+          ? {}
+          : metadata && typeof metadata === 'object'
+            ? (metadata as Record<string, string>)
+            : undefined
+    }
+  })
+}
+
+/** The distribution file names a PEP 503 project page links to. */
+export function parseSimplePage(html: string, page = 'http://index.invalid/simple/p/'): string[] {
+  return [...new Set(parseHtmlPage(html, page).map(f => f.filename))]
+}
+
+function pageUrlOf(index: string, project: string): string {
+  return `${index.replace(/\/*$/, '/')}${normalizeProject(project)}/`
+}
+
+/**
+ * A `file:` index without pages: `<index>/<project>/` as a folder of files, or `<index>` itself
+ * as one flat folder of distribution files (only this project's are taken).
+ */
+async function listFolder(index: string, project: string, page: string): Promise<ProjectPage> {
+  const shown = redactUrl(page)
+  const names = async (dir: string): Promise<string[] | undefined> =>
+    fs.readdir(dir).catch(() => undefined)
+  const list = (dir: string, files: string[]): IndexFile[] =>
+    files
+      .filter(f => parseDistributionFile(f)?.project === normalizeProject(project))
+      .sort()
+      .map(f => ({ filename: f, url: pathToFileURL(`${dir}/${f}`).href, hashes: {} }))
+  const folder = fileURLToPath(page)
+  const inFolder = await names(folder)
+  if (inFolder) return { url: shown, files: list(folder, inFolder) }
+  const flat = fileURLToPath(index.replace(/\/*$/, '/'))
+  const inFlat = await names(flat)
+  const files = inFlat ? list(flat, inFlat) : []
+  return { url: shown, files, notFound: files.length === 0 }
+}
+
+/** Reads project pages (each once per reader) and PEP 658 metadata through one HTTP client. */
+export class IndexReader {
+  private readonly pages = new Map<string, Promise<ProjectPage>>()
+
+  constructor(private readonly client: HttpClient) {}
+
+  /** `<index>/<project>/`; a 404 is `notFound`, any other failure is thrown (it names the URL). */
+  project(index: string, project: string, signal?: AbortSignal): Promise<ProjectPage> {
+    const page = pageUrlOf(index, project)
+    let loading = this.pages.get(page)
+    if (!loading) {
+      loading = this.load(index, project, page, signal)
+      this.pages.set(page, loading)
+      loading.catch(() => this.pages.delete(page))
+    }
+    return loading
+  }
+
+  private async load(
+    index: string,
+    project: string,
+    page: string,
+    signal?: AbortSignal
+  ): Promise<ProjectPage> {
+    const plain = withoutUserInfo(page)
+    if (page.startsWith('file:')) {
+      const html = await this.client.get(`${page}index.html`).catch((e: unknown) => {
+        if (e instanceof HttpError && e.status === 404) return undefined
+        throw e
+      })
+      if (!html) return listFolder(index, project, page)
+      return { url: redactUrl(page), files: parseHtmlPage(html.body.toString('utf8'), plain) }
+    }
+    try {
+      const answer = await this.client.get(page, { accept: ACCEPT, signal })
+      const type = String(answer.headers['content-type'] ?? '')
+      const text = answer.body.toString('utf8')
+      const files = /application\/vnd\.pypi\.simple\.v1\+json/.test(type)
+        ? parseJsonPage(text, plain)
+        : parseHtmlPage(text, plain)
+      return { url: redactUrl(page), files }
+    } catch (error) {
+      if (error instanceof HttpError && error.status === 404)
+        return { url: redactUrl(page), files: [], notFound: true }
+      throw error
+    }
+  }
+
+  /** PEP 658: the METADATA of `file` without its wheel, hash-checked when the page gave a hash. */
+  async metadata(file: IndexFile, signal?: AbortSignal): Promise<string | undefined> {
+    if (!file.metadata) return undefined
+    const data = (await this.client.get(`${file.url}.metadata`, { signal })).body
+    for (const [algorithm, expected] of Object.entries(file.metadata)) {
+      const actual = createHash(algorithm).update(data).digest('hex')
+      if (actual !== expected)
+        throw new IndexPageError(
+          `The metadata of ${file.filename} (${file.url}.metadata) has ${algorithm} ${actual}, but the index page says ${expected}`
+        )
+    }
+    return data.toString('utf8')
+  }
+}
+
+/**
+ * Best effort, for messages: the file names on `<index>/<project>/` (credentials in the URL are
+ * sent to its own host), or what kept the page from being read. Never throws.
+ */
+export async function readProjectPage(
+  indexUrl: string,
+  project: string,
+  timeoutMs = 15000
+): Promise<ProjectListing> {
+  const client = new HttpClient({
+    credentials: [indexUrl],
+    timeouts: { stallMs: timeoutMs, attempts: 2 }
+  })
+  const shown = redactUrl(pageUrlOf(indexUrl, project))
+  try {
+    const page = await new IndexReader(client).project(indexUrl, project)
+    if (page.notFound) return { url: shown, notFound: true, problem: 'no such page' }
+    return { url: shown, files: [...new Set(page.files.map(f => f.filename))] }
+  } catch (error) {
+    // `HTTP 500` alone when the index answered: callers tell the index's failures by it
+    if (error instanceof HttpError && error.status !== undefined)
+      return { url: shown, problem: `HTTP ${error.status}` }
+    return { url: shown, problem: redactUrl(messageOf(error)) }
+  } finally {
+    await client.close()
+  }
 }
 
 /** The value of `--flag value` / `--flag=value` (every occurrence) in an argument list. */
@@ -81,68 +339,4 @@ export async function configuredIndexUrls(o: {
     ...(fromConfig('extra-index-url') ?? '').split(/\s+/)
   ].filter(Boolean)
   return [...new Set([primary, ...extras])]
-}
-
-const HTML_ENTITIES: Record<string, string> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  '#39': "'"
-}
-
-function unescapeHtml(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|apos|#39);/g, (_m, e: string) => HTML_ENTITIES[e])
-}
-
-/** The distribution file names a PEP 503 project page links to. */
-export function parseSimplePage(html: string): string[] {
-  const files: string[] = []
-  for (const m of html.matchAll(/<a\s[^>]*?href\s*=\s*["']([^"']*)["'][^>]*>([\s\S]*?)<\/a>/gi)) {
-    const text = unescapeHtml(m[2].replace(/<[^>]*>/g, '').trim())
-    const href = unescapeHtml(m[1]).replace(/[#?].*$/, '')
-    let fromHref = href.split('/').pop() ?? ''
-    try {
-      fromHref = decodeURIComponent(fromHref)
-    } catch {
-      // keep it encoded
-    }
-    const name = /\.(whl|tar\.gz|zip|tar\.bz2|tgz)$/i.test(text) ? text : fromHref
-    if (name) files.push(name)
-  }
-  return [...new Set(files)]
-}
-
-/** Reads `<index>/<project>/`, sending any credentials of the URL as basic auth. */
-export async function readProjectPage(
-  indexUrl: string,
-  project: string,
-  timeoutMs = 15000
-): Promise<ProjectListing> {
-  const pageUrl = `${indexUrl.replace(/\/*$/, '/')}${normalizeProject(project)}/`
-  const shown = redactUrl(pageUrl)
-  try {
-    const url = new URL(pageUrl)
-    if (url.protocol === 'file:') {
-      const dir = fileURLToPath(url)
-      try {
-        return {
-          url: shown,
-          files: parseSimplePage(await fs.readFile(`${dir}/index.html`, 'utf8'))
-        }
-      } catch (error) {
-        const notFound = (error as NodeJS.ErrnoException).code === 'ENOENT'
-        return { url: shown, notFound, problem: notFound ? 'no such page' : messageOf(error) }
-      }
-    }
-    const headers = { Accept: 'text/html', ...takeBasicAuth(url) }
-    const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) })
-    if (!response.ok) {
-      return { url: shown, notFound: response.status === 404, problem: `HTTP ${response.status}` }
-    }
-    return { url: shown, files: parseSimplePage(await response.text()) }
-  } catch (error) {
-    return { url: shown, problem: redactUrl(messageOf(error)) }
-  }
 }

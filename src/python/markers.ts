@@ -4,7 +4,8 @@
  * `dependency_groups` sets (`'dev' in dependency_groups`). Pure: no I/O.
  */
 import type { MarkerEnvironment } from '../runtimes'
-import { normalizeProject } from './wheel-tags'
+import { parseVersion, versionMatches } from './pep440'
+import { normalizeProject } from './names'
 
 /** The environment a marker is evaluated in: the target's, plus what the user asked to install. */
 export interface MarkerContext {
@@ -217,117 +218,5 @@ export function evaluateMarker(marker: string | Marker, ctx: MarkerContext): boo
   return evaluate(typeof marker === 'string' ? parseMarker(marker) : marker, ctx)
 }
 
-// ---------------------------------------------------------------- PEP 440 versions and specifiers
-
-export interface Version {
-  epoch: number
-  release: number[]
-  /** [rank, n]: a=0, b=1, rc=2 */
-  pre?: [number, number]
-  post?: number
-  dev?: number
-  local?: string
-}
-
-const VERSION_RE =
-  /^\s*v?(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|alpha|b|beta|c|rc|pre|preview)[-_.]?(\d*))?(?:-(\d+)|[-_.]?(post|rev|r)[-_.]?(\d*))?(?:[-_.]?(dev)[-_.]?(\d*))?(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?\s*$/i
-
-export function parseVersion(text: string): Version | undefined {
-  const m = VERSION_RE.exec(text)
-  if (!m) return undefined
-  const preRank: Record<string, number> = { a: 0, alpha: 0, b: 1, beta: 1 }
-  return {
-    epoch: Number(m[1] || 0),
-    release: m[2].split('.').map(Number),
-    pre: m[3] ? [preRank[m[3].toLowerCase()] ?? 2, Number(m[4] || 0)] : undefined,
-    post: m[5] !== undefined ? Number(m[5]) : m[6] ? Number(m[7] || 0) : undefined,
-    dev: m[8] ? Number(m[9] || 0) : undefined,
-    local: m[10]?.toLowerCase()
-  }
-}
-
-function cmpNumbers(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0)
-    if (d !== 0) return Math.sign(d)
-  }
-  return 0
-}
-
-/** PEP 440 ordering, local labels ignored unless both have one. */
-export function compareVersion(a: Version, b: Version): number {
-  const key = (v: Version): number[] => [
-    v.epoch,
-    // a dev release without pre or post sorts before the pre-releases of the same release
-    ...(v.pre ? v.pre : v.dev !== undefined && v.post === undefined ? [-1, 0] : [3, 0]),
-    v.post === undefined ? -1 : v.post,
-    v.dev === undefined ? Infinity : v.dev
-  ]
-  return (
-    Math.sign(a.epoch - b.epoch) ||
-    cmpNumbers(a.release, b.release) ||
-    cmpNumbers(key(a).slice(1), key(b).slice(1)) ||
-    (a.local && b.local ? a.local.localeCompare(b.local) : 0)
-  )
-}
-
-/** `version op spec` (op/spec as in a specifier); undefined when the spec is no version. */
-export function versionMatches(version: string, op: string, spec: string): boolean | undefined {
-  const v = parseVersion(version)
-  if (!v) return undefined
-  if (op === '===') return version.trim() === spec.trim()
-  const wildcard = spec.trim().endsWith('.*')
-  const s = parseVersion(wildcard ? spec.trim().slice(0, -2) : spec)
-  if (!s) return undefined
-  if (wildcard) {
-    if (op !== '==' && op !== '!=') return undefined
-    // prefix match on the release (and epoch), padding the candidate with zeros
-    const prefix = v.release.concat(Array(Math.max(0, s.release.length - v.release.length)).fill(0))
-    const same =
-      v.epoch === s.epoch && s.release.every((n, i) => prefix[i] === n) && !s.pre && !s.post
-    return op === '==' ? same : !same
-  }
-  const withoutLocal = s.local ? v : { ...v, local: undefined }
-  const c = compareVersion(withoutLocal, s)
-  switch (op) {
-    case '==':
-      return c === 0
-    case '!=':
-      return c !== 0
-    case '<=':
-      return c <= 0
-    case '>=':
-      return c >= 0
-    case '<':
-      // `<3.11` excludes 3.11's pre-releases unless the spec is one itself
-      return c < 0 && !(!s.pre && !s.dev && v.pre && cmpNumbers(v.release, s.release) === 0)
-    case '>':
-      // `>3.11` excludes 3.11's post-releases unless the spec is one itself
-      return (
-        c > 0 &&
-        !(s.post === undefined && v.post !== undefined && cmpNumbers(v.release, s.release) === 0) &&
-        !(v.local && cmpNumbers(v.release, s.release) === 0 && !v.pre && !v.post && !v.dev)
-      )
-    case '~=': {
-      if (s.release.length < 2) return undefined
-      const prefix = s.release.slice(0, -1)
-      return c >= 0 && versionMatches(version, '==', `${prefix.join('.')}.*`) === true
-    }
-    default:
-      return undefined
-  }
-}
-
-/** A comma-separated specifier set (`>=3.10, <4`); an empty one matches everything. */
-export function specifierMatches(version: string, specifiers: string): boolean {
-  for (const part of specifiers.split(',')) {
-    const p = part.trim()
-    if (!p || p === '*') continue
-    const m = /^(===|==|!=|<=|>=|~=|<|>)\s*(.+)$/.exec(p)
-    if (!m) throw new MarkerSyntaxError(`'${p}' is no version specifier`)
-    const result = versionMatches(version, m[1], m[2])
-    if (result === undefined) throw new MarkerSyntaxError(`'${p}' is no version specifier`)
-    if (!result) return false
-  }
-  return true
-}
+/** for fetch/download.ts until its rewrite: the one PEP 440 module is ./pep440 */
+export { compareVersion, parseVersion, specifierMatches, versionMatches } from './pep440'

@@ -2,7 +2,16 @@
  * Which Lambda runtimes would load a given distribution file: the same tag rules pip applies with
  * the target arguments of pipTargetArgs(), used to explain a failed resolution.
  */
-import { ARCHITECTURES, RUNTIMES, platformTags, type Architecture, type Runtime } from '../runtimes'
+import {
+  ARCHITECTURES,
+  RUNTIMES,
+  platformTags,
+  wheelMachine,
+  type Architecture,
+  type Runtime
+} from '../runtimes'
+import { compareVersions } from './pep440'
+import { normalizeProject } from './names'
 
 export interface Tag {
   python: string
@@ -25,10 +34,7 @@ export interface Target {
   architecture: Architecture
 }
 
-/** PEP 503; extras (PEP 685) and dependency groups (PEP 735) compare by the same rule. */
-export function normalizeProject(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-')
-}
+export { normalizeProject }
 
 const SDIST = /^(.+)-([^-]+?)\.(tar\.gz|tar\.bz2|tar\.xz|zip|tgz|tar)$/i
 
@@ -128,40 +134,12 @@ export function describeTargets(targets: readonly Target[]): string {
   return byArch.map((g, i) => `${texts[i]} (${g.architecture})`).join('; ')
 }
 
-/** Orders PEP 440 versions well enough to list the newest first (release, then pre < final < post). */
-export function compareVersions(a: string, b: string): number {
-  const key = (v: string): number[] => {
-    const m =
-      /^(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|alpha|b|beta|c|rc|pre|preview)[-_.]?(\d*))?(?:[-_.]?(?:post|rev|r)[-_.]?(\d*))?(?:[-_.]?dev[-_.]?(\d*))?/i.exec(
-        v
-      )
-    if (!m) return [0]
-    const release = m[2].split('.').map(Number)
-    while (release.length < 6) release.push(0)
-    const preRank: Record<string, number> = {
-      a: 0,
-      alpha: 0,
-      b: 1,
-      beta: 1,
-      c: 2,
-      rc: 2,
-      pre: 2,
-      preview: 2
-    }
-    const post = m[5] !== undefined ? Number(m[5] || 0) + 1 : 0
-    // a bare `1.0.dev1` comes before `1.0a1`
-    const bareDev = !m[3] && m[5] === undefined && m[6] !== undefined
-    const pre = m[3] ? [preRank[m[3].toLowerCase()], Number(m[4] || 0)] : bareDev ? [-1, 0] : [3, 0]
-    const dev = m[6] !== undefined ? [0, Number(m[6] || 0)] : [1, 0]
-    return [Number(m[1] || 0), ...release, ...pre, post, ...dev]
-  }
-  const ka = key(a)
-  const kb = key(b)
-  for (let i = 0; i < Math.max(ka.length, kb.length); i++) {
-    const d = (ka[i] ?? 0) - (kb[i] ?? 0)
-    if (d !== 0) return d
-  }
-  return a.localeCompare(b)
+export { compareVersions }
+
+/** `python3.11 (Amazon Linux 2, glibc 2.26, x86_64)` */
+export function describeTarget(target: Target): string {
+  const r = target.runtime
+  return `${r.identifier} (${r.os}, glibc ${r.glibc.join('.')}, ${wheelMachine(target.architecture)})`
 }
 
 /**

@@ -15,7 +15,7 @@ import { ACTION_NAME, ACTION_VERSION, Inputs } from '../constants'
 import { LayerActionError, messageOf } from '../errors'
 import type { CodeArtifactRepository } from '../inputs'
 import { DEFAULT_MAX_ATTEMPTS } from '../deliver/clients'
-import { Redactor, redactUrl } from '../credentials'
+import { Redactor } from '../credentials'
 
 /** The token lives as long as the resolve stage may need it, not the 12 hours AWS allows. */
 export const TOKEN_SECONDS = 3600
@@ -157,6 +157,8 @@ export async function codeArtifactIndexUrl(
   const url = indexUrlOf(endpoint, token)
   // the encoded form too: that is how it appears inside the URL
   new Redactor([url]).register()
-  core.info(`Index: CodeArtifact ${redactUrl(url)} (token valid ${TOKEN_SECONDS / 60} minutes)`)
+  core.info(
+    `CodeArtifact: a token for repository '${repo.repository}' of domain '${repo.domain}' (valid ${TOKEN_SECONDS / 60} minutes)`
+  )
   return url
 }

@@ -9,6 +9,14 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Inputs } from '../constants'
 import { InputError } from '../errors'
+import {
+  expandEnv,
+  logicalLines,
+  parseRequirement,
+  walkRequirementFiles,
+  type LogicalLine
+} from '../python/requirements'
+import { allowedRoots, containedPath } from './paths'
 
 /** One requirement line that names a local source: a directory, or an sdist archive on disk. */
 export interface LocalReference {
@@ -25,14 +33,6 @@ export interface LocalReference {
   readonly extras: string
   /** the environment marker without its `;`, or '' */
   readonly marker: string
-}
-
-interface LogicalLine {
-  /** first and last physical line (1-based) */
-  readonly start: number
-  readonly end: number
-  /** continuation lines joined, comment removed */
-  readonly text: string
 }
 
 interface ParsedFile {
@@ -52,34 +52,10 @@ export interface RequirementTree {
 const VCS = /^(git|hg|svn|bzr)\+/i
 const OPTION =
   /^(-r|--requirement|-c|--constraint|-e|--editable|-f|--find-links)(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)\s*(.*)$/
-const NAMED_URL = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*@\s*(\S+)\s*(?:;\s*(.*))?$/
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
 
-/** pip's preprocessing: `\` continuations joined, `#` comments dropped (at line start or after space). */
-export function logicalLines(content: string): { physical: string[]; lines: LogicalLine[] } {
-  const physical = content.split(/\r?\n/)
-  const lines: LogicalLine[] = []
-  let start = 0
-  let buffer = ''
-  physical.forEach((raw, i) => {
-    if (buffer === '') start = i + 1
-    if (/\\$/.test(raw)) {
-      buffer += raw.slice(0, -1)
-      return
-    }
-    buffer += raw
-    const text = buffer.replace(/(^|\s+)#.*$/, '').trim()
-    if (text) lines.push({ start, end: i + 1, text })
-    buffer = ''
-  })
-  if (buffer.trim()) lines.push({ start, end: physical.length, text: buffer.trim() })
-  return { physical, lines }
-}
-
-/** pip expands `${VAR}` (that form only) in requirements files. */
-export function expandEnv(text: string, env: NodeJS.ProcessEnv): string {
-  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (all, name: string) => env[name] ?? all)
-}
+/** for fetch/cache.ts until its rewrite: the one lexer is python/requirements.ts */
+export { expandEnv, logicalLines, walkRequirementFiles }
 
 /** `./libs/common[extra]; marker` → path, extras, marker. */
 function splitPathRequirement(text: string): { target: string; extras: string; marker: string } {
@@ -153,29 +129,6 @@ async function checkSource(source: string, where: string, written: string): Prom
 }
 
 /**
- * Reads `top` and, depth first, each file `visit` includes (relative to the including file, as pip
- * reads -r and -c): each file once; a missing one is skipped, for pip to report.
- */
-export async function walkRequirementFiles(
-  top: string,
-  visit: (file: string, content: string, include: (ref: string) => Promise<void>) => Promise<void>
-): Promise<void> {
-  const seen = new Set<string>()
-  const read = async (file: string): Promise<void> => {
-    if (seen.has(file)) return
-    seen.add(file)
-    let content: string
-    try {
-      content = await fs.readFile(file, 'utf8')
-    } catch {
-      return
-    }
-    await visit(file, content, ref => read(path.resolve(path.dirname(file), ref)))
-  }
-  await read(path.resolve(top))
-}
-
-/**
  * Reads the requirements file and every file it includes with -r (relative to the including
  * file, as pip reads them), and finds the local packages. A VCS requirement is an input error:
  * pip would clone and build it for the runner.
@@ -185,6 +138,12 @@ export async function findLocalPackages(
   o: { cwd: string; workspace: string; env?: NodeJS.ProcessEnv }
 ): Promise<RequirementTree> {
   const env = o.env ?? process.env
+  const roots = allowedRoots(o.workspace, env)
+  const contained = (source: string, where: string, written: string): string => {
+    const checked = containedPath(source, roots)
+    if (!checked.ok) throw new InputError(Inputs.Requirements, `${where}: ${written}`, checked.why)
+    return checked.real
+  }
   const files: ParsedFile[] = []
   const locals: LocalReference[] = []
   let hashes = false
@@ -230,21 +189,21 @@ export async function findLocalPackages(
       )
     }
     if (VCS.test(requirement)) vcs(requirement)
-    const named = NAMED_URL.exec(requirement)
-    if (named) {
-      const [, , extras = '', url, marker = ''] = named
-      if (VCS.test(url)) vcs(url)
-      if (!/^file:/i.test(url)) return
-      const source = await localPath(url, o.cwd, fileDir)
+    const named = parseRequirement(requirement)
+    if (named?.url) {
+      if (VCS.test(named.url)) vcs(named.url)
+      if (!/^file:/i.test(named.url)) return
+      const source = contained(await localPath(named.url, o.cwd, fileDir), where, written)
       await checkSource(source, where, written)
-      locals.push({ where, file, line, written, source, extras, marker })
+      const extras = named.extras.length > 0 ? `[${named.extras.join(',')}]` : ''
+      locals.push({ where, file, line, written, source, extras, marker: named.marker })
       return
     }
     const { target, extras, marker } = splitPathRequirement(requirement)
     if (!/^file:/i.test(target) && !looksLikePath(target)) return
+    const source = contained(await localPath(target, o.cwd, fileDir), where, written)
     // a wheel file on disk needs no build: pip checks its tags for the target like any other
     if (target.endsWith('.whl')) return
-    const source = await localPath(target, o.cwd, fileDir)
     await checkSource(source, where, written)
     locals.push({ where, file, line, written, source, extras, marker })
   }

@@ -7,6 +7,7 @@ import type { ProjectListing } from '../python/index-page'
 import {
   accepts,
   compareVersions,
+  describeTarget,
   describeTargets,
   parseDistributionFile,
   platformAccepted,
@@ -14,6 +15,9 @@ import {
   type DistributionFile,
   type Target
 } from '../python/wheel-tags'
+
+/** for fetch/download.ts until its rewrite: the one describeTarget is python/wheel-tags' */
+export { describeTarget }
 
 const MAX_FILES = 10
 
@@ -29,12 +33,10 @@ export interface NoWheelFacts {
   listings: readonly ProjectListing[]
   /** the version comes from a lock file (named here), not from pip's resolver */
   lock?: string
-}
-
-/** `python3.11 (Amazon Linux 2, glibc 2.26, x86_64)` */
-export function describeTarget(target: Target): string {
-  const r = target.runtime
-  return `${r.identifier} (${r.os}, glibc ${r.glibc.join('.')}, ${wheelMachine(target.architecture)})`
+  /** for a package the user did not ask for: the chain from their requirement, `['matplotlib 3.9.2', 'contourpy 1.3.1']` */
+  chain?: readonly string[]
+  /** the requirement the user wrote that pulls it in, and where it is written */
+  direct?: { name: string; where?: string }
 }
 
 function newestFirst(files: DistributionFile[]): DistributionFile[] {
@@ -122,12 +124,33 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
+/** Which of the user's requirements to change, for a package they did not ask for. */
+function directAdvice(facts: NoWheelFacts): string[] {
+  if (!facts.direct || !facts.chain) return []
+  const { name, where } = facts.direct
+  const via = facts.chain.length > 2 ? ` (through ${facts.chain.slice(1, -1).join(' → ')})` : ''
+  return [
+    `To change: ${name} is the requirement you wrote${where ? ` (${where})` : ''} that pulls in ${facts.project}${via}. ` +
+      `Pin a version of ${name} whose dependencies have wheels for ${describeTarget(facts.target)}, or drop ${name}; ` +
+      `or pin ${facts.project} yourself to a version that has such a wheel.`
+  ]
+}
+
 /** The whole message: headline, the files that exist (at most ten), and what to do. */
 export function explainNoWheel(facts: NoWheelFacts): string {
+  const lines = explainLines(facts)
+  return [...lines, ...directAdvice(facts)].join('\n')
+}
+
+function explainLines(facts: NoWheelFacts): string[] {
   const { project, target, listings } = facts
   const matching =
     facts.requirement && facts.requirement !== project ? ` matching '${facts.requirement}'` : ''
-  const by = facts.requiredBy ? ` (required by ${facts.requiredBy})` : ''
+  const by = facts.chain
+    ? ` (not asked for: it comes in through ${facts.chain.join(' → ')})`
+    : facts.requiredBy
+      ? ` (required by ${facts.requiredBy})`
+      : ''
   const headline = facts.lock
     ? `No wheel of '${project}'${by} fits ${describeTarget(target)}: ${facts.lock} locks '${facts.requirement}', ` +
       'and none of its wheels can load on this runtime (a Lambda layer needs prebuilt wheels).'
@@ -157,7 +180,7 @@ export function explainNoWheel(facts: NoWheelFacts): string {
           `${target.runtime.abi}, abi3 or py3 on the index.`
       )
     }
-    return lines.join('\n')
+    return lines
   }
   const seen = new Set<string>()
   const files: DistributionFile[] = []
@@ -173,7 +196,7 @@ export function explainNoWheel(facts: NoWheelFacts): string {
   const where = readable.map(l => l.url).join(' and ')
   if (files.length === 0) {
     lines.push(`${where} lists no files for it.`)
-    return lines.join('\n')
+    return lines
   }
   lines.push(...listFiles(files, where))
   const wheels = files.filter(f => f.kind === 'wheel')
@@ -187,5 +210,5 @@ export function explainNoWheel(facts: NoWheelFacts): string {
   } else {
     lines.push(advice(project, target, wheels))
   }
-  return lines.join('\n')
+  return lines
 }

@@ -22,6 +22,12 @@ export type PinnedArtifact =
       readonly hashes: Hashes
       /** bytes, when the index or lock says */
       readonly size?: number
+      /**
+       * A wheel resolve built on the runner (pip path: a local package, or an sdist pip found no
+       * wheel for), so `url` is a `file:` URL into this run's work folder: what it was built from
+       * (the sdist's file name, or the local path relative to the workspace), for the log and summary
+       */
+      readonly builtFrom?: { readonly origin: 'sdist' | 'local'; readonly from: string }
     }
   /** Pipfile.lock: hashes without file names; any file of this version on `index` with one of them */
   | { readonly kind: 'hashes'; readonly hashes: Hashes }

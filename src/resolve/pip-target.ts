@@ -13,7 +13,10 @@
  * requirement lines (req_install.match_markers), Requires-Dist of wheel metadata
  * (metadata/importlib/_dists.iter_dependencies, and pkg_resources, which uses the same vendored
  * packaging), extras. pip's own pylock.toml reader (pip ≥ 25.1) binds the name at import, but the
- * action never hands pip a lock. A pip where this no longer holds fails loudly (exit code
+ * action never hands pip a lock. pip install before 24.2 also judges Requires-Python against the
+ * running interpreter instead of --python-version (pypa/pip#12216, fixed in 24.2): the bootstrap
+ * hands the target's version to RequirementCommand.make_resolver, as pip download always did.
+ * A pip where this no longer holds fails loudly (exit code
  * BOOTSTRAP_FAILED, an ERROR line) instead of silently evaluating for the runner.
  */
 import {
@@ -56,6 +59,19 @@ evaluate = getattr(getattr(markers, "Marker", None), "evaluate", None)
 if not callable(getattr(markers, "default_environment", None)) or "default_environment" not in getattr(getattr(evaluate, "__code__", None), "co_names", ()):
     fail("pip %s no longer takes markers from pip._vendor.packaging.markers.default_environment()" % pip.__version__)
 markers.default_environment = lambda: dict(target)
+# pip install before 24.2 judges Requires-Python against the running interpreter, not --python-version
+# (pypa/pip#12216): hand the target's version to the resolver as pip download and pip >= 24.2 do
+try:
+    from pip._internal.cli.req_command import RequirementCommand
+    _make_resolver = RequirementCommand.make_resolver.__func__
+    def _make_resolver_for_target(cls, *args, **kwargs):
+        options = kwargs.get("options", args[2] if len(args) > 2 else None)
+        if kwargs.get("py_version_info") is None and getattr(options, "python_version", None):
+            kwargs["py_version_info"] = options.python_version
+        return _make_resolver(cls, *args, **kwargs)
+    RequirementCommand.make_resolver = classmethod(_make_resolver_for_target)
+except (ImportError, AttributeError) as error:
+    fail("pip %s has no RequirementCommand.make_resolver to hand the target's Python to (%s)" % (pip.__version__, error))
 probe = " and ".join('%s == "%s"' % (name, value) for name, value in sorted(target.items()) if value)
 if not markers.Marker(probe).evaluate():
     fail("pip %s still evaluates markers for the runner after the patch" % pip.__version__)

@@ -11,7 +11,9 @@ import { pathToFileURL } from 'node:url'
 import { parse, TomlError } from 'smol-toml'
 import { Inputs } from '../constants'
 import { InputError } from '../errors'
-import { normalizeProject } from '../python/wheel-tags'
+import { specifierMatches } from '../python/pep440'
+import { normalizeProject } from '../python/names'
+import { parseRequirement } from '../python/requirements'
 
 export interface PyprojectRequest {
   /** the file as the user named it (for messages), e.g. `layers/api/pyproject.toml` */
@@ -20,11 +22,9 @@ export interface PyprojectRequest {
   readonly directory: string
   readonly extras: readonly string[]
   readonly groups: readonly string[]
+  /** the target runtime's Python (`3.11`, `3.11.14`): `requires-python` must admit it */
+  readonly python?: { readonly version: string; readonly fullVersion: string }
 }
-
-/** `name[extra,…] rest ; marker`: the parts this room needs of a PEP 508 string. */
-const REQUIREMENT =
-  /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*)\])?([^;]*)(?:;(.*))?$/s
 
 type Table = Record<string, unknown>
 
@@ -76,7 +76,20 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
     throw new InputError(Inputs.Requirements, o.display, '[project] must be a table (PEP 621)')
   }
   const proj: Table = isTable(project) ? project : {}
+  checkRequiresPython(proj, o)
+  if (proj.name !== undefined && typeof proj.name !== 'string')
+    throw new InputError(
+      Inputs.Requirements,
+      o.display,
+      `a pyproject.toml whose [project] name is a string (PEP 621); found ${JSON.stringify(proj.name)}`
+    )
   const self = typeof proj.name === 'string' ? normalizeProject(proj.name) : undefined
+  if (proj.dynamic !== undefined && !Array.isArray(proj.dynamic))
+    throw new InputError(
+      Inputs.Requirements,
+      o.display,
+      `a pyproject.toml whose [project] dynamic is a list of field names (PEP 621); found ${JSON.stringify(proj.dynamic)}`
+    )
   const dynamic = Array.isArray(proj.dynamic) ? proj.dynamic : []
   if (dynamic.includes('dependencies'))
     throw new InputError(
@@ -128,22 +141,18 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
   const activeExtras = new Set<string>()
   /** Adds one requirement; one naming the project itself adds the project's dependencies (and its extras) instead. */
   const add = (requirement: string, marker: string | undefined, where: string): void => {
-    const m = REQUIREMENT.exec(requirement)
+    const m = parseRequirement(requirement)
     if (!m || requirement.trim().startsWith('-'))
       throw new InputError(
         Inputs.Requirements,
         o.display,
         `PEP 508 requirement strings in ${where}; ${JSON.stringify(requirement)} is not one (pip options and editable installs belong in a requirements file)`
       )
-    const own = m[4]?.trim()
+    const own = m.marker || undefined
     const combined = own && marker ? `(${marker}) and (${own})` : (own ?? marker)
-    if (self !== undefined && normalizeProject(m[1]) === self) {
+    if (self !== undefined && m.project === self) {
       // the project's own extras (`all = ["me[aws,pg]"]`): its dependencies, never the project
-      for (const extra of (m[2] ?? '')
-        .split(',')
-        .map(e => e.trim())
-        .filter(Boolean))
-        addExtra(extra, combined, `${where} (${m[1]}[${extra}])`)
+      for (const extra of m.extras) addExtra(extra, combined, `${where} (${m.name}[${extra}])`)
       if (!where.startsWith('[project] dependencies'))
         for (const d of dependencies) add(d, combined, '[project] dependencies')
       return
@@ -219,6 +228,34 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
   for (const extra of o.extras) addExtra(extra, undefined, 'extras')
   for (const group of o.groups) addGroup(group, [])
   return lines
+}
+
+/** `[project] requires-python` that excludes the target runtime: an input error naming both. */
+function checkRequiresPython(project: Table, o: PyprojectRequest): void {
+  const spec = project['requires-python']
+  if (spec === undefined || !o.python) return
+  if (typeof spec !== 'string')
+    throw new InputError(
+      Inputs.Requirements,
+      o.display,
+      `a pyproject.toml whose [project] requires-python is a string of PEP 440 specifiers (">=3.10"); found ${JSON.stringify(spec)}`
+    )
+  let admits: boolean
+  try {
+    admits = specifierMatches(o.python.fullVersion, spec)
+  } catch {
+    throw new InputError(
+      Inputs.Requirements,
+      o.display,
+      `a pyproject.toml whose [project] requires-python is PEP 440 specifiers (">=3.10"); ${JSON.stringify(spec)} does not parse`
+    )
+  }
+  if (!admits)
+    throw new InputError(
+      Inputs.PythonVersion,
+      o.python.version,
+      `a Python that ${o.display} supports: its [project] requires-python = "${spec}" excludes Python ${o.python.fullVersion}, the python${o.python.version} Lambda runtime. Set python-version to a runtime it admits, or widen requires-python`
+    )
 }
 
 /**

@@ -1,28 +1,24 @@
 /**
- * requirements, pyproject.toml or a lock → the exact wheels of the layer, for the Lambda target,
- * in the wheelhouse (restored from and saved to the Actions cache). Nothing is installed here.
+ * requirements, pyproject.toml or a lock → the pinned set: every distribution of the layer, pinned
+ * for the Lambda target (name, version, the one file with its hash, why it is there). Nothing is
+ * downloaded here but the metadata pip reads; fetch/ gets the files.
  */
 import * as core from '@actions/core'
-import { mkdir } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { ActionInputs } from '../inputs'
 import type { Plan } from '../plan'
-import {
-  pruneWheelhouse,
-  readRequirementFiles,
-  restoreWheelhouseFor,
-  saveWheelhouse,
-  type CacheStatus
-} from '../fetch/cache'
-import { recordedResolution, recordResolution } from '../fetch/resolved'
+import { markerEnvironment } from '../runtimes'
+import { Redactor, pipRedactor, withoutUserInfo } from '../credentials'
 import { codeArtifactIndexUrl, createCodeArtifactClient } from './codeartifact'
-import type { PipOptions } from './pip'
+import { logIndex, type PipOptions } from './pip'
 import { describeMarkerEnvironment } from './pip-target'
 import { writePyprojectRequirements } from './pyproject'
-import { downloadWithSources, type BuiltSource } from './sources'
-import { parseDistributionFile } from '../python/wheel-tags'
+import { pinnedFromResolution, resolveWithSources } from './sources'
 import { isLock } from './formats'
-import { resolveLockedWheels } from './locks'
+import { pinnedFromLock } from './locks'
+import { allowedRoots } from './paths'
+import type { PinnedSet } from './pinned'
 
 /**
  * Any Python with pip runs pip: markers are evaluated for the target whatever runs it
@@ -31,35 +27,52 @@ import { resolveLockedWheels } from './locks'
  */
 const PIP_PYTHON = 'python3'
 
-/** One wheel of the layer, in the wheelhouse. */
-export interface ResolvedWheel {
-  /** absolute path of the .whl file */
-  readonly file: string
-  /** PEP 503 normalised project name */
-  readonly name: string
-  readonly version: string
-  /** where it came from: an index through pip, a lock's URL, an sdist or a local path built on the runner */
-  readonly origin: 'index' | 'lock' | 'sdist' | 'local'
+export interface ResolveOptions {
+  /** the index for the run: `index-url`, or CodeArtifact's (effectiveIndexUrl) */
+  readonly indexUrl: string
+  /** the environment pip runs in (default: process.env) */
+  readonly env?: NodeJS.ProcessEnv
+  /** the interpreter that runs pip (default: python3) */
+  readonly python?: string
 }
 
-export interface Resolution {
-  readonly wheels: readonly ResolvedWheel[]
-  readonly cache: CacheStatus | 'off'
-  /** the interpreter that ran pip ('' when pip did not run) */
-  readonly pip: string
-  /** wheels built on the runner from sdists and local packages */
-  readonly built?: readonly BuiltSource[]
-}
-
-export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<Resolution> {
-  const display = path.relative(inputs.workspace, inputs.requirements)
+/** Any input → the pinned set for the target. */
+export async function resolvePinnedSet(
+  inputs: ActionInputs,
+  plan: Plan,
+  o: ResolveOptions
+): Promise<PinnedSet> {
+  const display = path.relative(inputs.workspace, inputs.requirements) || inputs.requirements
+  const env = o.env ?? process.env
   core.info(
     `markers evaluated for ${describeMarkerEnvironment(inputs.runtime, inputs.architecture)}`
   )
-  // a lock is installed exactly as locked: no pip resolver
-  if (isLock(inputs.requirementsFormat))
-    return resolveLockedWheels(inputs, plan, { indexUrl: await effectiveIndexUrl(inputs) })
-  await mkdir(plan.wheelhouse, { recursive: true })
+  const target = { runtime: inputs.runtime, architecture: inputs.architecture }
+  if (isLock(inputs.requirementsFormat)) {
+    if (o.indexUrl)
+      logIndex({ indexUrl: o.indexUrl, redactor: pipRedactor({ indexUrl: o.indexUrl }) })
+    const text = await readFile(inputs.requirements, 'utf8')
+    const pinned = pinnedFromLock(
+      {
+        file: inputs.requirements,
+        display,
+        text,
+        extras: inputs.extras,
+        groups: inputs.groups,
+        env: markerEnvironment(inputs.runtime, inputs.architecture),
+        indexUrl: o.indexUrl,
+        environ: env
+      },
+      inputs.requirementsFormat,
+      { target, buildSdists: inputs.buildSdists, roots: allowedRoots(inputs.workspace, env) }
+    )
+    // credentials a lock names for its sources (Poetry, Pipenv) are masked before anything prints them
+    new Redactor(pinned.entries.map(e => e.index ?? '')).register()
+    core.info(`Installing exactly as locked: ${pinned.summary}`)
+    for (const note of pinned.notes) core.notice(note)
+    for (const line of pinned.skipped) core.info(`  left out ${line}`)
+    return { entries: pinned.entries, skipped: pinned.skipped, summary: pinned.summary }
+  }
 
   // pyproject.toml: its dependencies, extras and groups become a requirements file pip resolves as any other
   const fromPyproject =
@@ -68,73 +81,80 @@ export async function resolveWheels(inputs: ActionInputs, plan: Plan): Promise<R
           display,
           extras: inputs.extras,
           groups: inputs.groups,
-          dir: plan.workDir
+          dir: plan.workDir,
+          python: inputs.runtime
         })
       : undefined
   if (fromPyproject) {
     core.info(
       `${display}: ${fromPyproject.requirements.length} requirement(s) for pip (the project itself is not installed): ${fromPyproject.requirements.join(', ') || 'none'}`
     )
-    if (fromPyproject.requirements.length === 0) return { wheels: [], cache: 'off', pip: '' }
+    if (fromPyproject.requirements.length === 0)
+      return { entries: [], skipped: [], summary: `${display}: no requirements` }
   }
-  const requirements = fromPyproject?.file ?? inputs.requirements
-  const indexUrl = await effectiveIndexUrl(inputs)
-
-  const { key, restored } = await restoreWheelhouseFor({
-    requirementFiles: [
-      ...(fromPyproject ? [{ path: inputs.requirements, content: fromPyproject.pyproject }] : []),
-      ...(await readRequirementFiles(requirements))
-    ],
-    runtime: inputs.runtime,
-    architecture: inputs.architecture,
-    pipArgs: inputs.pipArgs,
-    indexUrl,
-    wheelhouse: plan.wheelhouse,
-    cache: inputs.cache
-  })
-  // an exact hit: the resolution recorded with these wheels stands, and pip does not run
-  const recorded = restored?.status === 'exact' && (await recordedResolution(plan.wheelhouse, key))
-  if (recorded) return { wheels: recorded, cache: 'exact', pip: '' }
-
   const pip: PipOptions = {
-    requirements,
-    wheelhouse: plan.wheelhouse,
+    requirements: fromPyproject?.file ?? inputs.requirements,
+    display,
+    wheelhouse: path.join(plan.workDir, 'pip'),
     runtime: inputs.runtime,
     architecture: inputs.architecture,
-    python: PIP_PYTHON,
-    indexUrl: indexUrl || undefined,
+    python: o.python ?? PIP_PYTHON,
+    indexUrl: o.indexUrl || undefined,
     pipArgs: inputs.pipArgs,
+    env,
     cwd: inputs.workspace
   }
-
-  const { files, built } = await downloadWithSources({
+  logIndex({ indexUrl: pip.indexUrl, redactor: pipRedactor(pip) })
+  const { items, built, via } = await resolveWithSources({
     pip,
     buildSdists: inputs.buildSdists,
     workDir: plan.workDir,
     workspace: inputs.workspace
   })
-  core.info(`${files.length} wheel(s) for ${plan.runtimeLabel}: ${files.join(', ')}`)
-  const wheels = files.map(f => {
-    const parsed = parseDistributionFile(f)
-    return {
-      file: path.join(plan.wheelhouse, f),
-      name: parsed?.project ?? f,
-      version: parsed?.version ?? '',
-      origin: built.find(b => b.wheel === f)?.origin ?? ('index' as const)
-    }
+  const entries = await pinnedFromResolution(items, built, {
+    env: markerEnvironment(inputs.runtime, inputs.architecture),
+    indexFor: indexFor(pip)
   })
   for (const b of built)
     core.info(
       `Built from source on the runner: ${b.name} ${b.version} from ${b.from} (${b.origin})`
     )
-  if (restored && restored.status !== 'unavailable') {
-    // saved right away: a later failure (size, smoke test, AWS) still keeps the downloads
-    await recordResolution(plan.wheelhouse, key, wheels)
-    await pruneWheelhouse(plan.wheelhouse, files)
-    await saveWheelhouse({ wheelhouse: plan.wheelhouse, restored })
-  }
+  const summary = `${display}: ${entries.length} distribution(s) for ${plan.runtimeLabel}, resolved by pip (${via === 'report' ? 'install --dry-run --report' : 'download, a pip before 22.2'})`
+  core.info(`${summary}: ${entries.map(e => `${e.name} ${e.version}`).join(', ')}`)
+  return { entries, skipped: [], summary }
+}
 
-  return { wheels, cache: restored?.status ?? 'off', pip: pip.python, built }
+/**
+ * The index a file came from, when the action knows it with its credentials (`index-url`,
+ * `--index-url`/`--extra-index-url` in pip-args, PIP_INDEX_URL, PIP_EXTRA_INDEX_URL): the one on
+ * the file's host, so fetch can send them. pip prints no credentials in its report.
+ */
+function indexFor(pip: PipOptions): (url: string) => string | undefined {
+  const env = pip.env ?? process.env
+  const fromArgs = pip.pipArgs.flatMap((a, i) =>
+    /^--(extra-)?index-url$/.test(a)
+      ? [pip.pipArgs[i + 1] ?? '']
+      : /^--(extra-)?index-url=/.test(a)
+        ? [a.slice(a.indexOf('=') + 1)]
+        : []
+  )
+  const known = [
+    pip.indexUrl ?? '',
+    ...fromArgs,
+    env.PIP_INDEX_URL ?? '',
+    ...(env.PIP_EXTRA_INDEX_URL ?? '').split(/\s+/)
+  ].filter(u => /^https?:\/\//i.test(u))
+  const hostOf = (u: string): string => {
+    try {
+      return new URL(withoutUserInfo(u)).host
+    } catch {
+      return ''
+    }
+  }
+  return url => {
+    const host = hostOf(url)
+    return known.find(k => host !== '' && hostOf(k) === host)
+  }
 }
 
 /** index-url, or the CodeArtifact repository's URL with a fresh token (masked before it is returned). */

@@ -1,22 +1,27 @@
 /**
- * A lock file → the exact wheels of the layer, for the Lambda target: the lock is read (uv, Poetry,
- * Pipenv, PEP 751), the packages its markers keep for the target are fetched as locked — same
- * versions, every hash checked, no resolver — into the wheelhouse, which the Actions cache keeps.
+ * A lock file → the pinned set, for the Lambda target: the lock is read (uv, Poetry, Pipenv, PEP
+ * 751), the packages its markers keep for the target are taken as locked — same versions, same
+ * hashes, no resolver — and for each the one file the target installs is chosen here, in pip's tag
+ * order. Pure: no network, no files written.
  */
-import * as core from '@actions/core'
-import { readFile } from 'node:fs/promises'
-import path from 'node:path'
-import type { ActionInputs } from '../../inputs'
-import type { Plan } from '../../plan'
+import { fileURLToPath } from 'node:url'
+import { Inputs } from '../../constants'
+import { InputError } from '../../errors'
+import { baseNameOf, UnsafeFileNameError } from '../../python/filenames'
+import {
+  describeTarget,
+  parseDistributionFile,
+  tagPriority,
+  wheelRank,
+  type DistributionFile,
+  type Target
+} from '../../python/wheel-tags'
 import type { InputFormat } from '../formats'
-import type { Resolution, ResolvedWheel } from '../resolve'
-import type { BuiltSource } from '../sources'
-import { markerEnvironment } from '../../runtimes'
-import { Redactor } from '../../credentials'
-import { fetchLockedWheels } from '../../fetch/download'
-import { pruneWheelhouse, restoreWheelhouseFor, saveWheelhouse } from '../../fetch/cache'
-import { findInterpreter } from '../../smoke/smoke'
-import type { LockRequest, LockSelection } from './lock'
+import type { PinnedArtifact, PinnedEntry, PinnedSet } from '../pinned'
+import { NoCompatibleWheelError } from '../pip'
+import { explainNoWheel } from '../no-wheel'
+import { containedPath, type AllowedRoots } from '../paths'
+import { where, type LockRequest, type LockSelection, type LockedPackage } from './lock'
 import { readUvLock } from './uv'
 import { readPoetryLock } from './poetry'
 import { readPipfileLock } from './pipfile'
@@ -56,100 +61,152 @@ function readFormat(req: LockRequest, format: InputFormat): LockSelection & { no
   }
 }
 
-export interface LockOptions {
-  /** the index for files the lock names without a URL: `index-url`, or CodeArtifact's ('' for none) */
-  readonly indexUrl: string
+export interface LockPinOptions {
+  readonly target: Target
+  readonly buildSdists: 'pure' | 'never'
+  /** where path dependencies and file: URLs may point */
+  readonly roots: AllowedRoots
 }
 
-export async function resolveLockedWheels(
-  inputs: ActionInputs,
-  plan: Plan,
-  options: LockOptions
-): Promise<Resolution> {
-  const text = await readFile(inputs.requirements, 'utf8')
-  const display = path.relative(inputs.workspace, inputs.requirements) || inputs.requirements
-  const env = markerEnvironment(inputs.runtime, inputs.architecture)
-  const req: LockRequest = {
-    file: inputs.requirements,
-    display,
-    text,
-    extras: inputs.extras,
-    groups: inputs.groups,
-    env,
-    indexUrl: options.indexUrl,
-    environ: process.env
+/** The pinned set of a lock, and the notes its reader has for the log. */
+export function pinnedFromLock(
+  req: LockRequest,
+  format: InputFormat,
+  o: LockPinOptions
+): PinnedSet & { notes: readonly string[] } {
+  const selection = readLock(req, format)
+  const names = new Set(selection.packages.map(p => p.name))
+  const parents = new Map<string, string[]>()
+  for (const p of selection.packages)
+    for (const d of p.dependencies ?? [])
+      if (names.has(d) && d !== p.name) parents.set(d, [...(parents.get(d) ?? []), p.name])
+  const direct = (name: string): boolean =>
+    selection.direct ? selection.direct.has(name) : !parents.has(name)
+  const byName = new Map(selection.packages.map(p => [p.name, p]))
+  /** from a package the project asks for down to `name`: `['matplotlib 3.9.2', 'contourpy 1.3.1']` */
+  const chainOf = (name: string): string[] => {
+    const chain: string[] = []
+    const seen = new Set<string>()
+    let at: string | undefined = name
+    while (at && !seen.has(at)) {
+      seen.add(at)
+      chain.unshift(`${at} ${byName.get(at)?.version ?? ''}`.trim())
+      if (direct(at)) break
+      at = parents.get(at)?.find(p => !seen.has(p))
+    }
+    return chain
   }
-  const selection = readLock(req, inputs.requirementsFormat)
-  const redactor = new Redactor([
-    options.indexUrl,
-    ...inputs.pipArgs,
-    ...selection.packages.flatMap(p => [p.index ?? '', ...p.files.map(f => f.url ?? '')])
-  ]).register()
-  core.info(`Installing exactly as locked: ${selection.summary}`)
-  for (const note of selection.notes ?? []) core.notice(note)
-  for (const line of selection.skipped) core.info(`  left out ${line}`)
-
-  const { restored } = await restoreWheelhouseFor({
-    requirementFiles: [
-      { path: inputs.requirements, content: text },
-      {
-        path: 'selection',
-        content: JSON.stringify({
-          format: inputs.requirementsFormat,
-          extras: inputs.extras,
-          groups: inputs.groups
-        })
+  const priority = tagPriority(o.target)
+  const entries = selection.packages
+    .map((p): PinnedEntry => {
+      const artifact = chooseArtifact(req, p, o, priority, chainOf)
+      return {
+        name: p.name,
+        version: p.version,
+        artifact,
+        ...(p.index ? { index: p.index } : {}),
+        requiredBy: direct(p.name) ? [] : [...(parents.get(p.name) ?? [])].sort(),
+        dependencies: [...new Set((p.dependencies ?? []).filter(d => names.has(d)))].sort()
       }
-    ],
-    runtime: inputs.runtime,
-    architecture: inputs.architecture,
-    pipArgs: inputs.pipArgs,
-    indexUrl: options.indexUrl,
-    wheelhouse: plan.wheelhouse,
-    cache: inputs.cache
-  })
+    })
+    .sort((a, b) => a.name.localeCompare(b.name))
+  return {
+    entries,
+    skipped: selection.skipped,
+    summary: selection.summary,
+    notes: [
+      ...(selection.notes ?? []),
+      ...(selection.graph === false
+        ? [
+            `${req.display} records no dependency graph: every package is listed as asked for (the SBOM shows no edges)`
+          ]
+        : [])
+    ]
+  }
+}
 
-  const found = await findInterpreter(inputs.runtime, process.env)
-  const python = 'path' in found ? found.path : 'python3'
-  const fetched = await fetchLockedWheels({
-    packages: selection.packages,
-    target: { runtime: inputs.runtime, architecture: inputs.architecture },
-    wheelhouse: plan.wheelhouse,
-    lockName: display,
-    buildSdists: inputs.buildSdists,
-    python,
-    indexUrl: options.indexUrl,
-    pipArgs: inputs.pipArgs,
-    redactor
+/** `uv.lock:12 (package numpy)` */
+function entryOf(req: LockRequest, p: LockedPackage): string {
+  return `${where(req, p.line)} (package ${p.name} ${p.version})`
+}
+
+function contained(req: LockRequest, p: LockedPackage, file: string, o: LockPinOptions): string {
+  const checked = containedPath(file, o.roots)
+  if (!checked.ok) throw new InputError(Inputs.Requirements, entryOf(req, p), checked.why)
+  return checked.real
+}
+
+function chooseArtifact(
+  req: LockRequest,
+  p: LockedPackage,
+  o: LockPinOptions,
+  priority: string[],
+  chainOf: (name: string) => string[]
+): PinnedArtifact {
+  if (p.directory) return { kind: 'directory', path: contained(req, p, p.directory, o) }
+  if (p.hashesOnly) return { kind: 'hashes', hashes: p.hashesOnly }
+  const files = p.files.map(f => {
+    let filename: string
+    try {
+      filename = baseNameOf(f.filename)
+    } catch (error) {
+      if (!(error instanceof UnsafeFileNameError)) throw error
+      throw new InputError(
+        Inputs.Requirements,
+        entryOf(req, p),
+        `locked files named by a plain file name: ${error.message}`
+      )
+    }
+    if (f.url?.startsWith('file:')) contained(req, p, fileURLToPath(f.url), o)
+    return { ...f, filename, parsed: parseDistributionFile(filename) }
   })
-  const files = fetched.map(w => path.basename(w.file))
-  const reused = fetched.filter(w => w.reused).length
-  core.info(
-    `${fetched.length} locked wheel(s) for ${plan.runtimeLabel}${reused ? ` (${reused} already in the wheelhouse)` : ''}: ${files.join(', ')}`
-  )
-  const built = fetched.filter(w => w.origin !== 'lock')
-  if (built.length > 0)
-    core.info(
-      `Built from source on the runner: ${built.map(w => `${w.name} ${w.version}`).join(', ')}`
+  const ranked = files
+    .map(f => ({ f, rank: f.parsed ? wheelRank(o.target, f.parsed, priority) : undefined }))
+    .filter((x): x is { f: (typeof files)[number]; rank: number } => x.rank !== undefined)
+    .sort((a, b) => a.rank - b.rank)
+  const pick = (f: (typeof files)[number]): PinnedArtifact => ({
+    kind: 'file',
+    filename: f.filename,
+    ...(f.url ? { url: f.url } : {}),
+    hashes: f.hashes,
+    ...(f.size !== undefined ? { size: f.size } : {})
+  })
+  if (ranked.length > 0) return pick(ranked[0].f)
+  const parsed = files.map(f => f.parsed).filter((d): d is DistributionFile => d !== undefined)
+  const compiled = parsed.some(d => d.kind === 'wheel' && d.tags.some(t => t.platform !== 'any'))
+  const sdist = files.find(f => f.parsed?.kind === 'sdist')
+  const chain = chainOf(p.name)
+  if (sdist && !compiled) {
+    if (o.buildSdists === 'pure') return pick(sdist)
+    throw new NoCompatibleWheelError(
+      `${p.name} ${p.version} is locked in ${req.display} with no wheel for ${describeTarget(o.target)}, only a source distribution (${sdist.filename})` +
+        `${chain.length > 1 ? `; it comes in through ${chain.join(' → ')}` : ''}, and ${Inputs.BuildSdists} is 'never'. Set ${Inputs.BuildSdists}: pure to build it when it is pure Python, or lock a version that ships a wheel.`,
+      p.name,
+      `${p.name}==${p.version}`,
+      o.target.runtime,
+      o.target.architecture,
+      [],
+      chain
     )
-  // only the locked files stay: installing picks by name and version, never an unverified leftover
-  await pruneWheelhouse(plan.wheelhouse, files)
-  if (restored) await saveWheelhouse({ wheelhouse: plan.wheelhouse, restored })
-
-  const wheels: ResolvedWheel[] = fetched.map(w => ({
-    file: w.file,
-    name: w.name,
-    version: w.version,
-    origin: w.origin
-  }))
-  const sources: BuiltSource[] = built.map(w => ({
-    name: w.name,
-    version: w.version,
-    from: path.isAbsolute(w.from ?? '')
-      ? path.relative(inputs.workspace, w.from ?? '')
-      : (w.from ?? ''),
-    origin: w.origin === 'local' ? 'local' : 'sdist',
-    wheel: path.basename(w.file)
-  }))
-  return { wheels, cache: restored?.status ?? 'off', pip: python, built: sources }
+  }
+  const message = explainNoWheel({
+    requirement: `${p.name}==${p.version}`,
+    project: p.name,
+    target: o.target,
+    lock: req.display,
+    listings: [
+      { url: `${req.display} (${p.name} ${p.version})`, files: files.map(f => f.filename) }
+    ],
+    chain: chain.length > 1 ? chain : undefined,
+    direct: chain.length > 1 ? { name: chain[0].split(' ')[0] } : undefined
+  })
+  throw new NoCompatibleWheelError(
+    message,
+    p.name,
+    `${p.name}==${p.version}`,
+    o.target.runtime,
+    o.target.architecture,
+    [],
+    chain
+  )
 }

@@ -19,6 +19,8 @@ export interface LockedFile {
   readonly url?: string
   /** algorithm → accepted hex digests: the file must match one of them for every algorithm listed */
   readonly hashes: Readonly<Record<string, readonly string[]>>
+  /** bytes, when the lock says */
+  readonly size?: number
 }
 
 export interface LockedPackage {
@@ -36,10 +38,21 @@ export interface LockedPackage {
   readonly directory?: string
   /** PEP 503 simple index that serves the files without a URL */
   readonly index?: string
+  /** the selected packages it requires for the target (PEP 503 names), where the lock records its graph */
+  readonly dependencies?: readonly string[]
+  /** the line of its entry in the lock, for messages */
+  readonly line?: number
 }
 
 export interface LockSelection {
   readonly packages: readonly LockedPackage[]
+  /**
+   * the packages the project itself requires (uv: the root's dependencies); undefined when the lock
+   * does not say, and then every package no other selected package requires counts as asked for
+   */
+  readonly direct?: ReadonlySet<string>
+  /** false when the lock records no dependency graph (Pipfile.lock) */
+  readonly graph?: boolean
   /** `name version: why` for every locked package left out (marker, group, extra) */
   readonly skipped: readonly string[]
   /** one line for the log: format, version, what was taken */

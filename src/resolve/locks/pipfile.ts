@@ -30,9 +30,47 @@ import {
   type LockSelection,
   type LockedPackage
 } from './lock'
+import {
+  fieldError,
+  isTable,
+  optString,
+  optStrings,
+  optTable,
+  optTables,
+  type Place
+} from './fields'
 
 /** What users call the develop category (the Pipfile table, the lock key, PEP 735's usual name). */
 const DEVELOP_ALIASES = ['dev', 'develop', 'dev-packages']
+
+const isLocal = (entry: Record<string, unknown>): boolean =>
+  typeof (entry.path ?? entry.file) === 'string' &&
+  !/^https?:/.test(String(entry.path ?? entry.file))
+
+/** Every field this reader takes, with the type pipenv writes. */
+function checkFields(req: LockRequest, data: Record<string, unknown>, categories: string[]): void {
+  const top: Place = { req, what: 'the top-level object', line: 1 }
+  const meta = optTable(data, '_meta', top) ?? {}
+  const metaAt: Place = { req, what: '"_meta"', line: lineOf(req.text, '"_meta"') }
+  for (const s of optTables(meta, 'sources', metaAt)) {
+    optString(s, 'name', { ...metaAt, what: '"_meta" "sources"' })
+    optString(s, 'url', { ...metaAt, what: '"_meta" "sources"' })
+  }
+  for (const category of categories) {
+    const table = optTable(data, category, top) ?? {}
+    for (const [name, entry] of Object.entries(table)) {
+      const at: Place = {
+        req,
+        what: `"${category}" package "${name}"`,
+        line: packageLine(req, name)
+      }
+      if (!isTable(entry)) throw fieldError(at, name, 'an object', entry)
+      for (const key of ['version', 'index', 'markers', 'path', 'file', 'git', 'hg', 'svn', 'bzr'])
+        optString(entry, key, at)
+      optStrings(entry, 'hashes', at)
+    }
+  }
+}
 
 export function readPipfileLock(req: LockRequest): LockSelection {
   const data = parseJsonLock(req, 'a Pipfile.lock')
@@ -51,6 +89,7 @@ export function readPipfileLock(req: LockRequest): LockSelection {
       `nothing with ${req.display}: Pipfile.lock records no extras (pipenv locks each package's extras into the package list); choose categories with groups`
     )
   const categories = Object.keys(data).filter(k => k !== '_meta')
+  checkFields(req, data, categories)
   const named = categories.filter(c => c !== 'default')
   const chosen = new Set(['default'])
   const unknown: string[] = []
@@ -101,7 +140,16 @@ export function readPipfileLock(req: LockRequest): LockSelection {
           skipped.push(skipLine(name, version, `only in category ${category}, not named in groups`))
         continue
       }
-      if (selected.has(name)) continue
+      const earlier = selected.get(name)
+      if (earlier) {
+        if (earlier.version !== version && !isLocal(entry))
+          throw new InputError(
+            Inputs.Requirements,
+            where(req, packageLine(req, rawName)),
+            `a Pipfile.lock with one version of each package: ${rawName} is ${earlier.version} in one chosen category and ${version} in ${category}. Re-lock (pipenv lock)`
+          )
+        continue
+      }
       if (entry.git || entry.hg || entry.svn || entry.bzr)
         throw vcsError(req, rawName, String(entry.git ?? entry.hg ?? entry.svn ?? entry.bzr))
       const marker = str(entry.markers)
@@ -130,12 +178,21 @@ export function readPipfileLock(req: LockRequest): LockSelection {
         (str(entry.index) && sources.get(str(entry.index) as string)) ||
         firstSource ||
         PYPI_SIMPLE
-      selected.set(name, { name, version, files: [], hashesOnly: hashes, index })
+      selected.set(name, {
+        name,
+        version,
+        files: [],
+        hashesOnly: hashes,
+        index,
+        line: packageLine(req, rawName)
+      })
     }
   }
   const taken = [...chosen].map(c => (c === 'default' ? 'default packages' : `category ${c}`))
   return {
     packages: [...selected.values()],
+    // pipenv records no graph: every package counts as asked for
+    graph: false,
     skipped: skipped.filter(line => !selected.has(line.split(' ')[0])),
     summary: `${req.display} (pipfile-spec 6): ${taken.join(' + ')}`
   }

@@ -32,10 +32,30 @@ import {
   type LockSelection,
   type LockedPackage
 } from './lock'
+import {
+  fieldError,
+  headerLine,
+  isTable,
+  optBool,
+  optString,
+  optStrings,
+  optStringTable,
+  optTable,
+  optTables,
+  reqString,
+  type Place
+} from './fields'
 
 export function readPoetryLock(req: LockRequest): LockSelection {
   const data = parseTomlLock(req, 'a poetry.lock')
-  const lockVersion = str(asRecord(data.metadata)['lock-version']) ?? ''
+  const top: Place = { req, what: 'the top-level table', line: 1 }
+  const metadata = optTable(data, 'metadata', top) ?? {}
+  const lockVersion =
+    optString(metadata, 'lock-version', {
+      req,
+      what: 'table [metadata]',
+      line: lineOf(req.text, '[metadata]')
+    }) ?? ''
   const [major, minor] = lockVersion.split('.').map(Number)
   if (major !== 2 || !(minor >= 1))
     throw new InputError(
@@ -44,11 +64,18 @@ export function readPoetryLock(req: LockRequest): LockSelection {
       `a poetry.lock of lock-version 2.1 or later 2.x (written by Poetry 2.0+, which records each package's groups and markers); this one is lock-version ${JSON.stringify(lockVersion || 'missing')}. Re-lock with Poetry 2 (poetry lock)`
     )
 
-  const packages = asArray(data.package)
+  const packages = optTables(data, 'package', top)
+  packages.forEach((p, i) => checkPackage(req, p, headerLine(req, 'package', i)))
+  const extrasTable = optTable(data, 'extras', top) ?? {}
+  for (const extra of Object.keys(extrasTable))
+    optStrings(extrasTable, extra, {
+      req,
+      what: 'table [extras]',
+      line: lineOf(req.text, '[extras]')
+    })
   const definedGroups = [
     ...new Set(packages.flatMap(p => (p.groups as string[] | undefined) ?? []))
   ].sort()
-  const extrasTable = asRecord(data.extras)
   unknownNames(req, Inputs.Extras, req.extras, Object.keys(extrasTable))
   unknownNames(
     req,
@@ -69,7 +96,7 @@ export function readPoetryLock(req: LockRequest): LockSelection {
 
   const selected: LockedPackage[] = []
   const skipped: string[] = []
-  for (const p of packages) {
+  for (const [i, p] of packages.entries()) {
     const name = normalizeProject(str(p.name) ?? '')
     const version = str(p.version) ?? ''
     const pkgGroups = ((p.groups as string[] | undefined) ?? ['main']).map(normalizeProject)
@@ -100,7 +127,19 @@ export function readPoetryLock(req: LockRequest): LockSelection {
       skipped.push(skipLine(name, version, 'optional, and no extra named in extras needs it'))
       continue
     }
-    selected.push(poetryPackage(req, p, name, version, defaultIndex))
+    const line = headerLine(req, 'package', i)
+    const earlier = selected.find(e => e.name === name)
+    if (earlier)
+      throw new InputError(
+        Inputs.Requirements,
+        where(req, line),
+        `a poetry.lock with one version of each package for the target: ${name} ${earlier.version} (${where(req, earlier.line)}) and ${name} ${version} (${where(req, line)}) both apply to ${req.env.sys_platform}/${req.env.platform_machine}/Python ${req.env.python_full_version}. Re-lock (poetry lock)`
+      )
+    selected.push({
+      ...poetryPackage(req, p, name, version, defaultIndex),
+      dependencies: poetryDependencies(req, p, name, extras),
+      line
+    })
   }
   const taken = [
     'main group',
@@ -160,6 +199,55 @@ function poetryPackage(
         `package sources of type legacy, directory, file or url: ${name} has [package.source] type = ${JSON.stringify(type)}`
       )
   }
+}
+
+/** A `[[package]]` whose every field this reader takes has the type Poetry writes. */
+function checkPackage(req: LockRequest, p: Record<string, unknown>, line?: number): void {
+  const name = reqString(p, 'name', { req, what: 'a [[package]]', line })
+  const at: Place = { req, what: `package "${name}"`, line }
+  optString(p, 'version', at)
+  optStrings(p, 'groups', at)
+  optBool(p, 'optional', at)
+  if (typeof p.markers !== 'string') optStringTable(p, 'markers', at)
+  for (const f of optTables(p, 'files', at)) {
+    reqString(f, 'file', { ...at, what: `${at.what} files` })
+    optString(f, 'hash', { ...at, what: `${at.what} files` })
+  }
+  const source = optTable(p, 'source', at)
+  if (source)
+    for (const key of ['type', 'url', 'reference'])
+      optString(source, key, { ...at, what: `${at.what} [package.source]` })
+  const deps = optTable(p, 'dependencies', at) ?? {}
+  for (const [dep, spec] of Object.entries(deps)) {
+    const tables = Array.isArray(spec) ? spec : [spec]
+    for (const c of tables) {
+      if (typeof c === 'string') continue
+      if (!isTable(c))
+        throw fieldError(at, dep, 'a version string, a table or an array of tables', c)
+      optString(c, 'markers', { ...at, what: `${at.what} dependency ${dep}` })
+    }
+  }
+}
+
+/**
+ * `[package.dependencies]`: name → `"^1.0"`, `{version, markers, optional, extras}`, or a list of
+ * such tables (one per marker); a dependency counts when one of its markers holds for the target.
+ */
+function poetryDependencies(
+  req: LockRequest,
+  p: Record<string, unknown>,
+  name: string,
+  extras: ReadonlySet<string>
+): string[] {
+  const deps: string[] = []
+  for (const [dep, spec] of Object.entries(asRecord(p.dependencies))) {
+    const constraints = Array.isArray(spec) ? spec : [spec]
+    const holds = constraints.some(c =>
+      markerHolds(req, str(asRecord(c).markers), name, { extras })
+    )
+    if (holds) deps.push(normalizeProject(dep))
+  }
+  return deps
 }
 
 /** Poetry's CI credentials: `POETRY_HTTP_BASIC_<SOURCE>_USERNAME` / `_PASSWORD` for a named source. */

@@ -9,22 +9,19 @@
  * `dev` (uv's default development group) is taken only when named — development groups never go
  * into a layer unless asked for.
  */
+import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { specifierMatches, MarkerSyntaxError } from '../../python/markers'
-import { normalizeProject } from '../../python/wheel-tags'
+import { specifierMatches, VersionSyntaxError } from '../../python/pep440'
+import { normalizeProject } from '../../python/names'
 import {
-  asArray,
-  asRecord,
   filenameOf,
   lineOf,
   localPath,
   markerHolds,
   markerReason,
-  packageLine,
   parseTomlLock,
   skipLine,
-  str,
   unknownNames,
   vcsError,
   where,
@@ -33,26 +30,38 @@ import {
   type LockedFile,
   type LockedPackage
 } from './lock'
-import { pathToFileURL } from 'node:url'
+import {
+  fieldError,
+  headerLine,
+  optNumber,
+  optString,
+  optStrings,
+  optStringTable,
+  optTable,
+  optTables,
+  reqString,
+  type Place
+} from './fields'
 
 export function readPylock(req: LockRequest): LockSelection {
   const data = parseTomlLock(req, 'a pylock.toml')
-  const lockVersion = str(data['lock-version']) ?? ''
+  const top: Place = { req, what: 'the top-level table', line: 1 }
+  const lockVersion = reqString(data, 'lock-version', top)
   if (lockVersion.split('.')[0] !== '1')
     throw new InputError(
       Inputs.Requirements,
       where(req, lineOf(req.text, 'lock-version')),
-      `a pylock.toml of lock-version 1.x (PEP 751); this one says ${JSON.stringify(lockVersion || 'nothing')}`
+      `a pylock.toml of lock-version 1.x (PEP 751); this one says ${JSON.stringify(lockVersion)}`
     )
   const python = req.env.python_full_version
-  const requiresPython = str(data['requires-python'])
+  const requiresPython = optString(data, 'requires-python', top)
   if (requiresPython && !satisfies(req, python, requiresPython, 'requires-python'))
     throw new InputError(
       Inputs.PythonVersion,
       req.env.python_version,
       `a Python the lock was made for: ${req.display} has requires-python = "${requiresPython}", which Python ${python} does not meet`
     )
-  const environments = (data.environments as string[] | undefined) ?? []
+  const environments = optStrings(data, 'environments', top) ?? []
   if (environments.length > 0 && !environments.some(e => markerHolds(req, e, 'environments', {})))
     throw new InputError(
       Inputs.Requirements,
@@ -60,43 +69,53 @@ export function readPylock(req: LockRequest): LockSelection {
       `a lock made for the target: none of the environments of ${req.display} (${environments.join(' | ')}) is Lambda's (${req.env.sys_platform}, ${req.env.platform_machine}, Python ${python})`
     )
 
-  const definedExtras = (data.extras as string[] | undefined) ?? []
-  const definedGroups = (data['dependency-groups'] as string[] | undefined) ?? []
+  const definedExtras = optStrings(data, 'extras', top) ?? []
+  const definedGroups = optStrings(data, 'dependency-groups', top) ?? []
   unknownNames(req, Inputs.Extras, req.extras, definedExtras)
   unknownNames(req, Inputs.Groups, req.groups, definedGroups)
   const extras = new Set(req.extras.map(normalizeProject))
   const named = req.groups.map(normalizeProject)
-  const defaults = ((data['default-groups'] as string[] | undefined) ?? [])
+  const defaults = (optStrings(data, 'default-groups', top) ?? [])
     .map(normalizeProject)
     .filter(g => g !== 'dev')
   const groups = new Set([...defaults, ...named])
 
   const selected = new Map<string, LockedPackage>()
   const skipped: string[] = []
-  for (const p of asArray(data.packages)) {
-    const rawName = str(p.name) ?? ''
+  optTables(data, 'packages', top).forEach((p, i) => {
+    const header: Place = { req, what: `packages[${i}]`, line: headerLine(req, 'packages', i) }
+    const rawName = reqString(p, 'name', header)
+    const at: Place = { ...header, what: `package "${rawName}"` }
     const name = normalizeProject(rawName)
-    const version = str(p.version) ?? ''
-    const marker = str(p.marker)
+    const version = optString(p, 'version', at) ?? ''
+    const marker = optString(p, 'marker', at)
     if (!markerHolds(req, marker, rawName, { extras, groups })) {
       skipped.push(skipLine(name, version, markerReason([marker])))
-      continue
+      return
     }
-    const pkgPython = str(p['requires-python'])
+    const pkgPython = optString(p, 'requires-python', at)
     if (pkgPython && !satisfies(req, python, pkgPython, rawName))
       throw new InputError(
         Inputs.PythonVersion,
         req.env.python_version,
-        `a Python every selected package supports: ${rawName} ${version} in ${where(req, packageLine(req, rawName))} requires Python ${pkgPython}`
+        `a Python every selected package supports: ${rawName} ${version} in ${where(req, at.line)} requires Python ${pkgPython}`
       )
-    if (selected.has(name))
+    const earlier = selected.get(name)
+    if (earlier)
       throw new InputError(
         Inputs.Requirements,
-        where(req, packageLine(req, rawName)),
-        `a lock with one ${rawName} for the target: two entries of it apply to ${req.env.sys_platform}/${req.env.platform_machine}/Python ${python}`
+        where(req, at.line),
+        `a lock with one ${rawName} for the target: ${rawName} ${earlier.version} (${where(req, earlier.line)}) and ${rawName} ${version} (${where(req, at.line)}) both apply to ${req.env.sys_platform}/${req.env.platform_machine}/Python ${python}`
       )
-    selected.set(name, pylockPackage(req, p, rawName, name, version))
-  }
+    selected.set(name, {
+      ...pylockPackage(req, p, at, name, version),
+      dependencies: optTables(p, 'dependencies', at)
+        .map(d => optString(d, 'name', at))
+        .filter((d): d is string => !!d)
+        .map(normalizeProject),
+      line: at.line
+    })
+  })
   const taken = [
     'packages',
     ...(extras.size ? [`extras ${[...extras].join(', ')}`] : []),
@@ -113,7 +132,7 @@ function satisfies(req: LockRequest, python: string, spec: string, what: string)
   try {
     return specifierMatches(python, spec)
   } catch (error) {
-    if (!(error instanceof MarkerSyntaxError)) throw error
+    if (!(error instanceof VersionSyntaxError)) throw error
     throw new InputError(
       Inputs.Requirements,
       where(req, lineOf(req.text, spec)),
@@ -122,47 +141,39 @@ function satisfies(req: LockRequest, python: string, spec: string, what: string)
   }
 }
 
-function pylockFile(req: LockRequest, entry: Record<string, unknown>): LockedFile {
-  const url = str(entry.url)
-  const p = str(entry.path)
+function pylockFile(req: LockRequest, entry: Record<string, unknown>, at: Place): LockedFile {
+  const url = optString(entry, 'url', at)
+  const p = optString(entry, 'path', at)
   const hashes: Record<string, string[]> = {}
-  for (const [alg, value] of Object.entries(asRecord(entry.hashes)))
-    hashes[alg.toLowerCase()] = [String(value).toLowerCase()]
+  for (const [alg, value] of Object.entries(optStringTable(entry, 'hashes', at) ?? {}))
+    hashes[alg.toLowerCase()] = [value.toLowerCase()]
   const location = p ? pathToFileURL(localPath(req, p)).href : url
-  return {
-    filename: str(entry.name) ?? filenameOf(location ?? ''),
-    url: location,
-    hashes
-  }
+  const name = optString(entry, 'name', at) ?? (location ? filenameOf(location) : undefined)
+  if (!name) throw fieldError(at, 'name', 'a file name (or a url or path to take it from)', name)
+  const size = optNumber(entry, 'size', at)
+  return { filename: name, url: location, hashes, ...(size !== undefined ? { size } : {}) }
 }
 
 function pylockPackage(
   req: LockRequest,
   p: Record<string, unknown>,
-  rawName: string,
+  at: Place,
   name: string,
   version: string
 ): LockedPackage {
-  const vcs = asRecord(p.vcs)
-  if (Object.keys(vcs).length > 0) throw vcsError(req, rawName, str(vcs.url) ?? str(vcs.path) ?? '')
-  const directory = asRecord(p.directory)
-  if (str(directory.path)) {
-    const sub = str(directory.subdirectory)
-    return {
-      name,
-      version,
-      files: [],
-      directory: localPath(
-        req,
-        sub ? `${str(directory.path)}/${sub}` : (str(directory.path) as string)
-      )
-    }
+  const vcs = optTable(p, 'vcs', at)
+  if (vcs) throw vcsError(req, name, optString(vcs, 'url', at) ?? optString(vcs, 'path', at) ?? '')
+  const directory = optTable(p, 'directory', at)
+  if (directory) {
+    const dir = reqString(directory, 'path', { ...at, what: `${at.what} [directory]` })
+    const sub = optString(directory, 'subdirectory', at)
+    return { name, version, files: [], directory: localPath(req, sub ? `${dir}/${sub}` : dir) }
   }
-  const files = asArray(p.wheels).map(w => pylockFile(req, w))
-  const archive = asRecord(p.archive)
-  if (Object.keys(archive).length > 0) files.push(pylockFile(req, archive))
-  const sdist = asRecord(p.sdist)
-  if (Object.keys(sdist).length > 0) files.push(pylockFile(req, sdist))
+  const files = optTables(p, 'wheels', at).map(w => pylockFile(req, w, at))
+  const archive = optTable(p, 'archive', at)
+  if (archive) files.push(pylockFile(req, archive, at))
+  const sdist = optTable(p, 'sdist', at)
+  if (sdist) files.push(pylockFile(req, sdist, at))
   // a file recorded by name only is looked up on the package's index, else index-url (PEP 751 allows either)
-  return { name, version, files, index: str(p.index) ?? (req.indexUrl || undefined) }
+  return { name, version, files, index: optString(p, 'index', at) ?? (req.indexUrl || undefined) }
 }

@@ -11,7 +11,7 @@
 import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { MarkerSyntaxError, specifierMatches } from '../../python/markers'
+import { specifierMatches, VersionSyntaxError } from '../../python/pep440'
 import { normalizeProject } from '../../python/wheel-tags'
 import {
   asArray,
@@ -20,7 +20,6 @@ import {
   localPath,
   markerHolds,
   markerReason,
-  packageLine,
   parseHash,
   parseTomlLock,
   skipLine,
@@ -33,6 +32,17 @@ import {
   type LockedFile,
   type LockedPackage
 } from './lock'
+import {
+  fieldError,
+  headerLine,
+  optNumber,
+  optString,
+  optStrings,
+  optTable,
+  optTables,
+  reqString,
+  type Place
+} from './fields'
 
 /** The revisions this reader knows; a newer one of version 1 is read with a notice. */
 export const UV_REVISION = 3
@@ -42,6 +52,48 @@ interface UvPackage {
   name: string
   version: string
   source: Record<string, unknown>
+  line?: number
+}
+
+/** A `[[package]]` whose every field this reader takes has the type uv writes. */
+function checkedPackage(
+  req: LockRequest,
+  raw: Record<string, unknown>,
+  line: number | undefined
+): UvPackage {
+  const header: Place = { req, what: 'a [[package]]', line }
+  const name = reqString(raw, 'name', header)
+  const at: Place = { req, what: `package "${name}"`, line }
+  const version = optString(raw, 'version', at) ?? ''
+  const source = optTable(raw, 'source', at) ?? {}
+  for (const key of ['registry', 'editable', 'virtual', 'directory', 'path', 'url', 'git'])
+    optString(source, key, { ...at, what: `${at.what} source` })
+  const deps = (list: Record<string, unknown>[], what: string): void => {
+    for (const d of list) {
+      const place = { ...at, what: `${at.what} ${what}` }
+      reqString(d, 'name', place)
+      optString(d, 'marker', place)
+      optString(d, 'version', place)
+      optStrings(d, 'extra', place)
+      optTable(d, 'source', place)
+    }
+  }
+  deps(optTables(raw, 'dependencies', at), 'dependencies')
+  for (const key of ['optional-dependencies', 'dev-dependencies']) {
+    const table = optTable(raw, key, at) ?? {}
+    for (const name of Object.keys(table)) deps(optTables(table, name, at), `[${key}] ${name}`)
+  }
+  const file = (f: Record<string, unknown>, what: string): void => {
+    const place = { ...at, what: `${at.what} ${what}` }
+    for (const key of ['url', 'path', 'filename', 'hash']) optString(f, key, place)
+    optNumber(f, 'size', place)
+    if (f.url === undefined && f.path === undefined)
+      throw fieldError(place, 'url', 'a URL (or a path)', undefined)
+  }
+  for (const w of optTables(raw, 'wheels', at)) file(w, 'wheel')
+  const sdist = optTable(raw, 'sdist', at)
+  if (sdist) file(sdist, 'sdist')
+  return { raw, name: normalizeProject(name), version, source, line }
 }
 
 function sourceKey(source: unknown): string {
@@ -50,8 +102,9 @@ function sourceKey(source: unknown): string {
 
 export function readUvLock(req: LockRequest): LockSelection & { notes: string[] } {
   const data = parseTomlLock(req, 'a uv.lock')
+  const top: Place = { req, what: 'the top-level table', line: 1 }
   const version = data.version
-  const revision = typeof data.revision === 'number' ? data.revision : 0
+  const revision = optNumber(data, 'revision', top) ?? 0
   if (version !== 1)
     throw new InputError(
       Inputs.Requirements,
@@ -64,7 +117,7 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
       `${req.display} is revision ${revision} of uv's lock format; this action knows revisions up to ${UV_REVISION} and reads it as such`
     )
 
-  const requiresPython = str(data['requires-python'])
+  const requiresPython = optString(data, 'requires-python', top)
   if (requiresPython && !pythonMatches(req, requiresPython))
     throw new InputError(
       Inputs.PythonVersion,
@@ -72,12 +125,9 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
       `a Python the lock was made for: ${req.display} has requires-python = "${requiresPython}", which Python ${req.env.python_full_version} does not meet`
     )
 
-  const packages: UvPackage[] = asArray(data.package).map(raw => ({
-    raw,
-    name: normalizeProject(str(raw.name) ?? ''),
-    version: str(raw.version) ?? '',
-    source: asRecord(raw.source)
-  }))
+  const packages: UvPackage[] = optTables(data, 'package', top).map((raw, i) =>
+    checkedPackage(req, raw, headerLine(req, 'package', i))
+  )
   const byName = new Map<string, UvPackage[]>()
   for (const p of packages) byName.set(p.name, [...(byName.get(p.name) ?? []), p])
 
@@ -85,7 +135,8 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
   let roots = packages.filter(isRoot)
   if (roots.length === 0) {
     // a virtual workspace root (no [project]): its members are the projects
-    const members = (asRecord(data.manifest).members as unknown[] | undefined) ?? []
+    const manifest = optTable(data, 'manifest', top) ?? {}
+    const members = optStrings(manifest, 'members', { req, what: 'table [manifest]' }) ?? []
     roots = packages.filter(p => members.some(m => normalizeProject(String(m)) === p.name))
   }
   if (roots.length === 0)
@@ -125,6 +176,8 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
   }
 
   const activated = new Map<UvPackage, Set<string>>()
+  const edges = new Map<UvPackage, Set<string>>()
+  const direct = new Set<string>()
   const skipped: string[] = []
   const queue: { pkg: UvPackage; extras: string[] }[] = roots.map(pkg => ({
     pkg,
@@ -137,7 +190,7 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
       if (!target)
         throw new InputError(
           Inputs.Requirements,
-          where(req, packageLine(req, from.name)),
+          where(req, from.line),
           `a consistent uv.lock: ${from.name} depends on ${depName}, which the lock does not hold. Re-lock (uv lock)`
         )
       const marker = str(dep.marker)
@@ -147,6 +200,8 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
         )
         continue
       }
+      if (roots.includes(from)) direct.add(target.name)
+      else edges.set(from, new Set([...(edges.get(from) ?? []), target.name]))
       queue.push({ pkg: target, extras: (dep.extra as string[] | undefined) ?? [] })
     }
   }
@@ -168,6 +223,19 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
     }
   }
 
+  // one version of a name for the target: two reached at once is a broken (or hand-edited) lock
+  const reached = new Map<string, UvPackage>()
+  for (const pkg of activated.keys()) {
+    const other = reached.get(pkg.name)
+    if (other)
+      throw new InputError(
+        Inputs.Requirements,
+        where(req, pkg.line),
+        `a uv.lock with one version of each package for the target: ${other.name} ${other.version} (${where(req, other.line)}) and ${pkg.name} ${pkg.version} (${where(req, pkg.line)}) are both required for ${req.env.sys_platform}/${req.env.platform_machine}/Python ${req.env.python_full_version}. Re-lock (uv lock)`
+      )
+    reached.set(pkg.name, pkg)
+  }
+
   const selected: LockedPackage[] = []
   for (const pkg of packages) {
     if (!activated.has(pkg)) {
@@ -178,7 +246,8 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
     }
     if (roots.includes(pkg)) continue
     const locked = lockedPackage(req, pkg)
-    if (locked) selected.push(locked)
+    if (locked)
+      selected.push({ ...locked, dependencies: [...(edges.get(pkg) ?? [])], line: pkg.line })
     else
       skipped.push(
         skipLine(pkg.name, pkg.version, 'a virtual workspace member: nothing to install')
@@ -191,6 +260,7 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
   ]
   return {
     packages: selected,
+    direct,
     skipped,
     notes,
     summary: `${req.display} (uv lock version 1, revision ${revision}): ${taken.join(' + ')}`
@@ -212,7 +282,8 @@ function uvFile(req: LockRequest, entry: Record<string, unknown>, base?: string)
   const url = str(entry.url)
   const p = str(entry.path)
   const hashes = str(entry.hash) ? parseHash(str(entry.hash) as string) : {}
-  if (url) return { filename: str(entry.filename) ?? filenameOf(url), url, hashes }
+  const size = typeof entry.size === 'number' ? { size: entry.size } : {}
+  if (url) return { filename: str(entry.filename) ?? filenameOf(url), url, hashes, ...size }
   const absolute = localPath(req, base ? `${base}/${p ?? ''}` : (p ?? ''))
   return {
     filename: str(entry.filename) ?? filenameOf(absolute),
@@ -253,7 +324,7 @@ function pythonMatches(req: LockRequest, spec: string): boolean {
   try {
     return specifierMatches(req.env.python_full_version, spec)
   } catch (error) {
-    if (error instanceof MarkerSyntaxError) return true
+    if (error instanceof VersionSyntaxError) return true
     throw error
   }
 }

@@ -1,0 +1,100 @@
+/**
+ * A forward HTTP proxy on 127.0.0.1 that records every request it carries: absolute-form requests
+ * (`GET http://host/path`, what pip sends for http: URLs) are forwarded, CONNECT requests (what
+ * undici's ProxyAgent sends, and anyone for https:) are tunnelled. Its own connections to the
+ * servers behind it leave from `sourceAddress` (127.0.0.2 by default, an address of the loopback
+ * interface), so an index that accepts only that address (IndexShape.onlyFrom) is reachable
+ * through this proxy alone: a request that bypasses it is refused.
+ */
+import http from 'node:http'
+import net from 'node:net'
+
+export interface ProxiedRequest {
+  /** `GET` or `CONNECT` */
+  readonly method: string
+  /** `http://host:port/path` for a forwarded request, `host:port` for a tunnel */
+  readonly target: string
+  /** the Proxy-Authorization header, when the client sent one */
+  readonly proxyAuthorization?: string
+}
+
+export interface RecordingProxy {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string
+  readonly sourceAddress: string
+  readonly requests: ProxiedRequest[]
+  close(): Promise<void>
+}
+
+export const PROXY_SOURCE_ADDRESS = '127.0.0.2'
+
+export async function startRecordingProxy(
+  o: { sourceAddress?: string } = {}
+): Promise<RecordingProxy> {
+  const sourceAddress = o.sourceAddress ?? PROXY_SOURCE_ADDRESS
+  const requests: ProxiedRequest[] = []
+  const sockets = new Set<net.Socket>()
+  const server = http.createServer((req, res) => {
+    const target = req.url ?? ''
+    requests.push({
+      method: req.method ?? 'GET',
+      target,
+      proxyAuthorization: req.headers['proxy-authorization']
+    })
+    if (!/^https?:\/\//.test(target)) {
+      res.writeHead(400).end('a forward proxy takes absolute URLs')
+      return
+    }
+    const headers = { ...req.headers }
+    delete headers['proxy-authorization']
+    delete headers['proxy-connection']
+    const upstream = http.request(
+      target,
+      { method: req.method, headers, localAddress: sourceAddress },
+      up => {
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        up.pipe(res)
+      }
+    )
+    upstream.on('error', error => {
+      if (!res.headersSent) res.writeHead(502).end(`proxy: ${error.message}`)
+      else res.destroy()
+    })
+    req.pipe(upstream)
+  })
+  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    const target = req.url ?? ''
+    requests.push({
+      method: 'CONNECT',
+      target,
+      proxyAuthorization: req.headers['proxy-authorization']
+    })
+    const [host, port] = target.split(':')
+    const upstream = net.connect({ host, port: Number(port), localAddress: sourceAddress }, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      if (head.length > 0) upstream.write(head)
+      upstream.pipe(client)
+      client.pipe(upstream)
+    })
+    sockets.add(upstream)
+    upstream.on('close', () => sockets.delete(upstream))
+    upstream.on('error', () => client.destroy())
+    client.on('error', () => upstream.destroy())
+  })
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    sourceAddress,
+    requests,
+    close: () =>
+      new Promise<void>(resolve => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      })
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The whole way down (inputs → plan → resolve → fetch, `wheelhouseFor` as run() calls it, real pip)
+ * on networks shaped like the ones runners sit on, each a real server on 127.0.0.1: an index that
+ * only a forward proxy reaches (requests from anywhere else are refused, so a request that bypasses
+ * the proxy fails), and an index that closes every connection. requirements.txt and every lock
+ * format; the lock fixtures are each tool's real format (__tests__/fixtures/locks/README.md).
+ */
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { promises as fs } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { getInputs } from '../../src/inputs'
+import { makePlan } from '../../src/plan'
+import { wheelhouseFor } from '../../src/main'
+import { setInputs } from '../helpers/action'
+import { hermeticPipEnv } from '../helpers/pip-env'
+import { captureLog, type CapturedLog } from '../helpers/log'
+import { makeIndex, makeWheel, type BuiltWheel } from '../helpers/wheels'
+import {
+  LOCK_FILES,
+  LOCK_KINDS,
+  LOCKED_WHEELS,
+  PROJECT_WHEELS,
+  factsOf,
+  renderLock,
+  type FileFacts,
+  type LockKind
+} from '../helpers/lock-fixtures'
+import {
+  serveClosingIndex,
+  serveFailingIndex,
+  serveShapedIndex,
+  type ShapedIndex
+} from '../helpers/index-servers'
+import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy'
+
+// pip picks the newest versions that fit python3.12 x86_64
+const REQUIRED = [
+  'depdep-1.1-py3-none-any.whl',
+  'fastpkg-2.1-cp312-cp312-manylinux_2_28_x86_64.whl',
+  'plainpkg-1.1-py3-none-any.whl'
+]
+
+let tmp: string
+let built: BuiltWheel[]
+let facts: Map<string, FileFacts>
+let indexRoot: string
+let proxy: RecordingProxy
+let log: CapturedLog
+const servers: ShapedIndex[] = []
+const savedEnv = { ...process.env }
+let counter = 0
+
+before(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-networks-'))
+  built = await Promise.all(PROJECT_WHEELS.map(w => makeWheel(path.join(tmp, 'built'), w)))
+  facts = await factsOf(built.map(b => b.path))
+  indexRoot = path.join(tmp, 'index')
+  await makeIndex(indexRoot, built)
+  proxy = await startRecordingProxy()
+  // pip and the action's own client read the process environment: make it this test's alone
+  for (const name of Object.keys(process.env)) delete process.env[name]
+  Object.assign(process.env, hermeticPipEnv({ RUNNER_TEMP: path.join(tmp, 'runner') }))
+  log = captureLog()
+})
+
+after(async () => {
+  log.restore()
+  for (const name of Object.keys(process.env)) delete process.env[name]
+  Object.assign(process.env, savedEnv)
+  await Promise.all(servers.map(s => s.close()))
+  await proxy.close()
+  await fs.rm(tmp, { recursive: true, force: true })
+})
+
+async function serve(s: Promise<ShapedIndex>): Promise<ShapedIndex> {
+  const server = await s
+  servers.push(server)
+  return server
+}
+
+/** A workspace holding `requirements.txt`, or the lock of `kind` for `index`. */
+async function workspace(kind: LockKind | 'requirements', index: ShapedIndex): Promise<string> {
+  const dir = path.join(tmp, 'ws', `${kind}-${++counter}`)
+  await fs.mkdir(path.join(dir, 'wheels'), { recursive: true })
+  if (kind === 'requirements') {
+    await fs.writeFile(path.join(dir, 'requirements.txt'), 'plainpkg\nfastpkg\n')
+    return 'requirements.txt'
+  }
+  const text = renderLock(kind, {
+    index: index.plainUrl,
+    filesUrl: index.plainUrl.replace(/simple\/$/, 'files/'),
+    facts
+  })
+  await fs.writeFile(path.join(dir, LOCK_FILES[kind]), text)
+  const extra = built.find(b => b.filename.startsWith('extrapkg'))
+  if (extra) await fs.copyFile(extra.path, path.join(dir, 'wheels', extra.filename))
+  return LOCK_FILES[kind]
+}
+
+/** wheelhouseFor as run() calls it, with these inputs; the wheel file names. */
+async function wheelsOf(
+  kind: LockKind | 'requirements',
+  index: ShapedIndex,
+  runner?: string
+): Promise<string[]> {
+  const requirements = await workspace(kind, index)
+  // a fresh runner each time unless told: no wheelhouse left by the previous build
+  process.env.RUNNER_TEMP = runner ?? path.join(tmp, 'runner', String(counter))
+  const undo = setInputs({
+    'layer-name': 'net',
+    publish: 'false',
+    cache: 'false',
+    'python-version': '3.12',
+    requirements,
+    'index-url': index.plainUrl,
+    ...(kind === 'pipfile'
+      ? { groups: 'speedups' }
+      : kind === 'requirements'
+        ? {}
+        : { extras: 'speedups' })
+  })
+  try {
+    const inputs = getInputs({
+      ...process.env,
+      GITHUB_WORKSPACE: path.join(tmp, 'ws', `${kind}-${counter}`)
+    })
+    const plan = await makePlan(inputs)
+    const house = await wheelhouseFor(inputs, plan)
+    return house.wheels.map(w => path.basename(w.file)).sort()
+  } finally {
+    undo()
+  }
+}
+
+test('an index only a forward proxy reaches, HTTPS_PROXY/HTTP_PROXY set: requirements.txt (pip and the fetcher) and every lock format go through it', async () => {
+  const index = await serve(serveShapedIndex(indexRoot, { onlyFrom: proxy.sourceAddress }))
+  process.env.HTTP_PROXY = proxy.url
+  process.env.HTTPS_PROXY = proxy.url
+  try {
+    assert.deepEqual(await wheelsOf('requirements', index), REQUIRED)
+    // pip sends absolute-form requests for http: URLs; the action's client tunnels (CONNECT)
+    assert.ok(proxy.requests.some(r => r.method === 'GET' && r.target.startsWith(index.origin)))
+    assert.ok(proxy.requests.some(r => r.method === 'CONNECT' && index.origin.endsWith(r.target)))
+    for (const kind of LOCK_KINDS)
+      assert.deepEqual(await wheelsOf(kind, index), LOCKED_WHEELS, kind)
+  } finally {
+    delete process.env.HTTP_PROXY
+    delete process.env.HTTPS_PROXY
+  }
+  assert.equal(index.refused, 0, 'nothing went around the proxy')
+  assert.ok(index.requests.every(r => r.from === proxy.sourceAddress))
+  // and without the proxy the index is out of reach: the test's premise holds
+  await assert.rejects(wheelsOf('uv', index))
+  assert.ok(index.refused > 0)
+})
+
+test('an index that closes every connection (HTTP/1.0, no Content-Length): requirements.txt and every lock format', async () => {
+  const index = await serve(serveClosingIndex(indexRoot))
+  assert.deepEqual(await wheelsOf('requirements', index), REQUIRED)
+  for (const kind of LOCK_KINDS) assert.deepEqual(await wheelsOf(kind, index), LOCKED_WHEELS, kind)
+  assert.ok(index.connections >= index.requests.length)
+})
+
+test('an index that answers 500: requirements.txt and a lock fail saying HTTP 500 and naming the URL, never "no compatible wheel"', async () => {
+  const index = await serve(serveFailingIndex(indexRoot, /plainpkg/))
+  for (const kind of ['requirements', 'poetry'] as const) {
+    await assert.rejects(wheelsOf(kind, index), (e: unknown) => {
+      assert.ok(e instanceof Error)
+      assert.match(e.message, /500/, `${kind}: ${e.message}`)
+      assert.ok(e.message.includes(`${index.origin}/simple/plainpkg/`), `${kind}: ${e.message}`)
+      assert.doesNotMatch(e.message, /no compatible wheel|No wheel of/i)
+      return true
+    })
+  }
+})
+
+test('a lock whose files are all in the wheelhouse builds with no network and no Python process at all', async () => {
+  const index = await serve(serveShapedIndex(indexRoot))
+  const runner = path.join(tmp, 'runner', 'kept')
+  for (const kind of LOCK_KINDS)
+    assert.deepEqual(await wheelsOf(kind, index, runner), LOCKED_WHEELS)
+  await index.close()
+  // every python on PATH logs that it was started, and fails
+  const bin = path.join(tmp, 'no-python')
+  const calls = path.join(tmp, 'python-calls.log')
+  await fs.mkdir(bin, { recursive: true })
+  for (const name of ['python', 'python3', 'python3.12']) {
+    await fs.writeFile(path.join(bin, name), `#!/bin/sh\necho "$0 $*" >> '${calls}'\nexit 1\n`)
+    await fs.chmod(path.join(bin, name), 0o755)
+  }
+  const savedPath = process.env.PATH
+  process.env.PATH = `${bin}${path.delimiter}/usr/bin${path.delimiter}/bin`
+  try {
+    for (const kind of LOCK_KINDS)
+      assert.deepEqual(await wheelsOf(kind, index, runner), LOCKED_WHEELS, kind)
+  } finally {
+    process.env.PATH = savedPath
+  }
+  assert.equal(await fs.readFile(calls, 'utf8').catch(() => ''), '')
+  assert.match(log.text(), /4 wheel\(s\) for .* \(4 already in the wheelhouse\)/)
+})

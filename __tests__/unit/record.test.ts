@@ -1,0 +1,103 @@
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { promises as fs } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { RECORD_FILE, recordedPinnedSet, writeRecord } from '../../src/fetch/record'
+import { pruneWheelhouse } from '../../src/fetch/cache'
+import type { HouseWheel, Wheelhouse } from '../../src/fetch/wheelhouse'
+import type { Hashes, PinnedSet } from '../../src/resolve/pinned'
+import { captureLog } from '../helpers/log'
+
+let dir: string
+let house: Wheelhouse
+const sha = (text: string) => createHash('sha256').update(text).digest('hex')
+
+before(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-record-'))
+  const wheels: HouseWheel[] = []
+  for (const [name, version] of [
+    ['a', '1.0'],
+    ['b', '2.0']
+  ]) {
+    const file = path.join(dir, `${name}-${version}-py3-none-any.whl`)
+    await fs.writeFile(file, `wheel ${name}`)
+    wheels.push({
+      file,
+      name,
+      version,
+      sha256: sha(`wheel ${name}`),
+      origin: 'index',
+      reused: false
+    })
+  }
+  // pip's report may carry no hash (a find-links folder): the record's hash stands in on a hit
+  const pinned: PinnedSet = {
+    entries: wheels.map(w => ({
+      name: w.name,
+      version: w.version,
+      artifact: {
+        kind: 'file',
+        filename: path.basename(w.file),
+        url: `https://idx.example/files/${path.basename(w.file)}`,
+        hashes: (w.name === 'a' ? { sha256: [w.sha256] } : {}) as Hashes
+      },
+      requiredBy: [],
+      dependencies: []
+    })),
+    skipped: [],
+    summary: '2 from requirements.txt'
+  }
+  house = { dir, wheels, pinned, cache: 'miss' }
+})
+after(() => fs.rm(dir, { recursive: true, force: true }))
+
+const quietly = async <T>(f: () => Promise<T>): Promise<T> => {
+  const log = captureLog()
+  try {
+    return await f()
+  } finally {
+    log.restore()
+  }
+}
+
+test('the recorded pinned set comes back for its key, every wheel hash-checked; a file without a hash gets the recorded one', async () => {
+  await writeRecord(house, 'key-1')
+  const pinned = await quietly(() => recordedPinnedSet(dir, 'key-1'))
+  assert.ok(pinned)
+  assert.equal(pinned.summary, house.pinned.summary)
+  assert.deepEqual(
+    pinned.entries.map(e => (e.artifact.kind === 'file' ? e.artifact.hashes : {})),
+    [{ sha256: [sha('wheel a')] }, { sha256: [sha('wheel b')] }]
+  )
+  assert.equal(await recordedPinnedSet(dir, 'key-2'), undefined, 'another key')
+})
+
+test('the record survives pruning, as the wheels it names do', async () => {
+  await writeRecord(house, 'key-1')
+  await fs.writeFile(path.join(dir, 'stale-0.1-py3-none-any.whl'), 'old')
+  await quietly(() =>
+    pruneWheelhouse(dir, [...house.wheels.map(w => path.basename(w.file)), RECORD_FILE])
+  )
+  assert.deepEqual((await fs.readdir(dir)).sort(), [
+    'a-1.0-py3-none-any.whl',
+    'b-2.0-py3-none-any.whl',
+    RECORD_FILE
+  ])
+})
+
+test('a changed or missing wheel, or a local path package, means resolving again', async () => {
+  await writeRecord(house, 'key-1')
+  const b = house.wheels[1].file
+  await fs.writeFile(b, 'tampered')
+  assert.equal(await quietly(() => recordedPinnedSet(dir, 'key-1')), undefined)
+  await fs.rm(b)
+  assert.equal(await quietly(() => recordedPinnedSet(dir, 'key-1')), undefined)
+  await fs.writeFile(b, 'wheel b')
+  await writeRecord(
+    { ...house, wheels: [house.wheels[0], { ...house.wheels[1], origin: 'local' }] },
+    'key-1'
+  )
+  assert.equal(await quietly(() => recordedPinnedSet(dir, 'key-1')), undefined)
+})

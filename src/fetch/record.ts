@@ -1,0 +1,110 @@
+/**
+ * The wheelhouse's record, kept beside the wheels (so the Actions cache saves and restores it with
+ * them): the pinned set that was fetched and every wheel with its SHA-256 (and, for a wheel built
+ * from an sdist, the sdist's). On an exact cache hit (same inputs, runtime, architecture, pip
+ * arguments and index) the recorded pinned set is taken as it is and pip does not run at all.
+ * Unpinned requirements therefore keep the versions of that resolution until the inputs change or
+ * the cache entry expires: pin them to choose when to move. A built sdist whose bytes match the
+ * record is not built again.
+ */
+import * as core from '@actions/core'
+import { promises as fs } from 'node:fs'
+import path from 'node:path'
+import type { PinnedArtifact, PinnedSet } from '../resolve/pinned'
+import type { HouseWheel, Wheelhouse } from './wheelhouse'
+import { hashFile } from './files'
+
+/** In the wheelhouse, so it travels with the cache entry; never pruned. */
+export const RECORD_FILE = 'layer-action-wheelhouse.json'
+const FORMAT = 2
+
+export interface RecordedWheel {
+  /** base name in the wheelhouse */
+  readonly file: string
+  readonly name: string
+  readonly version: string
+  readonly sha256: string
+  readonly origin: HouseWheel['origin']
+  readonly builtFrom?: string
+  readonly sourceSha256?: string
+}
+
+export interface WheelhouseRecord {
+  readonly format: number
+  readonly key: string
+  readonly pinned: PinnedSet
+  readonly wheels: readonly RecordedWheel[]
+}
+
+export async function writeRecord(wheelhouse: Wheelhouse, key: string): Promise<void> {
+  const record: WheelhouseRecord = {
+    format: FORMAT,
+    key,
+    pinned: wheelhouse.pinned,
+    wheels: wheelhouse.wheels.map(w => ({
+      file: path.basename(w.file),
+      name: w.name,
+      version: w.version,
+      sha256: w.sha256,
+      origin: w.origin,
+      ...(w.builtFrom ? { builtFrom: w.builtFrom } : {}),
+      ...(w.sourceSha256 ? { sourceSha256: w.sourceSha256 } : {})
+    }))
+  }
+  await fs.writeFile(path.join(wheelhouse.dir, RECORD_FILE), `${JSON.stringify(record, null, 1)}\n`)
+}
+
+/** The record in `dir`, whatever its key; undefined when there is none this version reads. */
+export async function readRecord(dir: string): Promise<WheelhouseRecord | undefined> {
+  try {
+    const record = JSON.parse(
+      await fs.readFile(path.join(dir, RECORD_FILE), 'utf8')
+    ) as WheelhouseRecord
+    return record.format === FORMAT && Array.isArray(record.wheels) ? record : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A file artifact without a hash gets the one recorded for it: the exact hit reuses it, checked. */
+function withRecordedHash(artifact: PinnedArtifact, record: WheelhouseRecord): PinnedArtifact {
+  if (artifact.kind !== 'file' || Object.keys(artifact.hashes).length > 0) return artifact
+  const wheel = record.wheels.find(w => w.file === artifact.filename)
+  const built = record.wheels.find(w => w.builtFrom === artifact.filename)
+  const sha256 = wheel?.sha256 ?? built?.sourceSha256
+  return sha256 ? { ...artifact, hashes: { sha256: [sha256] } } : artifact
+}
+
+/**
+ * The pinned set recorded for exactly `key`, when every recorded wheel is in `dir` with its SHA-256
+ * and none was built from a local path; else undefined (resolve runs as usual).
+ */
+export async function recordedPinnedSet(dir: string, key: string): Promise<PinnedSet | undefined> {
+  const record = await readRecord(dir)
+  if (!record || record.key !== key) return undefined
+  if (record.wheels.some(w => w.origin === 'local')) {
+    // a local path package may have changed without the inputs changing: build it again
+    core.info('The inputs name a local path package: they are resolved again, to build it afresh')
+    return undefined
+  }
+  const checked = await Promise.all(
+    record.wheels.map(async w => {
+      const digests = await hashFile(path.join(dir, path.basename(w.file))).catch(() => undefined)
+      return digests?.get('sha256') === w.sha256
+    })
+  )
+  if (checked.includes(false)) {
+    core.info('The cached wheels do not match the recorded pinned set: resolving again')
+    return undefined
+  }
+  core.info(
+    `Exact cache hit: ${record.wheels.length} wheel(s) as resolved before (hashes checked), pip not run`
+  )
+  return {
+    ...record.pinned,
+    entries: record.pinned.entries.map(e => ({
+      ...e,
+      artifact: withRecordedHash(e.artifact, record)
+    }))
+  }
+}

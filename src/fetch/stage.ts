@@ -1,0 +1,125 @@
+/**
+ * The fetch stage as run() calls it, from the inputs and the plan: the one cache lifecycle (restore,
+ * the recorded pinned set on an exact hit, record, prune, save), and the fetcher with its HTTP
+ * client, mirror, credentials and build tools.
+ */
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { Inputs } from '../constants'
+import { Redactor } from '../credentials'
+import { HttpClient } from '../http'
+import type { ActionInputs } from '../inputs'
+import type { Plan } from '../plan'
+import type { PinnedSet } from '../resolve/pinned'
+import { findInterpreter } from '../smoke/smoke'
+import {
+  pruneWheelhouse,
+  readRequirementFiles,
+  restoreWheelhouseFor,
+  saveWheelhouse,
+  type CacheRestore,
+  type RequirementFile
+} from './cache'
+import { fetchWheelhouse } from './fetch'
+import { RECORD_FILE, recordedPinnedSet, writeRecord } from './record'
+import type { Wheelhouse } from './wheelhouse'
+
+export interface CachedWheels {
+  readonly key: string
+  /** undefined with cache: false */
+  readonly restored?: CacheRestore
+  /** on an exact hit: the pinned set recorded with the wheels (resolve does not run) */
+  readonly pinned?: PinnedSet
+}
+
+/** The files whose content decides the pinned set: a requirements file with what it -r/-c includes, else the one file. */
+async function inputFiles(inputs: ActionInputs): Promise<RequirementFile[]> {
+  if (inputs.requirementsFormat === 'requirements') return readRequirementFiles(inputs.requirements)
+  return [{ path: inputs.requirements, content: await readFile(inputs.requirements, 'utf8') }]
+}
+
+/** Restores the wheelhouse; on an exact hit whose wheels all check out, its pinned set comes with it. */
+export async function restoreWheels(
+  inputs: ActionInputs,
+  plan: Plan,
+  indexUrl: string
+): Promise<CachedWheels> {
+  const { key, restored } = await restoreWheelhouseFor({
+    requirementFiles: [
+      ...(await inputFiles(inputs)),
+      {
+        path: 'selection',
+        content: JSON.stringify({
+          format: inputs.requirementsFormat,
+          extras: inputs.extras,
+          groups: inputs.groups,
+          buildSdists: inputs.buildSdists
+        })
+      }
+    ],
+    runtime: inputs.runtime,
+    architecture: inputs.architecture,
+    pipArgs: inputs.pipArgs,
+    indexUrl,
+    wheelhouse: plan.wheelhouse,
+    cache: inputs.cache
+  })
+  const pinned =
+    restored?.status === 'exact' ? await recordedPinnedSet(plan.wheelhouse, key) : undefined
+  return { key, restored, pinned }
+}
+
+/** Fetches the pinned set into the plan's wheelhouse, then records, prunes and saves it. */
+export async function fetchWheels(
+  inputs: ActionInputs,
+  plan: Plan,
+  pinned: PinnedSet,
+  cached: CachedWheels,
+  indexUrl: string
+): Promise<Wheelhouse> {
+  const lock =
+    inputs.requirementsFormat !== 'requirements' && inputs.requirementsFormat !== 'pyproject'
+  const indexes = [...new Set(pinned.entries.map(e => e.index ?? ''))].filter(Boolean)
+  const urls = pinned.entries.map(e => (e.artifact.kind === 'file' ? (e.artifact.url ?? '') : ''))
+  const redactor = new Redactor([indexUrl, ...inputs.pipArgs, ...indexes, ...urls]).register()
+  // each index's credentials go to its own host only (a Poetry source's from POETRY_HTTP_BASIC_*)
+  const client = new HttpClient({ credentials: [indexUrl, ...indexes] })
+  try {
+    const wheelhouse = await fetchWheelhouse(pinned, {
+      dir: plan.wheelhouse,
+      target: { runtime: inputs.runtime, architecture: inputs.architecture },
+      targetLabel: plan.runtimeLabel,
+      client,
+      // pip resolved against the index already; a lock's files are looked for on it first
+      mirror:
+        lock && indexUrl
+          ? { url: indexUrl, label: inputs.codeartifact ? 'CodeArtifact' : Inputs.IndexUrl }
+          : undefined,
+      source: path.relative(inputs.workspace, inputs.requirements) || inputs.requirements,
+      origin: lock ? 'lock' : 'index',
+      buildSdists: inputs.buildSdists,
+      build: {
+        // the target's Python when the runner has it (a build backend may look at it), else python3
+        python: async () => {
+          const found = await findInterpreter(inputs.runtime, process.env)
+          return 'path' in found ? found.path : 'python3'
+        },
+        indexUrl: indexUrl || undefined,
+        pipArgs: inputs.pipArgs
+      },
+      workspace: inputs.workspace,
+      cache: cached.restored?.status ?? 'off',
+      redactor
+    })
+    await writeRecord(wheelhouse, cached.key)
+    if (cached.restored && cached.restored.status !== 'unavailable') {
+      // saved right away: a later failure (size, smoke test, AWS) still keeps the downloads
+      const keep = [...wheelhouse.wheels.map(w => path.basename(w.file)), RECORD_FILE]
+      await pruneWheelhouse(plan.wheelhouse, keep)
+      await saveWheelhouse({ wheelhouse: plan.wheelhouse, restored: cached.restored })
+    }
+    return wheelhouse
+  } finally {
+    await client.close()
+  }
+}

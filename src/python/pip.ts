@@ -1,0 +1,70 @@
+/**
+ * Running pip: the user's environment (PIP_* variables and pip's configuration keep working) set up
+ * for the log, every line echoed with credentials removed, pip's own error lines picked out.
+ */
+import * as core from '@actions/core'
+import { LayerActionError } from '../errors'
+import type { Redactor } from '../credentials'
+import { ProcessStartError, runProcess, type ProcessResult } from './process'
+
+/** pip could not be started, or failed for a reason the caller does not explain better. */
+export class PipError extends LayerActionError {}
+
+/** The user's environment, with pip's progress unbuffered and a root container's noise off. */
+export function pipEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    // progress reaches the log as it happens, not when pip exits
+    PYTHONUNBUFFERED: '1',
+    // only the noise of a root container; older pips lack --root-user-action, so it goes by variable
+    PIP_ROOT_USER_ACTION: base.PIP_ROOT_USER_ACTION ?? 'ignore'
+  }
+}
+
+export interface PipRun {
+  /** the interpreter, e.g. `python3` */
+  readonly python: string
+  /** the interpreter's arguments: `['-m', 'pip', …]`, or a bootstrap's `['-c', code, …]` */
+  readonly argv: readonly string[]
+  /** what the debug log shows instead of argv (a bootstrap's code is long) */
+  readonly shown: string
+  readonly env?: NodeJS.ProcessEnv
+  readonly cwd?: string
+  readonly redactor: Redactor
+  /** the level of each line in the log (default: debug) */
+  readonly levelOf?: (line: string, stream: 'stdout' | 'stderr') => 'info' | 'debug'
+  readonly timeoutMs?: number
+}
+
+/** Runs pip; a missing interpreter is a PipError that says what the runner needs. */
+export async function runPip(o: PipRun): Promise<ProcessResult> {
+  core.debug(o.redactor.redact(`${o.python} ${o.shown}`))
+  try {
+    return await runProcess(o.python, o.argv, {
+      env: pipEnvironment(o.env ?? process.env),
+      cwd: o.cwd,
+      timeoutMs: o.timeoutMs,
+      onLine: (line, stream) => {
+        const clean = o.redactor.redact(line)
+        if (clean.trim() === '') return
+        if (o.levelOf?.(clean, stream) === 'info') core.info(clean)
+        else core.debug(clean)
+      }
+    })
+  } catch (error) {
+    if (!(error instanceof ProcessStartError)) throw error
+    throw new PipError(
+      `Could not run ${o.python} to call pip (${error.message}): the runner needs a Python with pip ` +
+        '(for instance actions/setup-python before this step).'
+    )
+  }
+}
+
+/** pip's error: from its first ERROR/error line on (at most 25 lines), else its last lines, credentials removed. */
+export function pipFailureLines(result: ProcessResult, redactor: Redactor): string {
+  const lines = `${result.stdout}\n${result.stderr}`.split('\n').map(l => l.trimEnd())
+  const first = lines.findIndex(l => /^\s*(ERROR:|error:)/.test(l))
+  const chosen =
+    first >= 0 ? lines.slice(first).filter(Boolean).slice(0, 25) : lines.filter(Boolean).slice(-15)
+  return redactor.redact(chosen.join('\n'))
+}
