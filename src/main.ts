@@ -10,6 +10,7 @@ import { tagRelease } from './release/release'
 import { githubRelease } from './release/github'
 import { report, reportFailure } from './report'
 import { LayerActionError, messageOf } from './errors'
+import { RunProgress } from './progress'
 
 /**
  * One run: inputs → plan → wheels for the target → layer entries → zip (and, beside it, the files
@@ -17,26 +18,30 @@ import { LayerActionError, messageOf } from './errors'
  * Every decision is made in the plan, before any side effect; this is the only place that fails the step.
  */
 export async function run(): Promise<void> {
+  // which step is running and what each finished one returned, for the summary of a failure
+  const progress = new RunProgress()
   try {
-    const inputs = getInputs()
-    const plan = await core.group('Plan', () => makePlan(inputs))
-    const resolution = await core.group(`Resolve for ${plan.runtimeLabel}`, () =>
+    const inputs = await progress.step('inputs', getInputs)
+    const plan = await progress.group('plan', 'Plan', () => makePlan(inputs))
+    const resolution = await progress.group('resolve', `Resolve for ${plan.runtimeLabel}`, () =>
       resolveWheels(inputs, plan)
     )
-    const layer = await core.group(`Assemble ${inputs.publishedName}`, () =>
+    const layer = await progress.group('assemble', `Assemble ${inputs.publishedName}`, () =>
       assembleLayer(inputs, resolution)
     )
     const [zip, smoke] = await core.group('Zip and smoke test', () =>
       Promise.all([
-        zipLayer(layer.entries, plan.zipPath),
-        inputs.smokeTest ? smokeTestLayer(layer.entries, plan.layerDir, inputs) : undefined
+        progress.step('zip', () => zipLayer(layer.entries, plan.zipPath)),
+        inputs.smokeTest
+          ? progress.step('smoke', () => smokeTestLayer(layer.entries, plan.layerDir, inputs))
+          : undefined
       ])
     )
     const deliveries = inputs.publish
-      ? await core.group('Publish', () => publishLayer(inputs, plan, zip))
+      ? await progress.group('publish', 'Publish', () => publishLayer(inputs, plan, zip))
       : []
     const published = deliveries.some(d => d.published)
-    const tag = await core.group('Tag', () =>
+    const tag = await progress.group('tag', 'Tag', () =>
       tagRelease({
         enabled: inputs.tag,
         published,
@@ -47,21 +52,25 @@ export async function run(): Promise<void> {
     )
     // github-release: false makes no GitHub API call at all
     const release = inputs.githubRelease
-      ? await core.group('GitHub Release', () => githubRelease(inputs, plan, tag, deliveries))
+      ? await progress.group('github-release', 'GitHub Release', () =>
+          githubRelease(inputs, plan, tag, deliveries)
+        )
       : undefined
-    await report({
-      inputs,
-      plan,
-      layer,
-      smoke,
-      zip,
-      deliveries,
-      tag,
-      release,
-      built: resolution.built
-    })
+    await progress.step('summary', () =>
+      report({
+        inputs,
+        plan,
+        layer,
+        smoke,
+        zip,
+        deliveries,
+        tag,
+        release,
+        built: resolution.built
+      })
+    )
   } catch (error) {
-    await reportFailure(error)
+    await reportFailure(error, progress)
     // a LayerActionError speaks to the user; anything else is a bug in this action
     if (error instanceof LayerActionError) core.setFailed(error.message)
     else {
