@@ -47,7 +47,7 @@ export class EntryVerificationError extends ZipFormatError {
 const MAX_WORKERS = 4
 /** Below this many compressed bytes per worker, another worker costs more to start than it saves. */
 const BYTES_PER_WORKER = 4 * 1024 * 1024
-const STREAM_ABOVE = 8 * 1024 * 1024
+const STREAM_ABOVE = 32 * 1024 * 1024
 
 interface Job {
   index: number
@@ -88,7 +88,7 @@ const damaged = e => new Bad('has a damaged deflate stream (' + (e && e.message 
 const cutShort = j => new Bad('is cut short: its ' + j.compressedSize + ' compressed bytes run past the end of the file')
 function streamed(fd, at, j) {
   return new Promise((resolve, reject) => {
-    const z = zlib.createInflateRaw()
+    const z = zlib.createInflateRaw({ chunkSize: CHUNK })
     let size = 0, crc = 0, pos = 0, failed = false
     const fail = e => { if (!failed) { failed = true; z.destroy(); reject(e) } }
     z.on('data', c => {
@@ -110,19 +110,31 @@ function streamed(fd, at, j) {
     pump()
   })
 }
+// the local header, its name and (when small) the data in one read: most entries are a few KB
+const SLACK = 256
 async function check(j) {
   let fd = fds.get(j.wheel)
   if (fd === undefined) fds.set(j.wheel, (fd = fs.openSync(j.wheel, 'r')))
-  const h = readAt(fd, 30, j.offset)
+  const whole = j.compressedSize <= streamAbove
+  let h = readAt(fd, 30 + j.nameBytes.length + SLACK + (whole ? j.compressedSize : 0), j.offset)
   if (h.length < 30 || h.readUInt32LE(0) !== 0x04034b50)
     throw new Bad('has no local header where the central directory says it starts')
   const nameLength = h.readUInt16LE(26)
-  const local = readAt(fd, nameLength, j.offset + 30)
-  if (!local.equals(j.nameBytes))
+  const skip = 30 + nameLength + h.readUInt16LE(28)
+  const local = h.subarray(30, 30 + nameLength)
+  if (!Buffer.from(j.nameBytes).equals(local))
     throw new Bad('is named ' + JSON.stringify(local.toString('latin1')) + ' in its local header: the two names must agree')
-  const at = j.offset + 30 + nameLength + h.readUInt16LE(28)
+  const at = j.offset + skip
+  // a long extra field: read the data again, from where it starts
+  const raw = whole ? (h.length >= skip + j.compressedSize ? h.subarray(skip, skip + j.compressedSize) : readAt(fd, j.compressedSize, at)) : undefined
   let size = 0, crc = 0
-  if (j.method === 0) {
+  if (j.method === 0 && raw) {
+    if (j.compressedSize !== j.size)
+      throw new Bad('is stored with ' + j.compressedSize + ' bytes but declares ' + j.size)
+    if (raw.length < j.size) throw cutShort(j)
+    crc = zlib.crc32(raw)
+    size = j.size
+  } else if (j.method === 0) {
     if (j.compressedSize !== j.size)
       throw new Bad('is stored with ' + j.compressedSize + ' bytes but declares ' + j.size)
     for (let pos = 0; pos < j.size; ) {
@@ -132,12 +144,12 @@ async function check(j) {
       pos += c.length
     }
     size = j.size
-  } else if (j.size <= streamAbove) {
-    const raw = readAt(fd, j.compressedSize, at)
+  } else if (raw && j.size <= streamAbove) {
     if (raw.length < j.compressedSize) throw cutShort(j)
     let out
     try {
-      out = zlib.inflateRawSync(raw, { maxOutputLength: j.size + 1 })
+      // one output chunk of the declared size: no copies to join pieces
+      out = zlib.inflateRawSync(raw, { maxOutputLength: j.size + 1, chunkSize: Math.max(64, j.size + 1) })
     } catch (e) {
       throw e && e.code === 'ERR_BUFFER_TOO_LARGE' ? tooBig(j) : damaged(e)
     }
