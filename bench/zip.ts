@@ -17,7 +17,7 @@ import { mergeWheels } from '../src/assemble/layer'
 import { slimEntries } from '../src/assemble/slim'
 import { wheelContent } from '../src/assemble/wheel'
 import { zipLayer } from '../src/assemble/zip'
-import { median } from './stats'
+import { mb, median } from './stats'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -135,7 +135,8 @@ export function verificationCost(c: VerificationCost): string {
   return [
     `zip step, every wheel entry verified (CRC-32, real size) vs copied unchecked, ${c.verified.length} runs each, alternating:`,
     line('wall', s => s.seconds),
-    line('CPU (all threads)', s => s.cpuSeconds)
+    line('CPU (all threads)', s => s.cpuSeconds),
+    `  peak RSS: verified ${mb(median(c.verified.map(s => s.maxRssBytes)))}, unchecked ${mb(median(c.unverified.map(s => s.maxRssBytes)))}`
   ].join('\n')
 }
 

@@ -174,6 +174,17 @@ async function run(
   return { ...r, tmp }
 }
 
+/** The entry names of a zip as Python's zipfile reads them. */
+function zipNames(zip: string): string[] {
+  const r = spawnSync(
+    'python3',
+    ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zip],
+    { encoding: 'utf8' }
+  )
+  assert.equal(r.status, 0, r.stderr)
+  return r.stdout.trim().split('\n')
+}
+
 /** One ::error::, a summary naming the failed step, nothing uploaded, no layer version, no tag. */
 async function failedBeforeUpload(
   r: ActionRun & { tmp: string },
@@ -269,15 +280,7 @@ for (const [pkg, name] of [
 test('a CP437 entry name (é as 0x82) lands in the layer as é, in UTF-8', async () => {
   await requirements('cp437pkg\n')
   const r = ok(await run(base({ publish: 'false', bucket: '' })))
-  const names = spawnSync(
-    'python3',
-    [
-      '-c',
-      'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))',
-      r.outputs['zip-path']
-    ],
-    { encoding: 'utf8' }
-  ).stdout.split('\n')
+  const names = zipNames(r.outputs['zip-path'])
   assert.ok(names.includes('python/cp437pkg/café.py'), names.join(', '))
 })
 
@@ -305,17 +308,7 @@ test('an empty requirements file with include builds a layer of the included cod
   await writeFile(path.join(sandbox.work, 'VERSION'), '1.0\n')
   await symlink('../../VERSION', path.join(sandbox.work, 'src/mylib/VERSION'))
   const r = ok(await run(base({ include: 'src/mylib', publish: 'false', bucket: '' })))
-  const names = spawnSync(
-    'python3',
-    [
-      '-c',
-      'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))',
-      r.outputs['zip-path']
-    ],
-    { encoding: 'utf8' }
-  )
-    .stdout.trim()
-    .split('\n')
+  const names = zipNames(r.outputs['zip-path'])
   assert.deepEqual(names, [
     'python/',
     'python/mylib/',
@@ -356,16 +349,7 @@ for (const version of ['3.8', '3.9']) {
       r.stdout,
       new RegExp(`python${version.replace('.', '\\.')} \\(Amazon Linux 2, glibc 2\\.26, x86_64\\)`)
     )
-    const names = spawnSync(
-      'python3',
-      [
-        '-c',
-        'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))',
-        r.outputs['zip-path']
-      ],
-      { encoding: 'utf8' }
-    ).stdout
     // 2.0.0 needs glibc 2.28: the 1.0.0 wheel for glibc 2.17 is the one that loads on Amazon Linux 2
-    assert.match(names, new RegExp(`python/old${cp}-1\\.0\\.0\\.dist-info/`))
+    assert.ok(zipNames(r.outputs['zip-path']).includes(`python/old${cp}-1.0.0.dist-info/METADATA`))
   })
 }
