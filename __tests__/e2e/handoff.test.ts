@@ -136,7 +136,7 @@ test('a matrix of dev and prod at the same time: one GitHub Release with both ro
   for (const r of runs) {
     assert.equal(r.outputs['release-url'], 'https://github.example/acme/layers/releases/tag/v1.0.0')
     assert.equal(r.outputs['rolled-back'], 'false')
-    assert.match(r.summary, /\| GitHub Release \| \[v1\.0\.0\]\(https:\/\/github\.example/)
+    assert.match(r.summary, /\| GitHub Release \| \[v1\.0\.0\]\(<https:\/\/github\.example/)
     assert.match(
       r.summary,
       /\| SSM parameters \| <code>\/layers\/common-(dev|prod)\/latest<\/code>/
