@@ -58,7 +58,7 @@ export async function makePlan(inputs: ActionInputs, now = new Date()): Promise<
   const tagging = !release.newTag
     ? `this commit is tagged ${release.tag} already`
     : inputs.publish && inputs.tag
-      ? `tag ${release.tag} once a new layer version is published`
+      ? `tag ${release.tag} once a layer version of this commit is published`
       : `no tag (${inputs.publish ? 'tag' : 'publish'}: false)`
   core.info(
     `version:  ${release.version} (${release.bump === 'none' ? 'no bump' : `${release.bump} bump`}${release.previousVersion ? ` from ${release.previousVersion}` : ', first release'}); ${tagging}`

@@ -8,11 +8,12 @@ import * as core from '@actions/core'
 import type { ActionInputs } from './inputs'
 import type { ZipResult } from './assemble/zip'
 import { formatBytes } from './assemble/size'
-import { DeliveryError, RegionsFailedError, type DeliveryResult } from './deliver/deliver'
-import { HealthCheckError } from './deliver/health'
+import type { DeliveryResult } from './deliver/deliver'
+import { DeliveryError } from './deliver/publish'
+import { RegionsFailedError } from './deliver/regions'
 import type { TagOutcome } from './release/release'
 import type { GitHubReleaseResult } from './release/github'
-import { messageOf } from './errors'
+import { LayerActionError, messageOf } from './errors'
 import { code, escapeMarkdown, fenced, row } from './markdown'
 
 /** The steps of a run, in order. */
@@ -23,9 +24,8 @@ export const STEPS = [
   'assemble',
   'zip',
   'smoke',
-  'publish',
-  'tag',
-  'github-release',
+  // publish or reuse → functions → health check → SSM and retention → tag → GitHub Release
+  'hand-off',
   'summary'
 ] as const
 export type Step = (typeof STEPS)[number]
@@ -34,9 +34,27 @@ export type Step = (typeof STEPS)[number]
 interface Kept {
   inputs: ActionInputs
   zip: ZipResult
-  publish: readonly DeliveryResult[]
-  tag: TagOutcome
-  'github-release': GitHubReleaseResult
+  'hand-off': {
+    deliveries: readonly DeliveryResult[]
+    tag: TagOutcome
+    release?: GitHubReleaseResult
+  }
+}
+
+/**
+ * An error thrown once layer versions exist carries them as `deliveries` (HealthCheckError, and
+ * main.ts's HandOffError, which also names the hand-off `step` that failed and those `notDone`).
+ */
+interface AfterPublish {
+  deliveries: readonly DeliveryResult[]
+  step?: string
+  notDone?: readonly string[]
+}
+
+function afterPublish(error: unknown): AfterPublish | undefined {
+  if (!(error instanceof LayerActionError)) return undefined
+  const e = error as Partial<AfterPublish>
+  return Array.isArray(e.deliveries) ? (e as AfterPublish) : undefined
 }
 type ValueOf<S extends Step> = S extends keyof Kept ? Kept[S] : unknown
 
@@ -77,15 +95,15 @@ export class RunProgress {
   get zip(): ZipResult | undefined {
     return this.kept.zip
   }
-  /** set once the publish step returned */
+  /** set once the hand-off returned */
   get deliveries(): readonly DeliveryResult[] | undefined {
-    return this.kept.publish
+    return this.kept['hand-off']?.deliveries
   }
   get tag(): TagOutcome | undefined {
-    return this.kept.tag
+    return this.kept['hand-off']?.tag
   }
   get release(): GitHubReleaseResult | undefined {
-    return this.kept['github-release']
+    return this.kept['hand-off']?.release
   }
 
   /** The step whose failure ends the run. */
@@ -101,45 +119,78 @@ export class RunProgress {
   }
 }
 
-/** What the publish step did as far as it is known: its results, or what its error carries. */
+/** The hand-off's steps in order, as main.ts names them (its HandOffError names the one that failed). */
+const HAND_OFF = [
+  'Publish',
+  'Update functions',
+  'Health check',
+  'SSM parameters and retention',
+  'Tag',
+  'GitHub Release'
+]
+
+/** Where the hand-off stopped, and what it then did not do, as far as the error says. */
+function handOffFailure(
+  p: RunProgress,
+  error: unknown
+): { at?: string; notDone: readonly string[] } {
+  if (p.statusOf('hand-off') !== 'failed') return { notDone: [] }
+  const after = afterPublish(error)
+  if (after?.step) return { at: after.step, notDone: after.notDone ?? [] }
+  if (after) return { at: 'Health check', notDone: [] }
+  if (error instanceof DeliveryError || error instanceof RegionsFailedError)
+    return { at: 'Publish', notDone: [] }
+  return { notDone: [] }
+}
+
+const isDelivery = (x: unknown): x is DeliveryResult =>
+  typeof (x as DeliveryResult | undefined)?.layerVersionArn === 'string'
+
+/** What the hand-off published or reused as far as it is known: its results, or what its error carries. */
 function deliveriesSoFar(
   p: RunProgress,
   error: unknown
 ): { known: readonly DeliveryResult[]; unknownRegions: string[] } {
   if (p.deliveries) return { known: p.deliveries, unknownRegions: [] }
-  if (p.statusOf('publish') !== 'failed') return { known: [], unknownRegions: [] }
-  if (error instanceof HealthCheckError) return { known: error.deliveries, unknownRegions: [] }
+  if (p.statusOf('hand-off') !== 'failed') return { known: [], unknownRegions: [] }
+  const after = afterPublish(error)
+  if (after) return { known: after.deliveries, unknownRegions: [] }
   if (error instanceof RegionsFailedError) {
-    const partial = error.failures.flatMap(f => (f.partial ? [f.partial] : []))
-    const unknownRegions = error.failures.filter(f => !f.partial).map(f => f.region)
-    return { known: [...error.results, ...partial], unknownRegions }
+    const partial = error.failures.flatMap(f => (isDelivery(f.partial) ? [f.partial] : []))
+    const unknownRegions = error.failures.filter(f => !isDelivery(f.partial)).map(f => f.region)
+    return { known: [...error.results.filter(isDelivery), ...partial], unknownRegions }
   }
   if (error instanceof DeliveryError)
     return error.result
       ? { known: [error.result], unknownRegions: [] }
       : { known: [], unknownRegions: [error.region] }
-  return { known: [], unknownRegions: p.inputs?.regions ? [...p.inputs.regions] : [] }
+  return { known: [], unknownRegions: [...(p.inputs?.regions ?? [])] }
 }
 
 /** The answers to "uploaded? published? tagged? released?", in markdown. */
 function outcomes(p: RunProgress, error: unknown): [string, string][] {
+  const release: [string, string] = ['GitHub Release', releaseOutcome(p, error)]
   if (p.inputs && !p.inputs.publish) {
     const off = 'no (publish: false)'
-    return [
-      ['Uploaded to S3', off],
-      ['Layer version published', off],
-      ['Tag pushed', off]
-    ]
+    return [['Uploaded to S3', off], ['Layer version published', off], ['Tag pushed', off], release]
   }
   const { known, unknownRegions } = deliveriesSoFar(p, error)
   const notKnown = unknownRegions.length
-    ? `; not known in ${unknownRegions.map(escapeMarkdown).join(', ')}: the publish step failed there before a layer version existed (its log above says whether the zip was uploaded)`
+    ? `; not known in ${escapeMarkdown(unknownRegions.join(', '))}: publishing failed there before a layer version existed (its log above says whether the zip was uploaded)`
     : ''
   const uploaded = known.filter(d => d.s3)
   const published = known.filter(d => d.published)
-  const reused = known.filter(d => !d.published)
+  const earlier = known.filter(d => !d.published && d.rerun)
+  const held = known.filter(d => !d.published && !d.rerun)
   const never =
-    p.statusOf('publish') === 'not run' ? 'no (the run stopped before publishing)' : 'no'
+    p.statusOf('hand-off') === 'not run' ? 'no (the run stopped before publishing)' : 'no'
+  const arns = (ds: readonly DeliveryResult[]) => ds.map(d => code(d.layerVersionArn)).join(', ')
+  const notPublished = [
+    ...(earlier.length
+      ? [`${arns(earlier)} was published from this commit by an earlier run`]
+      : []),
+    ...(held.length ? [`${arns(held)} already held this zip`] : [])
+  ]
   return [
     [
       'Uploaded to S3',
@@ -150,29 +201,35 @@ function outcomes(p: RunProgress, error: unknown): [string, string][] {
     [
       'Layer version published',
       (published.length
-        ? `yes: ${published.map(d => code(d.layerVersionArn)).join(', ')}`
-        : reused.length
-          ? `no: ${reused.map(d => code(d.layerVersionArn)).join(', ')} already held this zip`
+        ? `yes: ${arns(published)}`
+        : notPublished.length
+          ? `no: ${notPublished.join('; ')}`
           : never) + notKnown
     ],
-    ['Tag pushed', tagOutcome(p)],
-    ['GitHub Release', releaseOutcome(p)]
+    ['Tag pushed', tagOutcome(p, error)],
+    release
   ]
 }
 
-function tagOutcome(p: RunProgress): string {
+function tagOutcome(p: RunProgress, error: unknown): string {
   const t = p.tag
-  if (!t) return p.statusOf('tag') === 'failed' ? 'no (the tag step failed)' : 'no'
-  if (t.status === 'created') return `yes: ${code(t.tag)}`
-  if (t.status === 'exists') return `${code(t.tag)} was already on origin`
-  return `no: ${escapeMarkdown(t.reason ?? 'skipped')}`
+  if (t?.status === 'created') return `yes: ${code(t.tag)}`
+  if (t?.status === 'exists') return `${code(t.tag)} was already on origin`
+  if (t) return `no: ${escapeMarkdown(t.reason ?? 'skipped')}`
+  const { at } = handOffFailure(p, error)
+  if (at === undefined) return 'no'
+  // a failure after the Tag step: whether it pushed one is in its log group, not in the error
+  return HAND_OFF.indexOf(at) > HAND_OFF.indexOf('Tag')
+    ? `not known from here: the hand-off failed at ${escapeMarkdown(at)}, after its Tag step (see that group in the log)`
+    : `no (the hand-off stopped at ${escapeMarkdown(at)})`
 }
 
-function releaseOutcome(p: RunProgress): string {
+function releaseOutcome(p: RunProgress, error: unknown): string {
   const r = p.release
   if (r?.outcome) return `yes: ${code(r.tag)} (${escapeMarkdown(r.outcome.status)})`
   if (r?.skipped) return `no: ${escapeMarkdown(r.skipped)}`
-  return p.statusOf('github-release') === 'failed' ? 'no (the GitHub Release step failed)' : 'no'
+  const { at } = handOffFailure(p, error)
+  return at ? `no (the hand-off stopped at ${escapeMarkdown(at)})` : 'no'
 }
 
 /** The job summary of a failed run, as markdown: the error, each step's fate, what was done outside. */
@@ -180,17 +237,18 @@ export function failureSummary(error: unknown, p: RunProgress): string {
   const failed = p.failedStep
   const layer = p.inputs ? `Lambda layer ${code(p.inputs.publishedName)}` : 'layer-action'
   const steps = STEPS.filter(s => s !== 'summary')
-  const i = p.inputs
-  const off: Partial<Record<Step, string | false>> = {
-    smoke: i?.smokeTest === false && 'smoke-test: false',
-    publish: i?.publish === false && 'publish: false',
-    'github-release': i?.githubRelease === false && 'github-release: false'
-  }
+  const stopped = handOffFailure(p, error)
   const fate = (s: Step): string => {
     const status = p.statusOf(s)
+    if (status === 'failed' && s === 'hand-off' && stopped.at)
+      return (
+        `**failed** at ${escapeMarkdown(stopped.at)}` +
+        (stopped.notDone.length ? `; not done: ${escapeMarkdown(stopped.notDone.join(', '))}` : '')
+      )
     if (status === 'failed') return '**failed**'
     if (status === 'stopped') return `stopped unfinished when the ${failed} step failed`
-    if (status === 'not run' && off[s]) return `off (${off[s]})`
+    if (status === 'not run' && s === 'smoke' && p.inputs?.smokeTest === false)
+      return 'off (smoke-test: false)'
     if (s === 'zip' && p.zip && status === 'done')
       return `done: ${formatBytes(p.zip.zipSize)} zipped, ${formatBytes(p.zip.unzippedSize)} unzipped`
     return status

@@ -8,7 +8,10 @@
  *                                                     (errors: [{resource: Release, code: already_exists,
  *                                                     field: tag_name}] when the tag has a release)
  *   PATCH /repos/{owner}/{repo}/releases/{release_id} 200 release | 404 Not Found
- * Anything without `Authorization: token|Bearer <token>` gets 401 Bad credentials.
+ * Anything without `Authorization: token|Bearer <token>` gets 401 Bad credentials. A release's
+ * `upload_url` is the URI template GitHub gives (`…/releases/{id}/assets{?name,label}`), on this host.
+ * `setFault` answers chosen requests itself, e.g. 403 "Resource not accessible by integration",
+ * what GitHub answers a GITHUB_TOKEN without `contents: write`.
  */
 import http from 'node:http'
 
@@ -21,6 +24,7 @@ export interface StandInRelease {
   prerelease: boolean
   html_url: string
   url: string
+  upload_url: string
   created_at: string
   published_at: string
 }
@@ -40,10 +44,27 @@ export interface GitHubStandIn {
   releases: Map<string, StandInRelease>
   /** awaited before a request is handled: lets a test hold requests to force a race */
   setGate(gate: ((req: StandInRequest) => Promise<void>) | undefined): void
+  /** answers a request itself when it returns a status and body (before any other handling) */
+  setFault(fault: ((req: StandInRequest) => StandInFault | undefined) | undefined): void
   close(): Promise<void>
 }
 
+export interface StandInFault {
+  status: number
+  body: unknown
+}
+
 const DOCS = 'https://docs.github.com/rest/releases/releases'
+
+/** GitHub's answer to a GITHUB_TOKEN that lacks the permission an endpoint needs. */
+export const NOT_ACCESSIBLE: StandInFault = {
+  status: 403,
+  body: {
+    message: 'Resource not accessible by integration',
+    documentation_url: `${DOCS}#create-a-release`,
+    status: '403'
+  }
+}
 
 export async function startGitHubStandIn(o: {
   token: string
@@ -52,6 +73,7 @@ export async function startGitHubStandIn(o: {
   const releases = new Map<string, StandInRelease>()
   const requests: StandInRequest[] = []
   let gate: ((req: StandInRequest) => Promise<void>) | undefined
+  let fault: ((req: StandInRequest) => StandInFault | undefined) | undefined
   let nextId = 1
   let apiUrl = ''
   const prefix = `/api/v3/repos/${o.repo}/releases`
@@ -77,6 +99,8 @@ export async function startGitHubStandIn(o: {
         res.end(payload)
       }
       void (gate ? gate(seen) : Promise.resolve()).then(() => {
+        const faulted = fault?.(seen)
+        if (faulted) return send(faulted.status, faulted.body)
         if (seen.authorization !== `token ${o.token}` && seen.authorization !== `Bearer ${o.token}`)
           return send(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' })
         const notFound = () =>
@@ -110,6 +134,7 @@ export async function startGitHubStandIn(o: {
             prerelease: given.prerelease ?? false,
             html_url: `https://github.example/${o.repo}/releases/tag/${tag}`,
             url: `${apiUrl}/repos/${o.repo}/releases/${id}`,
+            upload_url: `${apiUrl.replace('/api/v3', '/api/uploads')}/repos/${o.repo}/releases/${id}/assets{?name,label}`,
             created_at: now,
             published_at: now
           }
@@ -137,6 +162,9 @@ export async function startGitHubStandIn(o: {
     releases,
     setGate(g) {
       gate = g
+    },
+    setFault(f) {
+      fault = f
     },
     close: () =>
       new Promise<void>(resolve => {

@@ -10,7 +10,10 @@ import { code, escapeMarkdown, fenced, link, mermaidLabel, row } from '../../src
 import { plural } from '../../src/words'
 import { failureSummary, RunProgress } from '../../src/progress'
 import { summaryOf, type RunResult } from '../../src/report'
-import { DeliveryError, RegionsFailedError, type DeliveryResult } from '../../src/deliver/deliver'
+import type { DeliveryResult } from '../../src/deliver/deliver'
+import { DeliveryError } from '../../src/deliver/publish'
+import { RegionsFailedError } from '../../src/deliver/regions'
+import { HandOffError } from '../../src/main'
 import { LayerActionError } from '../../src/errors'
 import { findRuntime } from '../../src/runtimes'
 import type { ActionInputs } from '../../src/inputs'
@@ -129,9 +132,12 @@ function published(region: string, version: number): DeliveryResult {
     version,
     codeSha256: 'abc=',
     s3: { bucket: `b-${region}`, key: 'layers/common-dev/1/common-dev.zip' },
+    rerun: false,
+    commit: 'abc1234',
     deleted: [],
     shared: [],
-    functions: []
+    functions: [],
+    changes: []
   }
 }
 
@@ -168,8 +174,7 @@ test('a run failing in assemble: the step, the error, every later step not run, 
   assert.equal(r.plan, 'done')
   assert.equal(r.assemble, 'failed')
   assert.equal(r.zip, 'not run')
-  assert.equal(r.publish, 'not run')
-  assert.equal(r['github-release'], 'off (github-release: false)')
+  assert.equal(r['hand-off'], 'not run')
   assert.equal(r['Uploaded to S3'], 'no (the run stopped before publishing)')
   assert.equal(r['Layer version published'], 'no (the run stopped before publishing)')
   assert.equal(r['Tag pushed'], 'no')
@@ -190,13 +195,13 @@ test('a run failing in one of two regions: what was uploaded and published, and 
       { name: 'assemble' },
       { name: 'zip', value: zip },
       { name: 'smoke' },
-      { name: 'publish' }
+      { name: 'hand-off' }
     ],
     error
   )
   const r = rowsOf(summary)
   assert.equal(r.zip, 'done: 1.9 MB zipped, 8.6 MB unzipped')
-  assert.equal(r.publish, 'failed')
+  assert.equal(r['hand-off'], 'failed at Publish')
   assert.match(
     r['Uploaded to S3'],
     /^yes: s3:\/\/b-eu-west-1\/layers\/common-dev\/1\/common-dev\.zip; not known in us-east-1/
@@ -205,7 +210,7 @@ test('a run failing in one of two regions: what was uploaded and published, and 
     r['Layer version published'],
     /^yes: arn:aws:lambda:eu-west-1:123456789012:layer:common-dev:4; not known in us-east-1/
   )
-  assert.equal(r['Tag pushed'], 'no')
+  assert.equal(r['Tag pushed'], 'no (the hand-off stopped at Publish)')
 })
 
 test('a region that failed after its version existed: published, the tag not pushed', async () => {
@@ -215,13 +220,47 @@ test('a region that failed after its version existed: published, the tag not pus
     published('eu-west-1', 9)
   )
   const { summary } = await failAt(
-    [{ name: 'inputs', value: inputs() }, { name: 'zip', value: zip }, { name: 'publish' }],
+    [{ name: 'inputs', value: inputs() }, { name: 'zip', value: zip }, { name: 'hand-off' }],
     error
   )
   const r = rowsOf(summary)
   assert.match(r['Layer version published'], /^yes: .*common-dev:9$/)
   assert.match(r['Uploaded to S3'], /^yes: s3:\/\/b-eu-west-1\//)
 })
+
+for (const [step, notDone, tag] of [
+  ['Tag', ['GitHub Release'], 'no (the hand-off stopped at Tag)'],
+  [
+    'GitHub Release',
+    [],
+    /^not known from here: the hand-off failed at GitHub Release, after its Tag step/
+  ]
+] as const) {
+  test(`the hand-off failing at ${step}: the version stays published, what was not done is listed`, async () => {
+    const error = new HandOffError(
+      step,
+      [published('eu-west-1', 5)],
+      notDone,
+      new LayerActionError('fatal: could not read from remote repository')
+    )
+    const { summary } = await failAt(
+      [{ name: 'inputs', value: inputs() }, { name: 'zip', value: zip }, { name: 'hand-off' }],
+      error
+    )
+    const r = rowsOf(summary)
+    assert.equal(
+      r['hand-off'],
+      `failed at ${step}${notDone.length ? `; not done: ${notDone.join(', ')}` : ''}`
+    )
+    assert.match(r['Layer version published'], /^yes: .*common-dev:5$/)
+    assert.match(
+      r['Tag pushed'],
+      typeof tag === 'string' ? new RegExp(`^${tag.replace(/[()]/g, '\\$&')}$`) : tag
+    )
+    assert.equal(r['GitHub Release'], `no (the hand-off stopped at ${step})`)
+    assert.match(summary, /Re-run this job: it reuses that version/)
+  })
+}
 
 test('publish: false, failing in the smoke test beside a finished zip; the zip step is still done', async () => {
   const progress = new RunProgress()
@@ -242,7 +281,7 @@ test('publish: false, failing in the smoke test beside a finished zip; the zip s
   const r = rowsOf(summary)
   assert.equal(r.smoke, 'failed')
   assert.match(r.zip, /^done: /)
-  assert.equal(r.publish, 'off (publish: false)')
+  assert.equal(r['hand-off'], 'not run')
   assert.equal(r['Uploaded to S3'], 'no (publish: false)')
   assert.equal(r['Tag pushed'], 'no (publish: false)')
 })
