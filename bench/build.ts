@@ -6,6 +6,10 @@
 // zip step's peak memory in a process of its own.
 //
 //   node --import tsx bench/build.ts [--runs 3] [--requirements <file>] [--smoke-test false]
+//                                    [--baseline-dist <dir holding another build's index.js>]
+//
+// With --baseline-dist, that bundle (e.g. main's dist/, from `git worktree add`) builds the same
+// requirements too, alternating with this one: the difference of the medians is what a change costs.
 //
 // Needs dist/index.js (npm run build) and the machine's wheel mirror (/opt/pypi/simple, CPython 3.11
 // wheels). pip runs hermetically in both: PIP_CONFIG_FILE=/dev/null and no other PIP_* variable.
@@ -17,7 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runAction } from '../__tests__/helpers/action'
 import { startCacheServer } from '../__tests__/helpers/cache-server'
-import { measureZipStep } from './zip'
+import { measureVerification, measureZipStep, verificationCost } from './zip'
 import { findRuntime, type Runtime } from '../src/runtimes'
 import { mb, median } from './stats'
 import { REQUIREMENTS } from './requirements'
@@ -100,12 +104,13 @@ function phasesOf(marks: Map<string, number>, total: number): Record<string, num
 async function runOurs(
   workspace: string,
   smokeTest: boolean,
-  o: { cache?: boolean; env?: NodeJS.ProcessEnv; runnerTemp?: string } = {}
+  o: { cache?: boolean; env?: NodeJS.ProcessEnv; runnerTemp?: string; entry?: string } = {}
 ): Promise<Result> {
   const marks = new Map<string, number>()
   const start = performance.now()
   const r = await runAction({
     inputs: actionInputs(smokeTest, o.cache),
+    entry: o.entry,
     workspace,
     env: o.env ?? hermeticEnv(),
     runnerTemp: o.runnerTemp,
@@ -149,9 +154,14 @@ async function main(): Promise<void> {
     options: {
       runs: { type: 'string', default: '3' },
       requirements: { type: 'string' },
-      'smoke-test': { type: 'string', default: 'true' }
+      'smoke-test': { type: 'string', default: 'true' },
+      'baseline-dist': { type: 'string' }
     }
   })
+  const baseline = values['baseline-dist']
+    ? path.resolve(values['baseline-dist'], 'index.js')
+    : undefined
+  if (baseline && !existsSync(baseline)) throw new Error(`${baseline} does not exist`)
   if (!existsSync(DIST))
     throw new Error(`${DIST} does not exist: build the action first (npm run build)`)
   if (!existsSync(new URL(MIRROR).pathname))
@@ -174,7 +184,8 @@ async function main(): Promise<void> {
   process.env.TMPDIR = work
   const ours = path.join(work, 'ours')
   const seeds = path.join(work, 'seeds')
-  for (const dir of [ours, seeds]) {
+  const base = path.join(work, 'baseline')
+  for (const dir of [ours, seeds, base]) {
     await fs.mkdir(dir)
     await fs.writeFile(path.join(dir, 'requirements.txt'), requirements)
   }
@@ -189,14 +200,20 @@ async function main(): Promise<void> {
   const shown = script.replace(/( --platform [^ ]+)+/, ' --platform <each tag of the runtime>')
   console.log(`seeds' pipeline (pip on ${python}):\n${shown}\n`)
 
-  const results = { ours: [] as Result[], seeds: [] as Result[] }
+  const results = { ours: [] as Result[], seeds: [] as Result[], baseline: [] as Result[] }
   try {
     for (let run = 0; run < runs; run++) {
       // alternate who goes first, so neither always meets a cold page cache
-      const order = run % 2 ? (['seeds', 'ours'] as const) : (['ours', 'seeds'] as const)
+      const order: ('ours' | 'seeds' | 'baseline')[] =
+        run % 2 ? ['seeds', 'ours'] : ['ours', 'seeds']
+      if (baseline) order.splice(run % 2 ? 1 : 0, 0, 'baseline')
       for (const who of order) {
         const r =
-          who === 'ours' ? await runOurs(ours, smokeTest) : await runSeedsHere(seeds, script)
+          who === 'ours'
+            ? await runOurs(ours, smokeTest)
+            : who === 'baseline'
+              ? await runOurs(base, smokeTest, { entry: baseline })
+              : await runSeedsHere(seeds, script)
         results[who].push(r)
         console.log(
           `run ${run + 1} ${who.padEnd(5)} ${r.seconds.toFixed(2)} s  zip ${mb(r.zipSize)}, unzipped ${mb(r.unzippedSize)}`
@@ -204,12 +221,21 @@ async function main(): Promise<void> {
       }
     }
     report(results, runs)
+    if (baseline) {
+      const a = median(results.ours.map(r => r.seconds))
+      const b = median(results.baseline.map(r => r.seconds))
+      console.log(
+        `baseline ${path.relative(ROOT, baseline)}: median ${b.toFixed(2)} s; this build ${a.toFixed(2)} s: ${a >= b ? '+' : ''}${(a - b).toFixed(2)} s ` +
+          `(runs: ours ${results.ours.map(r => r.seconds.toFixed(2)).join(', ')}; baseline ${results.baseline.map(r => r.seconds.toFixed(2)).join(', ')})`
+      )
+    }
     const wheelhouse = await exactHits(work, requirements, runs)
     const step = await measureZipStep(wheelhouse)
     console.log(
       `\nzip step alone (bare node, its own process: central directories, merge, slim, zip): ${step.seconds.toFixed(2)} s, ` +
         `peak RSS ${mb(step.maxRssBytes)} (an idle node: ${mb(step.idleRssBytes)}), zip ${step.zipSize} bytes`
     )
+    console.log(verificationCost(await measureVerification(wheelhouse, Math.max(runs, 3))))
     if (!values.requirements) await coldComparison({ runs, latencyMs: 20, bytesPerSecond: 50e6 })
   } finally {
     await fs.rm(work, { recursive: true, force: true })

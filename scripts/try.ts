@@ -6,7 +6,9 @@
  * dist/index.js exactly as the runner does — twice, to show skip-unchanged — and prints the outputs,
  * the tag it pushed and the job summary. pip uses your own configuration to reach an index.
  *
- * Options: --requirements FILE  --python-version 3.12  --architecture x86_64|arm64  --keep
+ * Options: --requirements FILE (requirements.txt, pyproject.toml, uv.lock, poetry.lock, Pipfile.lock
+ * or pylock.toml: the action tells them apart by name, so the file keeps its name, and a
+ * pyproject.toml beside it comes along)  --python-version 3.12  --architecture x86_64|arm64  --keep
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
 import { execFileSync } from 'node:child_process'
@@ -41,7 +43,7 @@ async function main(): Promise<number> {
     execFileSync('git', args, { cwd, stdio: 'pipe', encoding: 'utf8' }).trim()
   git(dir, 'init', '--quiet', '--bare', '--initial-branch=main', origin)
   git(dir, 'clone', '--quiet', `file://${origin}`, workspace)
-  await copyFile(path.resolve(opts.requirements), path.join(workspace, 'requirements.txt'))
+  const requirements = await copyInputFile(path.resolve(opts.requirements), workspace)
   const identity = ['-c', 'user.name=You', '-c', 'user.email=you@example.com']
   git(workspace, 'add', '.')
   git(workspace, ...identity, 'commit', '--quiet', '-m', 'feat: a shared layer for our functions')
@@ -60,7 +62,7 @@ async function main(): Promise<number> {
     say(`Emulator at ${moto.endpoint}; bucket try-layer-artifacts created.`)
 
     const inputs: Record<string, string> = {
-      requirements: 'requirements.txt',
+      requirements,
       'layer-name': 'example',
       environment: 'dev',
       bucket: 'try-layer-artifacts',
@@ -92,6 +94,19 @@ async function main(): Promise<number> {
   }
 }
 
+/**
+ * The input file into the workspace under its own name (the action reads the format from it), with
+ * the pyproject.toml beside it: a pyproject input may name it, and a lock's project is described there.
+ */
+async function copyInputFile(file: string, workspace: string): Promise<string> {
+  const name = path.basename(file)
+  await copyFile(file, path.join(workspace, name))
+  const pyproject = path.join(path.dirname(file), 'pyproject.toml')
+  if (name !== 'pyproject.toml' && existsSync(pyproject))
+    await copyFile(pyproject, path.join(workspace, 'pyproject.toml'))
+  return name
+}
+
 function show(run: ActionRun, summary = true): void {
   const interesting = run.stdout
     .split('\n')
@@ -100,6 +115,7 @@ function show(run: ActionRun, summary = true): void {
   if (run.exitCode !== 0) {
     say(`\nThe action failed (exit ${run.exitCode}):`)
     for (const e of run.errors) say(`  ${e}`)
+    say(`\nJob summary (markdown):\n${run.summary}`)
     return
   }
   say('\nOutputs:')

@@ -13,6 +13,7 @@ import { tagRelease } from './release/release'
 import { githubRelease } from './release/github'
 import type { UpsertReleaseOptions } from './release/github-release'
 import { report, reportFailure } from './report'
+import { RunProgress } from './progress'
 import type { DeliveryResult } from './deliver/deliver'
 import type { TagOutcome } from './release/release'
 import type { GitHubReleaseResult } from './release/github'
@@ -25,23 +26,29 @@ import { LayerActionError, messageOf } from './errors'
  * place that fails the step.
  */
 export async function run(): Promise<void> {
+  // which step is running and what each finished one returned, for the summary of a failure
+  const progress = new RunProgress()
   try {
-    const inputs = getInputs()
-    const plan = await core.group('Plan', () => makePlan(inputs))
-    const wheelhouse = await wheelhouseFor(inputs, plan)
-    const layer = await core.group(`Assemble ${inputs.publishedName}`, () =>
+    const inputs = await progress.step('inputs', getInputs)
+    const plan = await progress.group('plan', 'Plan', () => makePlan(inputs))
+    const wheelhouse = await wheelhouseFor(inputs, plan, progress)
+    const layer = await progress.group('assemble', `Assemble ${inputs.publishedName}`, () =>
       assembleLayer(inputs, wheelhouse)
     )
     const [zip, smoke] = await core.group('Zip and smoke test', () =>
       Promise.all([
-        zipLayer(layer.entries, plan.zipPath),
-        inputs.smokeTest ? smokeTestLayer(layer.entries, plan.layerDir, inputs) : undefined
+        progress.step('zip', () => zipLayer(layer.entries, plan.zipPath)),
+        inputs.smokeTest
+          ? progress.step('smoke', () => smokeTestLayer(layer.entries, plan.layerDir, inputs))
+          : undefined
       ])
     )
-    const handed = await handOff(inputs, plan, zip)
-    await report({ inputs, plan, layer, smoke, zip, ...handed, built: builtOnRunner(wheelhouse) })
+    const handed = await progress.step('hand-off', () => handOff(inputs, plan, zip))
+    await progress.step('summary', () =>
+      report({ inputs, plan, layer, smoke, zip, ...handed, built: builtOnRunner(wheelhouse) })
+    )
   } catch (error) {
-    await reportFailure(error)
+    await reportFailure(error, progress)
     // a LayerActionError speaks to the user; anything else is a bug in this action
     if (error instanceof LayerActionError) core.setFailed(error.message)
     else {
@@ -55,15 +62,19 @@ export async function run(): Promise<void> {
  * One way down for every input: the wheel cache restored; on an exact hit the pinned set recorded
  * with it (no pip, no network), else the input resolved; then the files fetched, recorded, saved.
  */
-export async function wheelhouseFor(inputs: ActionInputs, plan: Plan): Promise<Wheelhouse> {
-  const indexUrl = await effectiveIndexUrl(inputs)
-  const cached = await restoreWheels(inputs, plan, indexUrl)
+export async function wheelhouseFor(
+  inputs: ActionInputs,
+  plan: Plan,
+  progress = new RunProgress()
+): Promise<Wheelhouse> {
+  const indexUrl = await progress.step('resolve', () => effectiveIndexUrl(inputs))
+  const cached = await progress.step('fetch', () => restoreWheels(inputs, plan, indexUrl))
   const pinned =
     cached.pinned ??
-    (await core.group(`Resolve for ${plan.runtimeLabel}`, () =>
+    (await progress.group('resolve', `Resolve for ${plan.runtimeLabel}`, () =>
       resolvePinnedSet(inputs, plan, { indexUrl })
     ))
-  return core.group(`Fetch ${pinned.entries.length} distribution(s)`, () =>
+  return progress.group('fetch', `Fetch ${pinned.entries.length} distribution(s)`, () =>
     fetchWheels(inputs, plan, pinned, cached, indexUrl)
   )
 }

@@ -55,14 +55,24 @@ export async function makePlan(inputs: ActionInputs, now = new Date()): Promise<
     s3Key: layerObjectKey(inputs.s3Prefix, layerName, now)
   }
   core.info(`layer:    ${layerName} for ${runtimeLabel}`)
+  const tagging = !release.newTag
+    ? `this commit is tagged ${release.tag} already`
+    : inputs.publish && inputs.tag
+      ? `tag ${release.tag} once a layer version of this commit is published`
+      : `no tag (${inputs.publish ? 'tag' : 'publish'}: false)`
   core.info(
-    `version:  ${release.version} (${release.bump === 'none' ? 'no bump' : `${release.bump} bump`}${release.previousVersion ? ` from ${release.previousVersion}` : ', first release'}), tag ${release.tag}`
+    `version:  ${release.version} (${release.bump === 'none' ? 'no bump' : `${release.bump} bump`}${release.previousVersion ? ` from ${release.previousVersion}` : ', first release'}); ${tagging}`
   )
+  // a plan, not a promise: the publish step says what it did (it may find the zip published already)
   if (inputs.publish) {
-    for (const region of inputs.regions)
+    for (const region of inputs.regions) {
+      const via = `through s3://${bucketForRegion(inputs.bucket, region)}/${plan.s3Key}`
       core.info(
-        `target:   s3://${bucketForRegion(inputs.bucket, region)}/${plan.s3Key} → layer ${layerName} in ${region}`
+        inputs.skipUnchanged
+          ? `publish:  ${layerName} in ${region} ${via}, or reuse the version that already holds this zip`
+          : `publish:  a new version of ${layerName} in ${region} ${via}`
       )
+    }
   } else {
     core.info('publish:  false — the zip is built, nothing is sent to AWS')
   }

@@ -12,8 +12,11 @@ import type { GitHubReleaseResult } from './release/github'
 import { HealthCheckError } from './deliver/health'
 import { messageOf } from './errors'
 import type { BuiltSource } from './resolve/sources'
-import { escapeMarkdown, formatChangelog } from './release/changelog'
+import { formatChangelog } from './release/changelog'
 import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from './assemble/size'
+import { code, escapeMarkdown, link, mermaidLabel, row, section } from './markdown'
+import { failureSummary, type RunProgress } from './progress'
+import { plural } from './words'
 
 export interface RunResult {
   inputs: ActionInputs
@@ -84,20 +87,24 @@ export async function report(r: RunResult): Promise<void> {
 }
 
 /**
- * A failed run that still has something to say: after a failed health check, the layer version
- * outputs, `rolled-back` and a summary of what was put back. Never throws: run() is failing already.
+ * A failed run's job summary: what failed, in which step, what was and was not done (progress.ts);
+ * after a failed health check also the layer version outputs, `rolled-back` and what was put back.
+ * Never throws: run() is failing already.
  */
-export async function reportFailure(error: unknown): Promise<void> {
-  if (!(error instanceof HealthCheckError)) return
+export async function reportFailure(error: unknown, progress: RunProgress): Promise<void> {
   try {
-    const outputs = {
-      ...versionOutputs(error.deliveries),
-      [Outputs.RolledBack]: String(error.rolledBack)
+    let summary = failureSummary(error, progress)
+    if (error instanceof HealthCheckError) {
+      const outputs = {
+        ...versionOutputs(error.deliveries),
+        [Outputs.RolledBack]: String(error.rolledBack)
+      }
+      for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
+      summary += `\n${healthFailureSummary(error)}`
     }
-    for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value)
-    await core.summary.addRaw(healthFailureSummary(error), true).write()
+    await core.summary.addRaw(summary, true).write()
   } catch (reportError: unknown) {
-    core.warning(`Could not write the outputs of the failed run: ${messageOf(reportError)}`)
+    core.warning(`Could not write the summary of the failed run: ${messageOf(reportError)}`)
   }
 }
 
@@ -106,7 +113,7 @@ export function healthFailureSummary(e: HealthCheckError): string {
   const lines = [
     `## Health check failed: ${e.rolledBack ? 'rolled back' : 'nothing to roll back'}`,
     '',
-    `Function ${code(e.failure.name)} in ${e.failure.region} returned: ${code(e.failure.error)}`,
+    `Function ${code(e.failure.name)} in ${escapeMarkdown(e.failure.region)} returned: ${code(e.failure.error)}`,
     ''
   ]
   if (e.restored.length > 0)
@@ -118,7 +125,7 @@ export function healthFailureSummary(e: HealthCheckError): string {
     )
   if (e.notRestored.length > 0)
     lines.push(
-      `**Not put back** (fix by hand): ${e.notRestored.map(f => `${code(f.name)}: ${f.error}`).join('; ')}`,
+      `**Not put back** (fix by hand): ${e.notRestored.map(f => `${code(f.name)}: ${escapeMarkdown(f.error)}`).join('; ')}`,
       ''
     )
   lines.push(
@@ -128,10 +135,6 @@ export function healthFailureSummary(e: HealthCheckError): string {
     ''
   )
   return lines.join('\n')
-}
-
-function code(s: string): string {
-  return `<code>${s.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</code>`
 }
 
 function percent(part: number, whole: number): string {
@@ -154,13 +157,13 @@ export function summaryOf(r: RunResult): string {
         : primary.reusedVersion !== undefined
           ? `reused version ${primary.reusedVersion} (an older version holds this very zip)`
           : `unchanged — stays at version ${primary.version}`
-  lines.push(`## Lambda layer \`${inputs.publishedName}\`: ${outcome}`, '')
+  lines.push(`## Lambda layer ${code(inputs.publishedName)}: ${outcome}`, '')
   const bump =
     release.bump === 'none' ? 'no bump' : `${release.bump} bump from ${release.previousVersion}`
   lines.push(
-    `Release **${release.tag}** (${release.previousVersion ? bump : 'first release'})` +
+    `Release **${escapeMarkdown(release.tag)}** (${escapeMarkdown(release.previousVersion ? bump : 'first release')})` +
       (r.tag
-        ? ` · tag ${r.tag.status === 'skipped' ? `not pushed: ${r.tag.reason}` : r.tag.status === 'created' ? 'pushed' : 'already on origin'}`
+        ? ` · tag ${r.tag.status === 'skipped' ? `not pushed: ${escapeMarkdown(r.tag.reason ?? '')}` : r.tag.status === 'created' ? 'pushed' : 'already on origin'}`
         : ''),
     ''
   )
@@ -174,32 +177,33 @@ export function summaryOf(r: RunResult): string {
     if (written.length > 0)
       rows.push([
         'SSM parameters',
-        `${(written[0].parameters ?? []).map(code).join(', ')} in ${written.map(d => d.region).join(', ')}`
+        `${(written[0].parameters ?? []).map(p => code(p)).join(', ')} in ${escapeMarkdown(written.map(d => d.region).join(', '))}`
       ])
   }
   if (r.release?.outcome)
     rows.push([
       'GitHub Release',
-      `[${r.release.tag}](${r.release.outcome.url}) (${r.release.outcome.status})`
+      `${link(r.release.tag, r.release.outcome.url)} (${escapeMarkdown(r.release.outcome.status)})`
     ])
-  else if (r.release?.skipped) rows.push(['GitHub Release', `not written: ${r.release.skipped}`])
+  else if (r.release?.skipped)
+    rows.push(['GitHub Release', `not written: ${escapeMarkdown(r.release.skipped)}`])
   rows.push(
-    ['Built for', plan.runtimeLabel],
-    ['Compatible runtimes', inputs.compatibleRuntimes.join(', ')],
-    ['Zip', `${formatBytes(zip.zipSize)} (${zip.entries} entries)`],
+    ['Built for', escapeMarkdown(plan.runtimeLabel)],
+    ['Compatible runtimes', escapeMarkdown(inputs.compatibleRuntimes.join(', '))],
+    ['Zip', `${formatBytes(zip.zipSize)} (${plural(zip.entries, 'entry', 'entries')})`],
     [
       'Unzipped',
       `${formatBytes(zip.unzippedSize)} — ${percent(zip.unzippedSize, LAMBDA_UNZIPPED_LIMIT)} of Lambda's 250 MB for a function and all its layers`
     ],
     ['CodeSha256', code(zip.sha256)],
-    ['Wheels', `${layer.wheels.length}, cache: ${layer.cache}`]
+    ['Wheels', `${layer.wheels.length}, cache: ${escapeMarkdown(layer.cache)}`]
   )
   if (r.smoke)
     rows.push([
       'Smoke test',
       r.smoke.skipped
-        ? `skipped: ${r.smoke.skipped}`
-        : `${r.smoke.modules.length} modules import on ${r.smoke.interpreter ?? 'the target Python'}`
+        ? `skipped: ${escapeMarkdown(r.smoke.skipped)}`
+        : `${plural(r.smoke.modules.length, 'module')} ${r.smoke.modules.length === 1 ? 'imports' : 'import'} on ${escapeMarkdown(r.smoke.interpreter ?? 'the target Python')}`
     ])
   lines.push('| | |', '|---|---|', ...rows.map(row), '')
 
@@ -219,12 +223,12 @@ export function summaryOf(r: RunResult): string {
           'Functions'
         ],
         r.deliveries.map(d => [
-          d.region,
+          escapeMarkdown(d.region),
           code(d.layerVersionArn),
-          d.published ? 'yes' : `no (${d.skippedReason ?? 'unchanged'})`,
+          d.published ? 'yes' : `no (${escapeMarkdown(d.skippedReason ?? 'unchanged')})`,
           d.deleted.join(', ') || '—',
-          d.shared.join(', ') || '—',
-          d.functions.map(f => `${f.name}: ${f.status}`).join(', ') || '—'
+          escapeMarkdown(d.shared.join(', ')) || '—',
+          escapeMarkdown(d.functions.map(f => `${f.name}: ${f.status}`).join(', ')) || '—'
         ])
       )
     )
@@ -242,7 +246,7 @@ export function summaryOf(r: RunResult): string {
         'What is in the layer',
         ['Package', 'Size:', 'Files:', 'Share:'],
         top.map(p => [
-          p.name,
+          escapeMarkdown(p.name),
           formatBytes(p.bytes),
           String(p.files),
           percent(p.bytes, layer.size.totalBytes)
@@ -253,7 +257,7 @@ export function summaryOf(r: RunResult): string {
     lines.push('```mermaid', 'pie showData title Unzipped size by package (MB)')
     const rest = layer.size.packages.slice(6).reduce((n, p) => n + p.bytes, 0)
     for (const p of layer.size.packages.slice(0, 6))
-      lines.push(`  "${p.name.replace(/"/g, '')}" : ${mb(p.bytes)}`)
+      lines.push(`  "${mermaidLabel(p.name)}" : ${mb(p.bytes)}`)
     if (rest > 0) lines.push(`  "everything else" : ${mb(rest)}`)
     lines.push('```', '')
   }
@@ -261,13 +265,13 @@ export function summaryOf(r: RunResult): string {
   if (layer.slim.byRule.length > 0) {
     lines.push(
       ...section(
-        `Left out: ${formatBytes(layer.slim.removedBytes)} in ${layer.slim.removedFiles} files`,
+        `Left out: ${formatBytes(layer.slim.removedBytes)} in ${plural(layer.slim.removedFiles, 'file')}`,
         ['What', 'Files:', 'Size:', 'Why it is safe'],
         layer.slim.byRule.map(rule => [
-          rule.rule,
+          escapeMarkdown(rule.rule),
           String(rule.files),
           formatBytes(rule.bytes),
-          rule.reason
+          escapeMarkdown(rule.reason)
         ])
       )
     )
@@ -296,30 +300,10 @@ export function builtSection(built: readonly BuiltSource[]): string[] {
     'Built from source',
     ['Package', 'Version', 'From', 'Wheel'],
     built.map(b => [
-      b.name,
-      b.version,
+      escapeMarkdown(b.name),
+      escapeMarkdown(b.version),
       `${b.origin === 'local' ? 'local' : 'sdist'} ${code(b.from)}`,
       code(b.wheel)
     ])
   )
-}
-
-/** A `###` section holding one table; a column named with a trailing `:` is right-aligned. */
-function section(
-  title: string,
-  columns: readonly string[],
-  rows: readonly (readonly string[])[]
-): string[] {
-  return [
-    `### ${title}`,
-    '',
-    row(columns.map(c => c.replace(/:$/, ''))),
-    `|${columns.map(c => (c.endsWith(':') ? '---:' : '---')).join('|')}|`,
-    ...rows.map(row),
-    ''
-  ]
-}
-
-function row(cells: readonly string[]): string {
-  return `| ${cells.join(' | ')} |`
 }

@@ -1,8 +1,9 @@
 /**
  * The Lambda Python runtimes: which Amazon Linux each runs on, its glibc, and AWS's deprecation
- * schedule (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html, read 2026-11).
- * Python 3.10 and 3.11 run on Amazon Linux 2 (glibc 2.26); 3.12 and later on Amazon Linux 2023
- * (glibc 2.34). Deprecation dates follow the OS or the language, whichever ends first.
+ * schedule (RUNTIME_TABLE_URL, as of RUNTIME_TABLE_READ). Python 3.8 to 3.11 run on Amazon Linux 2
+ * (glibc 2.26); 3.12 and later on Amazon Linux 2023 (glibc 2.34). Deprecation dates follow the OS or
+ * the language, whichever ends first. python3.8 and python3.9 are deprecated but still accepted by
+ * PublishLayerVersion (and functions on them still run): they build, with a warning.
  */
 
 export type Architecture = 'x86_64' | 'arm64'
@@ -52,8 +53,18 @@ function runtime(
   })
 }
 
+/**
+ * Dates as AWS's table gives them: "Deprecation date", "Block function create", "Block function
+ * update". Taken from cfn-lint's copy of that table (aws-cloudformation/cfn-lint,
+ * src/cfnlint/data/AdditionalSpecs/LmbdRuntimeLifecycle.json at afd7953, "Update Lambda runtime
+ * lifecycle dates from AWS docs", 2026-06-02), which agrees with AWS's note that python3.9's blocks
+ * moved into 2027. 3.8 and 3.9 carry the last CPython release of their line, the most their runtime
+ * can have had.
+ */
 export const RUNTIMES: readonly Runtime[] = Object.freeze([
-  runtime('3.10.18', AL2, '2026-06-30', '2026-07-31', '2026-08-31'),
+  runtime('3.8.20', AL2, '2024-10-14', '2027-02-01', '2027-03-03'),
+  runtime('3.9.25', AL2, '2025-12-15', '2027-02-01', '2027-03-03'),
+  runtime('3.10.18', AL2, '2026-10-31', '2027-02-01', '2027-03-03'),
   runtime('3.11.13', AL2, '2027-06-30', '2027-07-31', '2027-08-31'),
   runtime('3.12.12', AL2023, '2028-10-31', '2028-11-30', '2029-01-10'),
   runtime('3.13.9', AL2023, '2029-06-30', '2029-07-31', '2029-08-31'),
@@ -62,8 +73,8 @@ export const RUNTIMES: readonly Runtime[] = Object.freeze([
 
 export const DEFAULT_PYTHON_VERSION = '3.12'
 
-/** Where AWS announces runtime deprecation dates, and when the table below was read from it. */
-export const RUNTIME_TABLE_READ = '2026-11'
+/** Where AWS announces runtime deprecation dates, and the date of the copy the table above was read from. */
+export const RUNTIME_TABLE_READ = '2026-06'
 export const RUNTIME_TABLE_URL =
   'https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html#runtimes-supported'
 
@@ -75,7 +86,8 @@ export type RuntimeStatus = 'supported' | 'deprecated' | 'blocked'
 
 /**
  * Where a runtime stands by the dates AWS announced: `deprecated`, no more patches; `blocked`, no
- * function can be created on it or updated any more. Both are warnings (inputs.ts): the dates move.
+ * function can be created on it or updated any more. Both are warnings (inputs.ts): the dates move,
+ * and PublishLayerVersion takes a deprecated runtime.
  */
 export function runtimeStatus(r: Runtime, today: Date = new Date()): RuntimeStatus {
   const day = today.toISOString().slice(0, 10)

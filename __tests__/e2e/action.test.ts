@@ -189,7 +189,7 @@ test('publish: false builds a layer that imports with a plain interpreter, and s
     'HELLO LAMBDA fast 1.2.0 0.3.1 2.0.0'
   )
 
-  assert.match(r.summary, /Lambda layer `common`: built \(publish: false\)/)
+  assert.match(r.summary, /Lambda layer <code>common<\/code>: built \(publish: false\)/)
   assert.match(r.summary, /test suites/)
   assert.equal(await objectKeys(s3, BUCKET).then(k => k.length), 0, 'publish: false touches no AWS')
 })

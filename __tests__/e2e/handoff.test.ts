@@ -137,7 +137,7 @@ test('a matrix of dev and prod at the same time: one GitHub Release with both ro
   for (const r of runs) {
     assert.equal(r.outputs['release-url'], 'https://github.example/acme/layers/releases/tag/v1.0.0')
     assert.equal(r.outputs['rolled-back'], 'false')
-    assert.match(r.summary, /\| GitHub Release \| \[v1\.0\.0\]\(https:\/\/github\.example/)
+    assert.match(r.summary, /\| GitHub Release \| \[v1\.0\.0\]\(<https:\/\/github\.example/)
     assert.match(
       r.summary,
       /\| SSM parameters \| <code>\/layers\/common-(dev|prod)\/latest<\/code>/
@@ -233,7 +233,7 @@ test('the tag push refused by origin (a pre-receive hook), then the job re-run: 
   )
   assert.match(
     rerun.summary,
-    /## Lambda layer `common`: version 1, published from this commit by an earlier run/
+    /## Lambda layer <code>common<\/code>: version 1, published from this commit by an earlier run/
   )
   assert.match(
     rerun.summary,

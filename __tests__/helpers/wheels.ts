@@ -232,3 +232,101 @@ export async function serveIndex(
       })
   }
 }
+
+/** What to change in one entry of a built wheel, in both its central and its local header. */
+export interface EntryPatch {
+  /** the CRC-32 both headers declare */
+  crc?: number
+  /** the uncompressed size both headers declare */
+  size?: number
+  /** the compression method (8: deflate) */
+  method?: number
+  /** a new name of the same length, as raw bytes (e.g. CP437) */
+  name?: Buffer
+  /** the general purpose flags, from the old ones */
+  flags?: (old: number) => number
+  /** changes the entry's compressed bytes in place */
+  data?: (compressed: Buffer) => void
+}
+
+/**
+ * Damages or disguises one entry of a wheel in place, as a broken disk, a bad mirror or an attacker
+ * would serve it: the zip structure stays readable, only what the entry declares or holds changes.
+ * Field offsets from APPNOTE 4.3.7 (local header) and 4.3.12 (central directory header).
+ */
+export async function patchWheel(file: string, entry: string, patch: EntryPatch): Promise<void> {
+  const zip = await fs.readFile(file)
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+  let p = zip.readUInt32LE(eocd + 16)
+  const count = zip.readUInt16LE(eocd + 10)
+  for (let i = 0; i < count; i++) {
+    const nameLength = zip.readUInt16LE(p + 28)
+    const next = p + 46 + nameLength + zip.readUInt16LE(p + 30) + zip.readUInt16LE(p + 32)
+    if (zip.toString('latin1', p + 46, p + 46 + nameLength) === entry) {
+      const local = zip.readUInt32LE(p + 42)
+      const set = (central: number, localAt: number, write: (at: number) => void) => {
+        write(p + central)
+        write(local + localAt)
+      }
+      if (patch.crc !== undefined) set(16, 14, at => zip.writeUInt32LE(patch.crc! >>> 0, at))
+      if (patch.size !== undefined) set(24, 22, at => zip.writeUInt32LE(patch.size!, at))
+      if (patch.method !== undefined) set(10, 8, at => zip.writeUInt16LE(patch.method!, at))
+      if (patch.flags)
+        set(8, 6, at => zip.writeUInt16LE(patch.flags!(zip.readUInt16LE(at)) & 0xffff, at))
+      if (patch.name) {
+        if (patch.name.length !== nameLength) throw new Error('a patched name keeps its length')
+        set(46, 30, at => patch.name!.copy(zip, at))
+      }
+      if (patch.data) {
+        const start = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28)
+        patch.data(zip.subarray(start, start + zip.readUInt32LE(p + 20)))
+      }
+      await fs.writeFile(file, zip)
+      return
+    }
+    p = next
+  }
+  throw new Error(`${file} has no entry ${entry}`)
+}
+
+/**
+ * `bytes` zero bytes as a raw deflate stream, and their CRC-32, made a megabyte at a time: a 300 MB
+ * bomb costs its 300 KB stream, never 300 MB of memory.
+ */
+export async function deflatedZeros(bytes: number): Promise<{ stream: Buffer; crc: number }> {
+  const chunk = Buffer.alloc(1 << 20)
+  const deflate = zlib.createDeflateRaw({ level: 9 })
+  const out: Buffer[] = []
+  deflate.on('data', (b: Buffer) => out.push(b))
+  let crc = 0
+  for (let left = bytes; left > 0; left -= chunk.length) {
+    const piece = chunk.subarray(0, Math.min(chunk.length, left))
+    crc = zlib.crc32(piece, crc)
+    if (!deflate.write(piece)) await new Promise(resolve => deflate.once('drain', resolve))
+  }
+  await new Promise(resolve => deflate.end(resolve))
+  return { stream: Buffer.concat(out), crc }
+}
+
+/**
+ * A wheel whose `<pkg>/_bomb.bin` declares `declared` bytes and inflates to `real` zero bytes: the
+ * stream is stored by makeWheel, then relabelled as deflated with the small size.
+ */
+export async function makeBombWheel(
+  dir: string,
+  spec: WheelSpec,
+  o: { real: number; declared: number }
+): Promise<BuiltWheel> {
+  const bomb = `${escapedName(spec.name).toLowerCase()}/_bomb.bin`
+  const { stream, crc } = await deflatedZeros(o.real)
+  const wheel = await makeWheel(dir, {
+    ...spec,
+    modules: {
+      ...(spec.modules ?? { [`${escapedName(spec.name).toLowerCase()}/__init__.py`]: '' }),
+      [bomb]: stream
+    },
+    stored: [...(spec.stored ?? []), bomb]
+  })
+  await patchWheel(wheel.path, bomb, { method: 8, size: o.declared, crc })
+  return wheel
+}

@@ -263,7 +263,7 @@ test('two distributions writing one path: the same bytes merge silently, differe
   assert.equal(warnings.length, 1, log.text())
   assert.match(
     warnings[0],
-    /cv_full 1\.0 and cv_headless 1\.0 both write 1 file\(s\).*cv\/__init__\.py/
+    /cv_full 1\.0 and cv_headless 1\.0 both write 1 file with different content.*cv\/__init__\.py/
   )
   assert.equal(merged.find(e => e.path === 'cv/__init__.py')?.owner?.name, 'cv_headless')
   assert.equal(merged.filter(e => e.path === 'shared/__init__.py').length, 1)

@@ -145,3 +145,55 @@ test("a name that is pip's own (bin) is refused", async () => {
   const error = await rejection(includeEntries(['tools/bin'], workspace, installedLayer()))
   assert.match(error.message, /python\/bin/)
 })
+
+test('a symlink under an include that leads out of the workspace is an error naming the link', async () => {
+  const lib = path.join(workspace, 'leaky/lib')
+  await write(path.join(lib, '__init__.py'), '')
+  await write(path.join(tmp, 'home/.aws/credentials'), '[default]\naws_secret_access_key = x\n')
+  await fs.symlink(path.join(tmp, 'home/.aws/credentials'), path.join(lib, 'credentials'))
+  const error = await rejection(includeEntries(['leaky/lib'], workspace, installedLayer()))
+  assert.match(
+    error.message,
+    /^Input 'include' has an invalid value "leaky\/lib": files inside the workspace: leaky\/lib\/credentials is a symlink to .*\/home\/\.aws\/credentials, outside the workspace/
+  )
+  assert.match(error.message, /Copy the file into the workspace in a step before this one/)
+  await fs.rm(path.join(workspace, 'leaky'), { recursive: true })
+})
+
+test('a linked directory deep in an include leading to /etc is refused; so is a link through a link', async () => {
+  const lib = path.join(workspace, 'deep/lib')
+  await write(path.join(lib, 'a/b/__init__.py'), '')
+  await fs.symlink('/etc', path.join(lib, 'a/b/etc'))
+  const error = await rejection(includeEntries(['deep/lib'], workspace, installedLayer()))
+  assert.match(error.message, /deep\/lib\/a\/b\/etc is a symlink to \/etc, outside the workspace/)
+  await fs.rm(path.join(lib, 'a/b/etc'))
+  // inside the workspace, to a link that leads out: refused at the second link
+  await fs.symlink(path.join(workspace, 'escape'), path.join(lib, 'hop'))
+  const hop = await rejection(includeEntries(['deep/lib'], workspace, installedLayer()))
+  assert.match(hop.message, /deep\/lib\/hop is a symlink to .*\/outside, outside the workspace/)
+  await fs.rm(path.join(workspace, 'deep'), { recursive: true })
+})
+
+test('symlinks that stay inside the workspace are followed: the layer holds the files', async () => {
+  const lib = path.join(workspace, 'linked/lib')
+  await write(path.join(lib, '__init__.py'), '')
+  await fs.symlink(path.join(workspace, 'shared/settings.py'), path.join(lib, 'settings.py'))
+  await fs.symlink('../../src/common_lib/util', path.join(lib, 'util'))
+  const log = captureLog()
+  try {
+    const { entries } = await includeEntries(['linked/lib'], workspace, installedLayer())
+    assert.deepEqual(entries.map(e => e.path).sort(), [
+      'lib/__init__.py',
+      'lib/settings.py',
+      'lib/util/helpers.py'
+    ])
+    const settings = entries.find(e => e.path === 'lib/settings.py')
+    assert.deepEqual(settings?.source, {
+      kind: 'file',
+      file: path.join(lib, 'settings.py')
+    })
+  } finally {
+    log.restore()
+    await fs.rm(path.join(workspace, 'linked'), { recursive: true })
+  }
+})

@@ -110,10 +110,10 @@ const BAD: [string, Record<string, string>, string, RegExp][] = [
   ],
   ['environment with a dot', { ...BASE, environment: 'dev.1' }, 'environment', /common-dev\.1/],
   [
-    'python 3.9',
-    { ...BASE, 'python-version': '3.9' },
+    'python 3.7',
+    { ...BASE, 'python-version': '3.7' },
     'python-version',
-    /one of '3\.10', '3\.11', '3\.12', '3\.13', '3\.14' \(the Lambda Python runtimes\)/
+    /one of '3\.8', '3\.9', '3\.10', '3\.11', '3\.12', '3\.13', '3\.14' \(the Lambda Python runtimes\)/
   ],
   [
     'python 3.15',
@@ -257,23 +257,30 @@ test('ssm-parameter: {layer} is the published name, 14 levels fit, a trailing sl
   assert.equal(read(BASE).prComment, false)
 })
 
-test('a runtime past every date AWS announced is a warning, not an error: python 3.10 in 2026-11', () => {
-  const log = captureLog()
-  let runtime: string
-  try {
-    runtime = read({ ...BASE, 'python-version': '3.10' }).runtime.identifier
-  } finally {
-    log.restore()
-  }
-  assert.equal(runtime, 'python3.10')
-  const warnings = log.lines.filter(l => l.startsWith('::warning::'))
-  assert.equal(warnings.length, 1, log.text())
-  assert.match(
-    warnings[0],
-    /python3\.10 is deprecated from 2026-06-30, .*created from 2026-07-31 .*updated from 2026-08-31; those dates have passed.*built and published all the same/
-  )
-  assert.match(warnings[0], /docs\.aws\.amazon\.com\/lambda\/latest\/dg\/lambda-runtimes\.html/)
-})
+for (const [version, dates] of [
+  ['3.8', /deprecated from 2024-10-14, .*created from 2027-02-01 .*updated from 2027-03-03/],
+  ['3.9', /deprecated from 2025-12-15, .*created from 2027-02-01 .*updated from 2027-03-03/]
+] as const) {
+  test(`a deprecated runtime builds with one warning naming AWS's dates: python ${version}`, () => {
+    const log = captureLog()
+    let runtime: string
+    try {
+      runtime = read({ ...BASE, 'python-version': version }).runtime.identifier
+    } finally {
+      log.restore()
+    }
+    assert.equal(runtime, `python${version}`)
+    const warnings = log.lines.filter(l => l.startsWith('::warning::'))
+    assert.equal(warnings.length, 1, log.text())
+    assert.match(warnings[0], new RegExp(`python${version.replace('.', '\\.')} is ${dates.source}`))
+    // the day decides which: no more patches, or the blocks have passed too
+    assert.match(
+      warnings[0],
+      /(no more security patches|those dates have passed).*built and published all the same/
+    )
+    assert.match(warnings[0], /docs\.aws\.amazon\.com\/lambda\/latest\/dg\/lambda-runtimes\.html/)
+  })
+}
 
 test('a supported runtime gets no deprecation warning', () => {
   const log = captureLog()

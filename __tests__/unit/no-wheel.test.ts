@@ -24,9 +24,9 @@ const accepting = (filename: string): string => {
 }
 
 test('which runtimes load a wheel: glibc level, machine, python tag and ABI all count', () => {
-  assert.equal(accepting('a-1.0-py3-none-any.whl'), 'python3.10+ (x86_64, arm64)')
+  assert.equal(accepting('a-1.0-py3-none-any.whl'), 'python3.8+ (x86_64, arm64)')
   assert.equal(accepting('a-1.0-py3-none-manylinux_2_28_x86_64.whl'), 'python3.12+ (x86_64)')
-  assert.equal(accepting('a-1.0-py3-none-manylinux_2_26_x86_64.whl'), 'python3.10+ (x86_64)')
+  assert.equal(accepting('a-1.0-py3-none-manylinux_2_26_x86_64.whl'), 'python3.8+ (x86_64)')
   assert.equal(accepting('a-1.0-cp312-cp312-manylinux_2_17_aarch64.whl'), 'python3.12 (arm64)')
   assert.equal(
     accepting('a-1.0-cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl'),
@@ -40,7 +40,7 @@ test('which runtimes load a wheel: glibc level, machine, python tag and ABI all 
     accepting('a-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux_2_17_aarch64.whl'),
     'python3.11 (x86_64, arm64)'
   )
-  assert.equal(accepting('a-1.0-py2.py3-none-manylinux1_x86_64.whl'), 'python3.10+ (x86_64)')
+  assert.equal(accepting('a-1.0-py2.py3-none-manylinux1_x86_64.whl'), 'python3.8+ (x86_64)')
   // a cp313 abi3 wheel needs at least 3.13
   assert.equal(accepting('a-1.0-cp313-abi3-manylinux_2_34_aarch64.whl'), 'python3.13+ (arm64)')
 })
@@ -138,7 +138,7 @@ test('wheels only for the other architecture: suggests it', () => {
   assert.match(message, /set architecture: x86_64/)
   assert.match(
     message,
-    /Linux wheels are for another machine than aarch64 \(manylinux_2_17_x86_64; python3\.10\+ \(x86_64\) accept these\)/
+    /Linux wheels are for another machine than aarch64 \(manylinux_2_17_x86_64; python3\.8\+ \(x86_64\) accept these\)/
   )
 })
 

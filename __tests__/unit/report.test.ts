@@ -143,7 +143,7 @@ test('the summary: outcome, release, regions, changelog, ten largest packages, a
       delivery('us-east-1', 3, false, { skippedReason: 'unchanged' })
     ])
   )
-  assert.match(s, /## Lambda layer `common-dev`: published version 7/)
+  assert.match(s, /## Lambda layer <code>common-dev<\/code>: published version 7/)
   assert.match(s, /Release \*\*v1\.4\.0\*\* \(minor bump from 1\.3\.2\) · tag pushed/)
   assert.match(s, /\| eu-west-1 \| .*:7<\/code> \| yes \|/)
   assert.match(s, /\| us-east-1 \| .*:3<\/code> \| no \(unchanged\) \|/)
@@ -172,7 +172,7 @@ test('a rerun of the same commit: published is true as after a clean run, and th
   const s = summaryOf(r)
   assert.match(
     s,
-    /## Lambda layer `common-dev`: version 2, published from this commit by an earlier run/
+    /## Lambda layer <code>common-dev<\/code>: version 2, published from this commit by an earlier run/
   )
   assert.match(
     s,
@@ -208,12 +208,12 @@ test('a reuse says "reused version N", not unchanged; SSM parameters and the Git
     }
   } as RunResult
   const s = summaryOf(r)
-  assert.match(s, /## Lambda layer `common-dev`: reused version 1 /)
+  assert.match(s, /## Lambda layer <code>common-dev<\/code>: reused version 1 /)
   assert.doesNotMatch(s, /unchanged/)
   assert.match(s, /\| SSM parameters \| <code>\/layers\/common-dev\/latest<\/code> in eu-west-1 \|/)
   assert.match(
     s,
-    /\| GitHub Release \| \[v1\.4\.0\]\(https:\/\/github\.com\/acme\/layers\/releases\/tag\/v1\.4\.0\) \(updated\) \|/
+    /\| GitHub Release \| \[v1\.4\.0\]\(<https:\/\/github\.com\/acme\/layers\/releases\/tag\/v1\.4\.0>\) \(updated\) \|/
   )
   const o = outputsOf(r)
   assert.equal(o[Outputs.ReleaseUrl], 'https://github.com/acme/layers/releases/tag/v1.4.0')

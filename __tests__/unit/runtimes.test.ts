@@ -14,10 +14,12 @@ const rt = (v: string) => {
   return r
 }
 
-test('3.10 and 3.11 run on Amazon Linux 2 (glibc 2.26), 3.12+ on Amazon Linux 2023 (glibc 2.34)', () => {
+test('3.8 to 3.11 run on Amazon Linux 2 (glibc 2.26), 3.12+ on Amazon Linux 2023 (glibc 2.34)', () => {
   assert.deepEqual(
     RUNTIMES.map(r => [r.identifier, r.os, r.glibc.join('.'), r.abi]),
     [
+      ['python3.8', 'Amazon Linux 2', '2.26', 'cp38'],
+      ['python3.9', 'Amazon Linux 2', '2.26', 'cp39'],
       ['python3.10', 'Amazon Linux 2', '2.26', 'cp310'],
       ['python3.11', 'Amazon Linux 2', '2.26', 'cp311'],
       ['python3.12', 'Amazon Linux 2023', '2.34', 'cp312'],
@@ -25,7 +27,7 @@ test('3.10 and 3.11 run on Amazon Linux 2 (glibc 2.26), 3.12+ on Amazon Linux 20
       ['python3.14', 'Amazon Linux 2023', '2.34', 'cp314']
     ]
   )
-  assert.equal(findRuntime('3.9'), undefined)
+  assert.equal(findRuntime('3.7'), undefined)
   assert.equal(findRuntime('3.15'), undefined)
 })
 
@@ -83,6 +85,36 @@ test('the marker environment is the runtime and architecture, never the machine 
 
 test('deprecation status is reported for every date, also after the last one', () => {
   const r = rt('3.10')
-  assert.equal(runtimeStatus(r, new Date('2026-11-29T00:00:00Z')), 'blocked')
+  assert.equal(runtimeStatus(r, new Date('2026-11-29T00:00:00Z')), 'deprecated')
+  assert.equal(runtimeStatus(r, new Date('2027-03-03T00:00:00Z')), 'blocked')
   assert.equal(runtimeStatus(rt('3.14'), new Date('2026-11-29T00:00:00Z')), 'supported')
+})
+
+test("3.8 and 3.9: AWS's dates as data, deprecated but not blocked before 2027-03-03, built for glibc 2.26", () => {
+  assert.deepEqual(
+    ['3.8', '3.9'].map(v => {
+      const r = rt(v)
+      return [r.identifier, r.deprecation, r.blockFunctionCreate, r.blockFunctionUpdate]
+    }),
+    [
+      ['python3.8', '2024-10-14', '2027-02-01', '2027-03-03'],
+      ['python3.9', '2025-12-15', '2027-02-01', '2027-03-03']
+    ]
+  )
+  assert.equal(runtimeStatus(rt('3.9'), new Date('2026-12-02T00:00:00Z')), 'deprecated')
+  assert.equal(runtimeStatus(rt('3.8'), new Date('2027-03-03T00:00:00Z')), 'blocked')
+  for (const v of ['3.8', '3.9']) {
+    const tags = platformTags(rt(v), 'x86_64')
+    assert.equal(tags[0], 'manylinux_2_26_x86_64', v)
+    assert.equal(markerEnvironment(rt(v), 'x86_64').python_version, v)
+  }
+})
+
+test('every date in the table is an ISO day, in order: deprecation, block create, block update', () => {
+  for (const r of RUNTIMES) {
+    for (const d of [r.deprecation, r.blockFunctionCreate, r.blockFunctionUpdate])
+      assert.match(d, /^\d{4}-\d{2}-\d{2}$/, r.identifier)
+    assert.ok(r.deprecation <= r.blockFunctionCreate, r.identifier)
+    assert.ok(r.blockFunctionCreate <= r.blockFunctionUpdate, r.identifier)
+  }
 })

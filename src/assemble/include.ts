@@ -1,13 +1,17 @@
 /**
  * The user's own code in the layer: each `include` path goes to python/<its last component>, where
  * Lambda's Python finds it as a top-level module or package. Nothing is copied: the files are read
- * from the workspace when the zip is written (links followed: a layer holds files, not links).
+ * from the workspace when the zip is written (links followed: a layer holds files, not links). A
+ * link that leads out of the workspace is an error: it would publish whatever it points at
+ * (`~/.aws/credentials`, `/etc`) to everyone who can read the layer.
  */
 import * as core from '@actions/core'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { InputError, LayerActionError } from '../errors'
+import { plural } from '../words'
 import type { LayerEntry } from './entries'
+import { formatBytes } from './size'
 
 export interface IncludedPath {
   /** as given, relative to the workspace */
@@ -28,10 +32,25 @@ function importName(entry: string): string | undefined {
   return m?.[1]
 }
 
-/** Every file under `source` (itself when a file) as layer entries under `target` ('' for python/ itself), links followed. */
-export async function filesUnder(source: string, target: string): Promise<LayerEntry[]> {
+/** Where links may lead: `root` (a real path) and what the error names (the include as given). */
+export interface Confinement {
+  readonly root: string
+  readonly given: string
+}
+
+/**
+ * Every file under `source` (itself when a file) as layer entries under `target` ('' for python/
+ * itself), links followed; with `within`, a link whose target lies outside `within.root` is an
+ * InputError naming the link.
+ */
+export async function filesUnder(
+  source: string,
+  target: string,
+  within?: Confinement
+): Promise<LayerEntry[]> {
   const out: LayerEntry[] = []
   const walk = async (file: string, name: string, ancestors: readonly string[]): Promise<void> => {
+    if (within && (await fs.lstat(file)).isSymbolicLink()) await assertLinkInside(file, within)
     const st = await fs.stat(file).catch(() => undefined)
     if (!st) throw new LayerActionError(`${file} cannot be added to the layer: a broken symlink?`)
     if (st.isDirectory()) {
@@ -51,6 +70,20 @@ export async function filesUnder(source: string, target: string): Promise<LayerE
   }
   await walk(source, target, [])
   return out
+}
+
+/** A link under an include must resolve inside the workspace (its real path). */
+async function assertLinkInside(link: string, within: Confinement): Promise<void> {
+  const real = await fs.realpath(link).catch(() => undefined)
+  if (real === undefined || inside(within.root, real) || real === within.root) return
+  const shown = path.relative(within.root, link)
+  throw new InputError(
+    INPUT,
+    within.given,
+    `files inside the workspace: ${shown.startsWith('..') ? link : shown} is a symlink to ${real}, outside the workspace, ` +
+      'and a layer must not carry files from the runner (credentials, system files). ' +
+      'Copy the file into the workspace in a step before this one, or remove the link'
+  )
 }
 
 function inside(parent: string, child: string): boolean {
@@ -139,9 +172,11 @@ export async function includeEntries(
   const entries: LayerEntry[] = []
   const included: IncludedPath[] = []
   for (const p of planned) {
-    const files = await filesUnder(p.absolute, p.name)
+    const files = await filesUnder(p.absolute, p.name, { root: realWorkspace, given: p.source })
     const bytes = files.reduce((n, f) => n + f.size, 0)
-    core.info(`Included ${p.source} as python/${p.name} (${files.length} files, ${bytes} bytes)`)
+    core.info(
+      `Included ${p.source} as python/${p.name} (${plural(files.length, 'file')}, ${formatBytes(bytes)})`
+    )
     entries.push(...files)
     included.push({ source: p.source, target: `python/${p.name}`, files: files.length, bytes })
   }

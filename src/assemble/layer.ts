@@ -5,8 +5,10 @@
  */
 import * as core from '@actions/core'
 import path from 'node:path'
+import { LayerActionError } from '../errors'
 import type { ActionInputs } from '../inputs'
 import type { Wheelhouse } from '../fetch/wheelhouse'
+import { plural } from '../words'
 import type { LayerEntry } from './entries'
 import { includeEntries } from './include'
 import {
@@ -41,12 +43,14 @@ export async function assembleLayer(
     exclude: inputs.exclude,
     leftOut: wheels.flatMap(w => w.leftOut)
   })
+  if (kept.length === 0) throw emptyLayer(inputs, installed.length + own.length)
   const size = measureEntries(kept)
   assertWithinLimit(size)
   const warning = nearLimitWarning(size)
   if (warning) core.warning(warning)
   core.info(
-    `${kept.length} files, ${formatBytes(size.totalBytes)} unzipped, from ${wheels.length} wheels`
+    `${plural(kept.length, 'file')}, ${formatBytes(size.totalBytes)} unzipped, from ${plural(wheels.length, 'wheel')}` +
+      (own.length > 0 ? ` and 'include'` : '')
   )
   return {
     entries: kept,
@@ -55,6 +59,18 @@ export async function assembleLayer(
     slim,
     size
   }
+}
+
+/** A layer of no file is no layer: say why it came out empty. */
+function emptyLayer(inputs: ActionInputs, before: number): LayerActionError {
+  const requirements = path.relative(inputs.workspace, inputs.requirements) || inputs.requirements
+  const why =
+    before > 0
+      ? `every one of its ${plural(before, 'file')} was left out by 'slim' and 'exclude'`
+      : `${requirements} installs no package and 'include' names no path`
+  return new LayerActionError(
+    `Nothing to put in the layer: ${why}. Add a requirement or an 'include' path (or loosen 'exclude').`
+  )
 }
 
 /**
@@ -86,7 +102,7 @@ export function mergeWheels(wheels: readonly WheelContent[]): LayerEntry[] {
   for (const [pair, paths] of clashes) {
     const winner = pair.split(' and ')[1]
     core.warning(
-      `${pair} both write ${paths.length} file(s) with different content under python/ ` +
+      `${pair} both write ${plural(paths.length, 'file')} with different content under python/ ` +
         `(${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ', …' : ''}): the layer keeps ${winner}'s, ` +
         'as pip keeps the one it installs last. Drop one of the two from the requirements if they are alternatives.'
     )

@@ -6,6 +6,7 @@
  * name in `python/`.
  */
 import { LayerActionError } from '../errors'
+import { plural } from '../words'
 import type { Distribution } from './entries'
 
 /**
@@ -88,7 +89,7 @@ function tooLargeMessage(report: SizeReport, limit: number): string {
     p => `  ${label(p).padEnd(width)}  ${formatBytes(p.bytes).padStart(9)}  ${p.paths.join(' ')}`
   )
   return [
-    `The layer is ${formatBytes(report.totalBytes)} unzipped (${report.totalBytes.toLocaleString('en-US')} bytes in ${report.files} files), ` +
+    `The layer is ${formatBytes(report.totalBytes)} unzipped (${report.totalBytes.toLocaleString('en-US')} bytes in ${plural(report.files, 'file')}), ` +
       `over Lambda's limit of ${formatBytes(limit)} (${limit.toLocaleString('en-US')} bytes) by ${formatBytes(report.totalBytes - limit)}.`,
     `Largest packages:`,
     ...lines,

@@ -5,6 +5,7 @@
  * never touched by a rule: importlib.metadata reads it at runtime.
  */
 import * as core from '@actions/core'
+import { plural } from '../words'
 import { formatBytes } from './size'
 import { compileGlob, type Glob } from './glob'
 import type { LeftOutEntry } from './entries'
@@ -231,7 +232,7 @@ export function slimEntries<T extends { readonly path: string; readonly size: nu
     (a, b) => b.bytes - a.bytes || a.rule.localeCompare(b.rule)
   )
   for (const r of byRule)
-    core.info(`Left out ${r.files} files (${formatBytes(r.bytes)}): ${r.rule}`)
+    core.info(`Left out ${plural(r.files, 'file')} (${formatBytes(r.bytes)}): ${r.rule}`)
   const gone = (p: string): boolean => {
     for (let i = p.length; i > 0; i = p.lastIndexOf('/', i - 1)) {
       if (removed.has(p.slice(0, i))) return true

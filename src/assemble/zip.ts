@@ -6,6 +6,10 @@
  * when deflate does not shrink them or they are compressed already); what this action writes itself
  * (INSTALLER, a rewritten RECORD) is stored, so no zlib version ever changes it.
  *
+ * Every wheel entry is verified while it is copied (src/zip/verify.ts, in worker threads): the zip is
+ * finished only when each one inflated to its declared size and CRC-32, so the sizes added up for
+ * Lambda's limit are real sizes.
+ *
  * Layout: `python/…` at the root, entries sorted by their byte-wise UTF-8 path (directories are
  * entries too, with a trailing `/`), DOS time 1980-01-01 00:00 and no extra timestamp fields,
  * creator "unix" with mode 0644 (0755 when the wheel or the file has any x bit) and 0755 for
@@ -19,8 +23,10 @@ import zlib from 'node:zlib'
 import { LayerActionError, messageOf } from '../errors'
 import { dataOffset } from '../zip/reader'
 import { DEFLATED, STORED, type EntryRecord } from '../zip/records'
+import { verifyEntries } from '../zip/verify'
 import { ZipWriter } from '../zip/writer'
 import type { LayerEntry } from './entries'
+import { plural } from '../words'
 import { formatBytes } from './size'
 
 export interface ZipOptions {
@@ -28,6 +34,8 @@ export interface ZipOptions {
   level?: number
   /** files from disk above this size are deflated to a spill file instead of memory (tests lower it) */
   largeFileBytes?: number
+  /** false only for the bench's baseline: the wheel entries are then copied unchecked */
+  verify?: boolean
 }
 
 export interface ZipResult {
@@ -134,6 +142,17 @@ export async function zipLayer(
   }
   const wheels = new Map<string, number>()
   const out = new ZipWriter(zipPath)
+  const fromWheels = entries.flatMap(e =>
+    e.source.kind === 'wheel' ? [{ wheel: e.source.wheel, entry: e.source.entry }] : []
+  )
+  const stopVerifying = new AbortController()
+  let verifyFailure: unknown
+  const verified =
+    o.verify === false
+      ? Promise.resolve()
+      : verifyEntries(fromWheels, { signal: stopVerifying.signal }).catch((error: unknown) => {
+          verifyFailure = error
+        })
   let unzippedSize = 0
   let stored = 0
   let sinceYield = 0
@@ -182,8 +201,11 @@ export async function zipLayer(
       if (sinceYield >= YIELD_EVERY) {
         sinceYield = 0
         await new Promise(resolve => setImmediate(resolve))
+        if (verifyFailure) throw verifyFailure
       }
     }
+    await verified
+    if (verifyFailure) throw verifyFailure
     const written = out.finish()
     const zip: ZipResult = {
       path: zipPath,
@@ -194,11 +216,16 @@ export async function zipLayer(
       entries: written.entries,
       stored
     }
+    const checked =
+      o.verify === false
+        ? 'not verified'
+        : `${plural(fromWheels.length, 'file')} from wheels, each checked against its CRC-32 and size`
     core.info(
-      `${zip.path}: ${formatBytes(zip.zipSize)} zipped, ${formatBytes(zip.unzippedSize)} unzipped, ${zip.entries} entries (${zip.stored} stored), CodeSha256 ${zip.sha256}`
+      `${zip.path}: ${formatBytes(zip.zipSize)} zipped, ${formatBytes(zip.unzippedSize)} unzipped, ${plural(zip.entries, 'entry', 'entries')} (${zip.stored} stored; ${checked}), CodeSha256 ${zip.sha256}`
     )
     return zip
   } catch (error) {
+    stopVerifying.abort()
     out.abort()
     // jobs still running may write spill files: let them finish, then remove them
     const left = await Promise.allSettled(prepared.values())

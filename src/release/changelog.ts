@@ -1,3 +1,4 @@
+import { escapeMarkdown } from '../markdown'
 import type { Change, Changes, VersionDecision } from './bump'
 
 /** Enough for a reader; a release with more is summarised by its count. */
@@ -18,11 +19,6 @@ function list(changes: readonly Change[], line: (change: Change) => string): str
   if (changes.length > MAX_PER_SECTION)
     lines.push(`- … and ${changes.length - MAX_PER_SECTION} more`)
   return lines
-}
-
-// Subjects are user text: angle brackets would be read as HTML by the job summary.
-export function escapeMarkdown(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
 function markdownItem(change: Change): string {

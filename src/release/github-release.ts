@@ -14,7 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import type { GitHub } from '@actions/github/lib/utils'
 import * as core from '@actions/core'
 import { LayerActionError, messageOf } from '../errors'
-import { escapeMarkdown } from './changelog'
+import { escapeMarkdown } from '../markdown'
 
 export type Octokit = InstanceType<typeof GitHub>
 

@@ -5,6 +5,7 @@
 import fs from 'node:fs'
 import zlib from 'node:zlib'
 import { LayerActionError } from '../errors'
+import { decodeEntryName } from './names'
 import {
   CENTRAL_HEADER,
   DEFLATED,
@@ -20,8 +21,10 @@ import {
 
 /** One entry as the central directory describes it. */
 export interface CentralEntry {
-  /** as stored: `/`-separated, directories end with `/` */
+  /** decoded as the format says (UTF-8 when flagged, else CP437): `/`-separated, directories end with `/` */
   readonly name: string
+  /** the name's bytes as stored, which the local header must repeat */
+  readonly nameBytes: Buffer
   readonly method: number
   readonly flags: number
   readonly crc: number
@@ -97,7 +100,12 @@ export function readCentralDirectory(fd: number, label: string): CentralEntry[] 
     const commentLength = cd.readUInt16LE(p + 32)
     const external = cd.readUInt32LE(p + 38)
     let localHeaderOffset = cd.readUInt32LE(p + 42)
-    const name = cd.toString('utf8', p + 46, p + 46 + nameLength)
+    const nameBytes = Buffer.from(cd.subarray(p + 46, p + 46 + nameLength))
+    const name = decodeEntryName(nameBytes, flags)
+    if (name === undefined)
+      throw fail(
+        `the name of entry ${i + 1} (${JSON.stringify(nameBytes.toString('latin1'))}) is flagged UTF-8 but is not UTF-8`
+      )
     // zip64: the fields set to 0xffffffff follow in the extra field, in this order
     for (let x = p + 46 + nameLength; x + 4 <= p + 46 + nameLength + extraLength;) {
       const id = cd.readUInt16LE(x)
@@ -121,6 +129,7 @@ export function readCentralDirectory(fd: number, label: string): CentralEntry[] 
     const mode = madeBy === MADE_BY_UNIX && external >>> 16 ? external >>> 16 : undefined
     entries.push({
       name,
+      nameBytes,
       method,
       flags,
       crc,
@@ -151,14 +160,16 @@ function readRaw(fd: number, entry: CentralEntry, label: string): Buffer {
   return data
 }
 
-/** An entry's content, inflated and checked against its CRC. */
+/** An entry's content, inflated (never past its declared size) and checked against its CRC. */
 export async function readEntry(fd: number, entry: CentralEntry, label: string): Promise<Buffer> {
   const raw = readRaw(fd, entry, label)
   const data =
     entry.method === STORED
       ? raw
       : await new Promise<Buffer>((resolve, reject) =>
-          zlib.inflateRaw(raw, (error, out) => (error ? reject(error) : resolve(out)))
+          zlib.inflateRaw(raw, { maxOutputLength: entry.size + 1 }, (error, out) =>
+            error ? reject(error) : resolve(out)
+          )
         ).catch((error: unknown) => {
           throw new ZipFormatError(`${label}: ${entry.name} does not inflate (${String(error)})`)
         })

@@ -18,12 +18,14 @@ export const DEFLATED = 8
 export const U32_MAX = 0xffffffff
 export const U16_MAX = 0xffff
 
+/** General purpose flag bit 11: the entry's name is UTF-8 (else code page 437). */
+export const UTF8_NAMES = 0x0800
+
 const DOS_TIME = 0
 const DOS_DATE = (1 << 5) | 1 // 1980-01-01, the DOS epoch
 const S_IFREG = 0o100000
 const S_IFDIR = 0o040000
 const MSDOS_DIRECTORY = 0x10
-const UTF8_NAMES = 0x0800
 const MADE_BY_UNIX = 3 << 8
 
 /** What a header says about one entry. */
