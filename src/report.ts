@@ -14,6 +14,9 @@ import { messageOf } from './errors'
 import type { BuiltSource } from './resolve/sources'
 import { formatChangelog } from './release/changelog'
 import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from './assemble/size'
+import type { ContentsResult } from './contents/contents'
+import { contentsOutputs } from './contents/outputs'
+import { contentsSummary } from './contents/markdown'
 
 export interface RunResult {
   inputs: ActionInputs
@@ -28,6 +31,10 @@ export interface RunResult {
   release?: GitHubReleaseResult
   /** wheels built on the runner from sdists and local packages */
   built?: readonly BuiltSource[]
+  /** the SBOM and the diff (issue 18) */
+  contents?: ContentsResult
+  /** the SBOM's key beside the zip, '' when none */
+  sbomS3Key?: string
 }
 
 /** The outputs that name the layer version: the primary region's, and whether any was published. */
@@ -66,10 +73,7 @@ export function outputsOf(r: RunResult): Record<Outputs, string> {
     [Outputs.CompatibleRuntimes]: inputs.compatibleRuntimes.join(','),
     [Outputs.ReleaseUrl]: r.release?.outcome?.url ?? '',
     [Outputs.RolledBack]: 'false',
-    // issue 18 (SBOM and diff) sets these
-    [Outputs.SbomPath]: '',
-    [Outputs.SbomS3Key]: '',
-    [Outputs.Changes]: ''
+    ...contentsOutputs(r.contents, r.sbomS3Key)
   }
 }
 
@@ -216,6 +220,7 @@ export function summaryOf(r: RunResult): string {
   }
 
   lines.push(...builtSection(r.built ?? []))
+  lines.push(...contentsSummary(r.contents?.view, r.contents?.sbom?.path))
 
   const changelog = formatChangelog(release.changes)
   if (changelog) lines.push(changelog, '')

@@ -1,0 +1,97 @@
+/**
+ * `github-release: true` with `sbom: true`: the SBOM as the release asset `<layer>-<version>.cdx.json`.
+ * Each matrix job adds its own (its layer's name); a rerun replaces its own. Uploaded to the
+ * release's own `upload_url`: octokit's default uploads host is wrong on GitHub Enterprise Server.
+ */
+import * as core from '@actions/core'
+import { getOctokit } from '@actions/github'
+import { LayerActionError, messageOf } from '../errors'
+import type { Octokit } from '../release/github-release'
+
+export interface AssetRequest {
+  readonly owner: string
+  readonly repo: string
+  readonly releaseId: number
+  /** `<layer>-<version>.cdx.json` */
+  readonly name: string
+  readonly json: string
+}
+
+export interface AssetOutcome {
+  readonly url: string
+  /** an asset of that name was there and was replaced */
+  readonly replaced: boolean
+}
+
+export function sbomAssetName(layerName: string, version: string): string {
+  return `${layerName}-${version}.cdx.json`
+}
+
+export async function uploadSbomAsset(octokit: Octokit, r: AssetRequest): Promise<AssetOutcome> {
+  const where = { owner: r.owner, repo: r.repo }
+  try {
+    const { data: release } = await octokit.rest.repos.getRelease({
+      ...where,
+      release_id: r.releaseId
+    })
+    const assets = await octokit.paginate(octokit.rest.repos.listReleaseAssets, {
+      ...where,
+      release_id: r.releaseId,
+      per_page: 100
+    })
+    const old = assets.filter(a => a.name === r.name)
+    for (const a of old) await octokit.rest.repos.deleteReleaseAsset({ ...where, asset_id: a.id })
+    const data = Buffer.from(r.json)
+    // `https://uploads.github.com/repos/o/r/releases/1/assets{?name,label}`: the template part goes
+    const url = `${release.upload_url.replace(/\{[^}]*\}$/, '')}?name=${encodeURIComponent(r.name)}`
+    const { data: asset } = await octokit.request({
+      method: 'POST',
+      url,
+      headers: {
+        'content-type': 'application/vnd.cyclonedx+json',
+        'content-length': data.length
+      },
+      data
+    })
+    const download = (asset as { browser_download_url?: string }).browser_download_url ?? ''
+    core.info(`${old.length > 0 ? 'Replaced' : 'Added'} the release asset ${r.name}: ${download}`)
+    return { url: download, replaced: old.length > 0 }
+  } catch (error: unknown) {
+    const status = (error as { status?: unknown }).status
+    throw new LayerActionError(
+      `Could not attach ${r.name} to the GitHub Release ${r.releaseId} of ${r.owner}/${r.repo}: ` +
+        `GitHub answered ${typeof status === 'number' ? status : 'no HTTP status'}: ${messageOf(error)}.` +
+        (status === 403 || status === 404
+          ? " The job needs 'permissions: contents: write'."
+          : ' A rerun replaces the asset.'),
+      { cause: error }
+    )
+  }
+}
+
+/** The stage's call, with the repository and API URL of the workflow run. */
+export async function attachSbomToRelease(o: {
+  token: string
+  releaseId: number
+  layerName: string
+  version: string
+  json: string
+  env?: NodeJS.ProcessEnv
+  octokit?: Octokit
+}): Promise<AssetOutcome> {
+  const env = o.env ?? process.env
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/')
+  if (!owner || !repo)
+    throw new LayerActionError(
+      `The SBOM release asset needs the repository (owner/name) from GITHUB_REPOSITORY, which is '${env.GITHUB_REPOSITORY ?? ''}'`
+    )
+  const octokit =
+    o.octokit ?? getOctokit(o.token, { baseUrl: env.GITHUB_API_URL || 'https://api.github.com' })
+  return uploadSbomAsset(octokit, {
+    owner,
+    repo,
+    releaseId: o.releaseId,
+    name: sbomAssetName(o.layerName, o.version),
+    json: o.json
+  })
+}
