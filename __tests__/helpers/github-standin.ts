@@ -142,8 +142,7 @@ export async function startGitHubStandIn(o: {
         const path = seen.path.split('?')[0]
         const query = new URLSearchParams(seen.path.split('?')[1] ?? '')
         if (path.startsWith(uploads) || path.startsWith(issues) || path.startsWith(`${prefix}/`)) {
-          const handled = assetsAndComments(seen.method, path, query, raw, send)
-          if (handled !== undefined) return handled
+          if (assetsAndComments(seen.method, path, query, raw, send)) return
         }
         const byTag = path.startsWith(`${prefix}/tags/`)
           ? decodeURIComponent(path.slice(`${prefix}/tags/`.length))
@@ -192,23 +191,27 @@ export async function startGitHubStandIn(o: {
     })
   })
   type Send = (status: number, data: unknown, headers?: Record<string, string>) => void
-  /** The asset and comment endpoints; undefined for a path they do not serve. */
+  /** The asset and comment endpoints; false for a request they do not serve. */
   const assetsAndComments = (
     method: string,
     path: string,
     query: URLSearchParams,
     raw: Buffer,
     send: Send
-  ): void | undefined => {
-    const noContent = () => send(204, '')
+  ): boolean => {
+    const answer = (...args: Parameters<Send>) => {
+      send(...args)
+      return true
+    }
+    const noContent = () => answer(204, '')
     const releaseById = /^\/(\d+)$/.exec(path.slice(prefix.length))
     if (method === 'GET' && path.startsWith(prefix) && releaseById) {
       const release = [...releases.values()].find(r => r.id === Number(releaseById[1]))
-      return release ? send(200, release) : undefined
+      return release ? answer(200, release) : false
     }
     const listAssets = /^\/(\d+)\/assets$/.exec(path.slice(prefix.length))
     if (method === 'GET' && path.startsWith(prefix) && listAssets)
-      return send(
+      return answer(
         200,
         [...assets.values()]
           .filter(a => a.release_id === Number(listAssets[1]))
@@ -216,14 +219,14 @@ export async function startGitHubStandIn(o: {
       )
     const assetById = /^\/assets\/(\d+)$/.exec(path.slice(prefix.length))
     if (method === 'DELETE' && path.startsWith(prefix) && assetById)
-      return assets.delete(Number(assetById[1])) ? noContent() : undefined
+      return assets.delete(Number(assetById[1])) ? noContent() : false
     const upload = /^\/(\d+)\/assets$/.exec(path.slice(uploads.length))
     if (method === 'POST' && path.startsWith(uploads) && upload) {
       const releaseId = Number(upload[1])
       const name = query.get('name') ?? ''
-      if (![...releases.values()].some(r => r.id === releaseId)) return undefined
+      if (![...releases.values()].some(r => r.id === releaseId)) return false
       if (!name || [...assets.values()].some(a => a.release_id === releaseId && a.name === name))
-        return send(422, {
+        return answer(422, {
           message: 'Validation Failed',
           errors: [
             { resource: 'ReleaseAsset', code: name ? 'already_exists' : 'missing', field: 'name' }
@@ -242,7 +245,7 @@ export async function startGitHubStandIn(o: {
       }
       assets.set(asset.id, asset)
       const { data: _data, ...shown } = asset
-      return send(201, shown)
+      return answer(201, shown)
     }
     const onIssue = /^\/(\d+)\/comments$/.exec(path.slice(issues.length))
     if (path.startsWith(issues) && onIssue && method === 'GET') {
@@ -257,7 +260,7 @@ export async function startGitHubStandIn(o: {
               link: `<${origin}${issues}/${onIssue[1]}/comments?per_page=${perPage}&page=${page + 1}>; rel="next"`
             }
           : {}
-      return send(200, all.slice((page - 1) * perPage, page * perPage), next)
+      return answer(200, all.slice((page - 1) * perPage, page * perPage), next)
     }
     if (path.startsWith(issues) && onIssue && method === 'POST') {
       const id = nextId++
@@ -269,22 +272,22 @@ export async function startGitHubStandIn(o: {
         user: { login: 'github-actions[bot]', type: 'Bot' }
       }
       comments.set(id, comment)
-      return send(201, comment)
+      return answer(201, comment)
     }
     const commentById = /^\/comments\/(\d+)$/.exec(path.slice(issues.length))
     if (path.startsWith(issues) && commentById) {
       const comment = comments.get(Number(commentById[1]))
-      if (!comment) return undefined
+      if (!comment) return false
       if (method === 'PATCH') {
         comment.body = (JSON.parse(raw.toString('utf8')) as { body: string }).body
-        return send(200, comment)
+        return answer(200, comment)
       }
       if (method === 'DELETE') {
         comments.delete(comment.id)
         return noContent()
       }
     }
-    return undefined
+    return false
   }
 
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { LayerActionError } from '../errors'
 import { readCentralDirectory, ZipFormatError, type CentralEntry } from '../zip/reader'
-import type { RangeBytes, RangeRequest, RangeSource } from './http-range'
+import { rangeHeader, type RangeBytes, type RangeRequest, type RangeSource } from './http-range'
 import { METADATA_MAX, metadataEntries, readZipPackages, type ZipPackages } from './packages'
 
 export interface RemoteRead {
@@ -62,9 +62,10 @@ export async function readRemoteZipPackages(
       throw new LayerActionError(`${label}: the server sent bytes beyond the end of the file`)
     const end = got.start + got.data.length
     const whole = got.start === 0 && end === total
-    if ('start' in range && !whole && (got.start > range.start || end <= range.end))
+    const short = 'start' in range ? got.start > range.start || end <= range.end : end !== total
+    if (short && !whole)
       throw new LayerActionError(
-        `${label}: asked for bytes ${range.start}-${range.end}, the server sent ${got.start}-${end - 1}`
+        `${label}: asked for bytes ${rangeHeader(range).slice(6)}, the server sent ${got.start}-${end - 1} of ${total}`
       )
     fs.writeSync(fd as number, got.data, 0, got.data.length, got.start)
     // contiguous with what is on disk up to the end of the file
@@ -72,10 +73,12 @@ export async function readRemoteZipPackages(
     return got
   }
   try {
-    await fetchInto({ suffix: o.tail ?? TAIL })
+    const tail = o.tail ?? TAIL
+    await fetchInto({ suffix: tail })
     const central = await centralDirectory(
       () => fd as number,
       label,
+      tail,
       () => have,
       fetchInto
     )
@@ -92,6 +95,7 @@ export async function readRemoteZipPackages(
 async function centralDirectory(
   fd: () => number,
   label: string,
+  tail: number,
   have: () => number,
   fetchInto: (range: RangeRequest) => Promise<RangeBytes>
 ): Promise<CentralEntry[]> {
@@ -102,7 +106,7 @@ async function centralDirectory(
       const from = have()
       if (!(error instanceof ZipFormatError) || from === 0) throw error
       const size = fs.fstatSync(fd()).size
-      await fetchInto({ start: Math.max(0, from - Math.max(TAIL, size - from)), end: from - 1 })
+      await fetchInto({ start: Math.max(0, from - Math.max(tail, size - from)), end: from - 1 })
     }
   }
 }
