@@ -19,7 +19,7 @@ import { runAction } from '../__tests__/helpers/action'
 import { startCacheServer } from '../__tests__/helpers/cache-server'
 import { measureZipStep } from './zip'
 import { findRuntime, platformTags, type Runtime } from '../src/runtimes'
-import { mb, median } from './stats'
+import { mb, median, SET_18 } from './stats'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DIST = path.join(ROOT, 'dist', 'index.js')
@@ -27,26 +27,7 @@ const MIRROR = 'file:///opt/pypi/simple'
 const MIRROR_MORE = 'file:///opt/pypi-more/simple'
 const PYTHON_VERSION = '3.11'
 /** The 18-package set of issue 9: 36 wheels, 177 MB unzipped. */
-const REQUIREMENTS = [
-  'boto3',
-  'pandas',
-  'numpy',
-  'requests',
-  'beautifulsoup4',
-  'lxml',
-  'sqlalchemy',
-  'psycopg2-binary',
-  'pydantic',
-  'jsonschema',
-  'structlog',
-  'python-dateutil',
-  'pytz',
-  'bcrypt',
-  'Jinja2',
-  'PyYAML',
-  'python-dotenv',
-  'Pillow'
-]
+const REQUIREMENTS = SET_18
 
 /**
  * The inputs this bench gives the action; every other input gets action.yml's default, as on the

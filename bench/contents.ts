@@ -28,35 +28,15 @@ import { fetchRange } from '../src/contents/http-range'
 import { diffPackages } from '../src/contents/diff'
 import { startPresignedStandIn } from '../__tests__/helpers/presigned-standin'
 import { captureLog } from '../__tests__/helpers/log'
-import { median, mb } from './stats'
+import { median, mb, SET_18 } from './stats'
+import { hermeticPipEnv } from '../__tests__/helpers/pip-env'
+import { pipTargetArgs } from '../src/resolve/pip'
+import { findRuntime, type Runtime } from '../src/runtimes'
 
 const MIRROR = 'file:///opt/pypi/simple'
 const MIRROR_MORE = 'file:///opt/pypi-more/simple'
-const REQUIREMENTS = [
-  'boto3',
-  'pandas',
-  'numpy',
-  'requests',
-  'beautifulsoup4',
-  'lxml',
-  'sqlalchemy',
-  'psycopg2-binary',
-  'pydantic',
-  'jsonschema',
-  'structlog',
-  'python-dateutil',
-  'pytz',
-  'bcrypt',
-  'Jinja2',
-  'PyYAML',
-  'python-dotenv',
-  'Pillow'
-]
 
 async function downloadWheels(dir: string): Promise<void> {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PIP_')) env[k] = v
-  env.PIP_CONFIG_FILE = '/dev/null'
   const r = spawnSync(
     'python3',
     [
@@ -66,14 +46,14 @@ async function downloadWheels(dir: string): Promise<void> {
       '-q',
       '-d',
       dir,
-      '--only-binary=:all:',
+      ...pipTargetArgs(findRuntime('3.11') as Runtime, 'x86_64'),
       '--index-url',
       MIRROR,
       '--extra-index-url',
       MIRROR_MORE,
-      ...REQUIREMENTS
+      ...SET_18
     ],
-    { env, stdio: 'inherit' }
+    { env: hermeticPipEnv(), stdio: 'inherit' }
   )
   if (r.status !== 0) throw new Error('pip download from the mirror failed')
 }

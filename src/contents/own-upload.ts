@@ -11,7 +11,7 @@ import {
   PutObjectCommand,
   type S3Client
 } from '@aws-sdk/client-s3'
-import { explainAwsError, partitionOf, s3ObjectArn } from '../deliver/errors'
+import { AwsError, explainAwsError, partitionOf, s3ObjectArn } from '../deliver/errors'
 import { normalizeProject } from '../python/wheel-tags'
 import type { NamedVersion } from './diff'
 import { parseContentRange, rangeHeader, type RangeSource } from './http-range'
@@ -36,26 +36,33 @@ export function sbomKeyOf(zipKey: string): string {
   return `${zipKey.replace(/\.zip$/, '')}.cdx.json`
 }
 
+/** An S3 call's failure, explained with the IAM action and resource it needs. */
+function awsError(at: S3Place, action: string, key: string, error: unknown): AwsError {
+  return explainAwsError(error, {
+    action,
+    resource:
+      action === 's3:ListBucket'
+        ? `arn:${partitionOf(at.region)}:s3:::${at.bucket}`
+        : s3ObjectArn(at.region, at.bucket, key),
+    region: at.region,
+    bucket: at.bucket,
+    key
+  })
+}
+
+/** For `.catch()`: throws the failure explained. */
+function explained(at: S3Place, action: string, key: string) {
+  return (error: unknown): never => {
+    throw awsError(at, action, key, error)
+  }
+}
+
 /** The key of the zip this action uploaded with this CodeSha256 under `prefix`, newest first. */
 export async function findOwnUpload(
   at: S3Place,
   prefix: string,
   version: { codeSha256: string; codeSize?: number }
 ): Promise<string | undefined> {
-  const fail =
-    (action: string, key = prefix) =>
-    (error: unknown) => {
-      throw explainAwsError(error, {
-        action,
-        resource:
-          action === 's3:ListBucket'
-            ? `arn:${partitionOf(at.region)}:s3:::${at.bucket}`
-            : s3ObjectArn(at.region, at.bucket, key),
-        region: at.region,
-        bucket: at.bucket,
-        key
-      })
-    }
   const candidates: string[] = []
   let token: string | undefined
   do {
@@ -63,7 +70,7 @@ export async function findOwnUpload(
       .send(
         new ListObjectsV2Command({ Bucket: at.bucket, Prefix: prefix, ContinuationToken: token })
       )
-      .catch(fail('s3:ListBucket'))
+      .catch(explained(at, 's3:ListBucket', prefix))
     for (const o of page.Contents ?? [])
       if (
         o.Key?.endsWith('.zip') &&
@@ -75,7 +82,7 @@ export async function findOwnUpload(
   for (const key of candidates.sort().reverse().slice(0, HEAD_MAX)) {
     const head = await at.s3
       .send(new HeadObjectCommand({ Bucket: at.bucket, Key: key }))
-      .catch(fail('s3:GetObject', key))
+      .catch(explained(at, 's3:GetObject', key))
     if (head.Metadata?.sha256 === version.codeSha256) return key
   }
   return undefined
@@ -86,15 +93,7 @@ export function s3RangeSource(at: S3Place, key: string): RangeSource {
   return async range => {
     const r = await at.s3
       .send(new GetObjectCommand({ Bucket: at.bucket, Key: key, Range: rangeHeader(range) }))
-      .catch((error: unknown) => {
-        throw explainAwsError(error, {
-          action: 's3:GetObject',
-          resource: s3ObjectArn(at.region, at.bucket, key),
-          region: at.region,
-          bucket: at.bucket,
-          key
-        })
-      })
+      .catch(explained(at, 's3:GetObject', key))
     const data = Buffer.from(await (r.Body?.transformToByteArray() ?? new Uint8Array()))
     const where = parseContentRange(r.ContentRange)
     return where ? { ...where, data } : { start: 0, total: data.length, data }
@@ -144,15 +143,9 @@ export async function objectExists(at: S3Place, key: string): Promise<boolean> {
     await at.s3.send(new HeadObjectCommand({ Bucket: at.bucket, Key: key }))
     return true
   } catch (error: unknown) {
-    const explained = explainAwsError(error, {
-      action: 's3:GetObject',
-      resource: s3ObjectArn(at.region, at.bucket, key),
-      region: at.region,
-      bucket: at.bucket,
-      key
-    })
-    if (explained.kind === 'not-found') return false
-    throw explained
+    const why = awsError(at, 's3:GetObject', key, error)
+    if (why.kind === 'not-found') return false
+    throw why
   }
 }
 
@@ -167,13 +160,5 @@ export async function putSbom(at: S3Place, key: string, json: string): Promise<v
         ContentType: 'application/vnd.cyclonedx+json'
       })
     )
-    .catch((error: unknown) => {
-      throw explainAwsError(error, {
-        action: 's3:PutObject',
-        resource: s3ObjectArn(at.region, at.bucket, key),
-        region: at.region,
-        bucket: at.bucket,
-        key
-      })
-    })
+    .catch(explained(at, 's3:PutObject', key))
 }
