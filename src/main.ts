@@ -14,6 +14,7 @@ import { layerContents } from './contents/contents'
 import { sbomBesideZips } from './contents/sbom-upload'
 import { commentContents } from './contents/pr-comment'
 import { attachSbomToRelease } from './contents/release-asset'
+// SHIM imports (wheelhouseOf, below)
 import { createHash } from 'node:crypto'
 import { createReadStream, openSync, closeSync } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
@@ -26,7 +27,8 @@ import { markerEnvironment } from './runtimes'
 
 /**
  * One run: inputs → plan → wheels for the target → layer entries → zip (and, beside it, the files
- * for the smoke test) → S3 + layer version(s) (health check, SSM) → tag → GitHub Release → outputs.
+ * for the smoke test) → contents (SBOM, changes, pull-request comment) → S3 + layer version(s)
+ * (health check, SSM) and the SBOM beside the zip → tag → GitHub Release (and its SBOM asset) → outputs.
  * Every decision is made in the plan, before any side effect; this is the only place that fails the step.
  */
 export async function run(): Promise<void> {
@@ -114,6 +116,9 @@ export async function run(): Promise<void> {
  * its METADATA Requires-Dist evaluated for the target. The lead replaces it at merge.
  */
 async function wheelhouseOf(resolution: Resolution, inputs: ActionInputs): Promise<Wheelhouse> {
+  // only the SBOM reads hashes and the graph
+  if (!inputs.sbom)
+    return { dir: '', wheels: [], pinned: { entries: [], skipped: [], summary: '' }, cache: 'off' }
   const env = markerEnvironment(inputs.runtime, inputs.architecture)
   const wheels = await Promise.all(
     resolution.wheels.map(async w => {

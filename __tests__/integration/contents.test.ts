@@ -493,6 +493,12 @@ test('the remote reader fetches the end of the file again, twice as much each ti
   for (let i = 0; i < 400; i++)
     zip.addFile(`python/pkg${i}/module_with_a_long_name_${i}.py`, Buffer.from(`x = ${i}\n`))
   zip.addFile('python/pkg-1.0.dist-info/METADATA', Buffer.from('Name: pkg\nVersion: 1.0\n'))
+  // hostile or broken entries: skipped with the reason, never inflated into memory or guessed at
+  zip.addFile(
+    'python/bomb-1.0.dist-info/METADATA',
+    Buffer.concat([Buffer.from('Name: bomb\nVersion: 1.0\n\n'), Buffer.alloc(9 * 1024 * 1024, 97)])
+  )
+  zip.addFile('python/noname-1.0.dist-info/METADATA', Buffer.from('Summary: no name here\n'))
   const bytes = zip.toBuffer()
   presigned.put('many', bytes)
   const read = await readRemoteZipPackages(
@@ -505,6 +511,10 @@ test('the remote reader fetches the end of the file again, twice as much each ti
     read.packages.map(p => `${p.key}@${p.metadata.version}`),
     ['pkg@1.0']
   )
+  assert.deepEqual(read.skipped, [
+    'python/bomb-1.0.dist-info/METADATA: 9437209 bytes, more than any METADATA holds',
+    'python/noname-1.0.dist-info/METADATA: no Name or no Version field'
+  ])
   assert.ok(read.read.requests >= 5, `${read.read.requests} requests`)
   assert.ok(read.read.bytes < bytes.length, 'the file bodies are never fetched')
 

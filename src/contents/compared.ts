@@ -78,7 +78,35 @@ export async function readComparedLayer(
   const t = await target(req, clientsFor)
   if (!t) return undefined
   const { lambda, s3 } = clientsFor(t.region)
-  // GetLayerVersion takes the layer's ARN as its name (moto's GetLayerVersionByArn answers nothing)
+  const { location, ...base } = await layerVersion(req, t, lambda)
+  if (base.codeSha256 === req.own.codeSha256)
+    return {
+      ...base,
+      unzippedSize: req.own.unzippedSize,
+      packages: req.own.packages,
+      source: 'identical'
+    }
+  let unreadable = `its location is ${location ? `'${location.split('?')[0]}'` : 'empty'}`
+  if (/^https?:\/\//.test(location)) {
+    try {
+      const read = await readZip(fetchRangeOf(location), base.layerVersionArn, req)
+      return { ...base, ...read, source: 'location' }
+    } catch (error: unknown) {
+      unreadable = messageOf(error)
+      core.info(
+        `Could not read ${base.layerVersionArn} from its location (${unreadable}): looking in S3`
+      )
+    }
+  }
+  return { ...base, ...(await fromOwnUpload(req, t, s3, base, unreadable)) }
+}
+
+/** GetLayerVersion, which takes the layer's ARN as its name (moto's GetLayerVersionByArn answers nothing). */
+async function layerVersion(
+  req: CompareRequest,
+  t: { region: string; layerArn: string; name: string; version: number },
+  lambda: LambdaClient
+) {
   const v = await lambda
     .send(new GetLayerVersionCommand({ LayerName: t.layerArn, VersionNumber: t.version }))
     .catch((error: unknown) => {
@@ -95,50 +123,39 @@ export async function readComparedLayer(
         )
       throw explained
     })
-  const layerVersionArn = v.LayerVersionArn ?? `${t.layerArn}:${t.version}`
-  const codeSha256 = v.Content?.CodeSha256 ?? ''
-  const base = { layerVersionArn, codeSha256, codeSize: v.Content?.CodeSize }
-  if (codeSha256 === req.own.codeSha256)
-    return {
-      ...base,
-      unzippedSize: req.own.unzippedSize,
-      packages: req.own.packages,
-      source: 'identical'
-    }
-
-  const location = v.Content?.Location ?? ''
-  let unreadable = `its location is ${location ? `'${location.split('?')[0]}'` : 'empty'}`
-  if (/^https?:\/\//.test(location)) {
-    try {
-      return {
-        ...base,
-        ...(await readZip(fetchRangeOf(location), layerVersionArn, req)),
-        source: 'location'
-      }
-    } catch (error: unknown) {
-      unreadable = messageOf(error)
-      core.info(
-        `Could not read ${layerVersionArn} from its location (${unreadable}): looking in S3`
-      )
-    }
+  return {
+    layerVersionArn: v.LayerVersionArn ?? `${t.layerArn}:${t.version}`,
+    codeSha256: v.Content?.CodeSha256 ?? '',
+    codeSize: v.Content?.CodeSize,
+    location: v.Content?.Location ?? ''
   }
+}
+
+/** The zip this action uploaded for that version, under the layer's prefix: the SBOM beside it, else the zip. */
+async function fromOwnUpload(
+  req: CompareRequest,
+  t: { region: string; name: string },
+  s3: S3Client,
+  version: { layerVersionArn: string; codeSha256: string; codeSize?: number },
+  unreadable: string
+): Promise<Omit<ComparedLayer, 'layerVersionArn' | 'codeSha256' | 'codeSize'>> {
   const bucket = req.bucket.replace(/\{region\}/g, t.region)
+  const what = `Could not read the packages of ${version.layerVersionArn}: ${unreadable}, and`
   if (!bucket)
     throw new LayerActionError(
-      `Could not read the packages of ${layerVersionArn}: ${unreadable}, and no 'bucket' is given to look for the zip this action uploaded for it`
+      `${what} no 'bucket' is given to look for the zip this action uploaded for it`
     )
   const at = { s3, region: t.region, bucket }
   const prefix = layerKeyPrefix(req.s3Prefix, t.name)
-  const key = await findOwnUpload(at, prefix, { codeSha256, codeSize: base.codeSize })
+  const key = await findOwnUpload(at, prefix, version)
   if (!key)
     throw new LayerActionError(
-      `Could not read the packages of ${layerVersionArn}: ${unreadable}, and s3://${bucket}/${prefix} holds no zip with its CodeSha256 ${codeSha256} (a version this action did not upload there)`
+      `${what} s3://${bucket}/${prefix} holds no zip with its CodeSha256 ${version.codeSha256} (a version this action did not upload there)`
     )
-  const sbom = await readSbomBeside(at, key, codeSha256)
-  if (sbom) return { ...base, ...sbom, source: 'own-sbom' }
+  const sbom = await readSbomBeside(at, key, version.codeSha256)
+  if (sbom) return { ...sbom, source: 'own-sbom' }
   return {
-    ...base,
-    ...(await readZip(s3RangeSource(at, key), layerVersionArn, req)),
+    ...(await readZip(s3RangeSource(at, key), version.layerVersionArn, req)),
     source: 'own-zip'
   }
 }
