@@ -27,6 +27,7 @@ import { startGitHubStandIn, type GitHubStandIn } from '../helpers/github-standi
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy'
 import {
   selfSignedCertificate,
+  locationRule,
   startPresignedStandIn,
   type PresignedStandIn
 } from '../helpers/presigned-standin'
@@ -187,13 +188,9 @@ test("publish twice: the SBOM file, the same bytes beside the zip and as the rel
   assert.match(second.summary, /\| gone \| 1\.0\.0 \| — \| removed \|/)
 })
 
-/** moto's GetLayerVersion, answered with the pre-signed HTTPS location AWS gives, served by the stand-in. */
+/** moto's GetLayerVersion answered with the pre-signed location AWS gives, served by the stand-in. */
 function presignedLocation(name: string): void {
-  proxy.setRule(req =>
-    req.method === 'GET' && /^\/2018-10-31\/layers\/.+\/versions\/\d+/.test(req.path)
-      ? { rewrite: body => body.replace('"s3://"', JSON.stringify(presigned.urlFor(name))) }
-      : undefined
-  )
+  proxy.setRule(locationRule(presigned.urlFor(name)))
 }
 
 test("a pull request (publish: false, compare-with: latest, pr-comment: true): the live version read through its pre-signed HTTPS location (loopback pre-signed S3 stand-in), one comment (GitHub stand-in) edited by the next push; a fork's read-only token is a warning", async () => {

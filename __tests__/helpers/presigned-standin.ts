@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import path from 'node:path'
+import type { Rule } from './fault-proxy'
 
 export type PresignedMode =
   /** as S3 */
@@ -161,4 +162,15 @@ export function selfSignedCertificate(dir: string): {
     { stdio: 'ignore' }
   )
   return { key: readFileSync(key, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile }
+}
+
+/**
+ * A fault-proxy rule in front of moto: GetLayerVersion (`GET /2018-10-31/layers/<name>/versions/<n>`)
+ * answered with `url` as `Content.Location`, where moto 5.2 answers `s3://`.
+ */
+export function locationRule(url: string): Rule {
+  return req =>
+    req.method === 'GET' && /^\/2018-10-31\/layers\/.+\/versions\/\d+/.test(req.path)
+      ? { rewrite: body => body.replace('"s3://"', JSON.stringify(url)) }
+      : undefined
 }

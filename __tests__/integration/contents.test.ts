@@ -35,7 +35,11 @@ import { setInputs } from '../helpers/action'
 import { startMoto, setEnv, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
 import { createBucket, motoClients, objectKeys } from '../helpers/aws-fixtures'
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy'
-import { startPresignedStandIn, type PresignedStandIn } from '../helpers/presigned-standin'
+import {
+  locationRule,
+  startPresignedStandIn,
+  type PresignedStandIn
+} from '../helpers/presigned-standin'
 import { makeWheel, normalizeName, type WheelSpec } from '../helpers/wheels'
 import { captureLog, type CapturedLog } from '../helpers/log'
 import type { AwsClients } from '../../src/deliver/clients'
@@ -424,13 +428,9 @@ async function handmadeLayer(): Promise<{ arn: string; bytes: Buffer }> {
   return { arn: v.LayerVersionArn as string, bytes }
 }
 
-/** Where the stand-in serves the layer: moto's GetLayerVersion answer, Location rewritten as AWS gives it. */
+/** moto's GetLayerVersion answered with the pre-signed location AWS gives, served by the stand-in. */
 function locationAt(name: string): void {
-  proxy.setRule(req =>
-    req.method === 'GET' && /^\/2018-10-31\/layers\/.+\/versions\/\d+/.test(req.path)
-      ? { rewrite: body => body.replace('"s3://"', JSON.stringify(presigned.urlFor(name))) }
-      : undefined
-  )
+  proxy.setRule(locationRule(presigned.urlFor(name)))
 }
 
 test('a layer this action did not build, read through its pre-signed location (loopback pre-signed S3 stand-in): only the directory and the METADATA entries are fetched, and the signature reaches no log line', async () => {
