@@ -6,13 +6,13 @@ import type { Plan } from './plan'
 import type { BuiltLayer } from './assemble/layer'
 import type { SmokeResult } from './smoke/smoke'
 import type { ZipResult } from './assemble/zip'
-import type { DeliveryResult } from './deliver/deliver'
+import { releasesThisCommit, type DeliveryResult } from './deliver/deliver'
 import type { TagOutcome } from './release/release'
 import type { GitHubReleaseResult } from './release/github'
 import { HealthCheckError } from './deliver/health'
 import { messageOf } from './errors'
 import type { BuiltSource } from './resolve/sources'
-import { formatChangelog } from './release/changelog'
+import { escapeMarkdown, formatChangelog } from './release/changelog'
 import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from './assemble/size'
 import type { ContentsResult } from './contents/contents'
 import { contentsOutputs } from './contents/outputs'
@@ -29,6 +29,8 @@ export interface RunResult {
   tag?: TagOutcome
   /** with github-release: true */
   release?: GitHubReleaseResult
+  /** what the hand-off changed, one line each: on a rerun, what it completed */
+  changes?: readonly string[]
   /** wheels built on the runner from sdists and local packages */
   built?: readonly BuiltSource[]
   /** the SBOM and the diff (issue 18) */
@@ -37,14 +39,17 @@ export interface RunResult {
   sbomS3Key?: string
 }
 
-/** The outputs that name the layer version: the primary region's, and whether any was published. */
+/**
+ * The outputs that name the layer version: the primary region's, and whether any was published —
+ * by this run or, for a rerun, by an earlier run of this commit, so later steps run as after a clean run.
+ */
 function versionOutputs(deliveries: readonly DeliveryResult[]) {
   const primary = deliveries[0]
   return {
     [Outputs.LayerArn]: primary?.layerArn ?? '',
     [Outputs.LayerVersion]: primary ? String(primary.version) : '',
     [Outputs.LayerVersionArn]: primary?.layerVersionArn ?? '',
-    [Outputs.Published]: String(deliveries.some(d => d.published))
+    [Outputs.Published]: String(deliveries.some(releasesThisCommit))
   }
 }
 
@@ -100,7 +105,7 @@ export async function reportFailure(error: unknown): Promise<void> {
   }
 }
 
-/** The job summary of a failed health check, as markdown. */
+/** The job summary of a failed health check, as markdown: what failed, what went back where, what stays. */
 export function healthFailureSummary(e: HealthCheckError): string {
   const lines = [
     `## Health check failed: ${e.rolledBack ? 'rolled back' : 'nothing to roll back'}`,
@@ -109,14 +114,21 @@ export function healthFailureSummary(e: HealthCheckError): string {
     ''
   ]
   if (e.restored.length > 0)
-    lines.push(`Put back on their previous layers: ${e.restored.map(code).join(', ')}`, '')
+    lines.push(
+      'Put back on their previous layers:',
+      '',
+      ...e.restored.map(f => `- ${code(f.name)}: ${f.layers.map(code).join(', ') || 'no layers'}`),
+      ''
+    )
   if (e.notRestored.length > 0)
     lines.push(
       `**Not put back** (fix by hand): ${e.notRestored.map(f => `${code(f.name)}: ${f.error}`).join('; ')}`,
       ''
     )
   lines.push(
-    `Still published (a later run with the same zip reuses it): ${e.deliveries.map(d => code(d.layerVersionArn)).join(', ')}`,
+    `Still published: ${e.deliveries.map(d => code(d.layerVersionArn)).join(', ')}. The next run with ` +
+      'the same zip reuses it, and keep-versions prunes it like any other version. This run deleted ' +
+      'no old version and wrote no SSM parameter, tag or GitHub Release.',
     ''
   )
   return lines.join('\n')
@@ -141,9 +153,11 @@ export function summaryOf(r: RunResult): string {
     ? 'built (publish: false)'
     : r.deliveries.some(d => d.published)
       ? `published version ${primary.version}`
-      : primary.reusedVersion !== undefined
-        ? `reused version ${primary.reusedVersion} (an older version holds this very zip)`
-        : `unchanged — stays at version ${primary.version}`
+      : r.deliveries.some(d => d.rerun)
+        ? `version ${primary.version}, published from this commit by an earlier run`
+        : primary.reusedVersion !== undefined
+          ? `reused version ${primary.reusedVersion} (an older version holds this very zip)`
+          : `unchanged — stays at version ${primary.version}`
   lines.push(`## Lambda layer \`${inputs.publishedName}\`: ${outcome}`, '')
   const bump =
     release.bump === 'none' ? 'no bump' : `${release.bump} bump from ${release.previousVersion}`
@@ -154,6 +168,7 @@ export function summaryOf(r: RunResult): string {
         : ''),
     ''
   )
+  lines.push(...rerunLines(r))
 
   const rows: [string, string][] = []
   if (primary) {
@@ -263,6 +278,20 @@ export function summaryOf(r: RunResult): string {
     )
   }
   return lines.join('\n')
+}
+
+/** On a rerun of the same commit: what it completed, or that nothing was left to do. */
+export function rerunLines(r: Pick<RunResult, 'deliveries' | 'changes'>): string[] {
+  if (!r.deliveries.some(d => d.rerun)) return []
+  const changes = r.changes ?? []
+  if (changes.length === 0)
+    return ['Nothing left to do: an earlier run of this commit had finished every step.', '']
+  return [
+    'This rerun completed what an earlier run of this commit left undone:',
+    '',
+    ...changes.map(c => `- ${escapeMarkdown(c)}`),
+    ''
+  ]
 }
 
 /** What was built from source on the runner: every one a pure-Python wheel, or the run failed. */

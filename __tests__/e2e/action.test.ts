@@ -239,7 +239,7 @@ test('two builds of the same input give byte-identical zips', async () => {
   assert.ok((await readFile(a.outputs['zip-path'])).equals(await readFile(b.outputs['zip-path'])))
 })
 
-test('the same wheels give the same CodeSha256 on the Node that runs the tests and on LAYER_ACTION_NODE (CI: Node 24)', async () => {
+test("the same wheels give the same CodeSha256 on the Node that runs the tests and on LAYER_ACTION_NODE (CI: Node 24 and the machine's own)", async () => {
   // The zip's bytes depend on the wheels alone (their compressed streams are copied), not on the
   // Node or zlib that runs the action. The wheels are built once per test run, so the comparison is
   // between two Nodes on the same wheels rather than against a committed hash.
@@ -336,7 +336,8 @@ test('publishes to moto: S3 key, CodeSha256, runtimes, architecture, every outpu
   assert.deepEqual(version.CompatibleRuntimes, [`python${PY}`])
   assert.deepEqual(version.CompatibleArchitectures, ['x86_64'])
   const sha = git(sandbox.work, ['rev-parse', 'HEAD'])
-  assert.equal(version.Description, `v1.0.0 ${sha.slice(0, 7)} dev`)
+  // the commit is recorded last, so a rerun knows the version as its own
+  assert.equal(version.Description, `v1.0.0 ${sha.slice(0, 7)} dev [commit ${sha}]`)
 
   assert.equal(o['version'], '1.0.0')
   assert.equal(o['previous-version'], '')
@@ -382,10 +383,16 @@ test('a later commit with identical content publishes and uploads nothing, and m
 })
 
 test('bad input fails with one ::error:: naming the input, before any AWS call', async () => {
-  const r = await run(base({ 'python-version': '3.9' }))
-  assert.equal(r.exitCode, 1)
-  assert.equal(r.errors.length, 1)
-  assert.match(r.errors[0], /^Input 'python-version' has an invalid value "3\.9": one of /)
+  for (const [input, value, allowed] of [
+    ['python-version', '3.7', /one of /],
+    ['ssm-parameter', '/aws/layers/{layer}', /not under \/aws or \/ssm/]
+  ] as const) {
+    const r = await run(base({ [input]: value }))
+    assert.equal(r.exitCode, 1)
+    assert.equal(r.errors.length, 1, r.errors.join('\n'))
+    assert.match(r.errors[0], new RegExp(`^Input '${input}' has an invalid value `))
+    assert.match(r.errors[0], allowed)
+  }
   assert.deepEqual(await objectKeys(s3, BUCKET), [])
 })
 
@@ -443,7 +450,9 @@ test('a second run at an already released commit keeps the version and does not 
   assert.equal(second.outputs['version'], first.outputs['version'])
   assert.equal(second.outputs['tag'], 'v1.0.0')
   assert.equal(second.outputs['bump'], 'none')
-  assert.equal(second.outputs['published'], 'false')
+  // a rerun of the commit that published it: the outputs of the clean run, nothing left to do
+  assert.equal(second.outputs['published'], 'true')
+  assert.match(second.summary, /Nothing left to do/)
   assert.equal(second.outputs['layer-version-arn'], first.outputs['layer-version-arn'])
   assert.equal(git(sandbox.origin, ['tag', '--list']), 'v1.0.0')
 })

@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { GetParametersByPathCommand } from '@aws-sdk/client-ssm'
+import { ListLayerVersionsCommand } from '@aws-sdk/client-lambda'
 import { ok, runAction, type ActionRun } from '../helpers/action'
 import { startMoto, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
 import {
@@ -22,7 +23,7 @@ import {
 import type { AwsClients } from '../../src/deliver/clients'
 import { makeIndex, makeWheel, serveIndex, type ServedIndex } from '../helpers/wheels'
 import { hermeticPipEnv } from '../helpers/pip-env'
-import { createSandbox, commit, git, isolateGit, type Sandbox } from '../helpers/git'
+import { createSandbox, commit, git, installHook, isolateGit, type Sandbox } from '../helpers/git'
 import { localPython } from '../helpers/python'
 import { startGitHubStandIn, type GitHubStandIn } from '../helpers/github-standin'
 import { functionError, startFaultProxy } from '../helpers/fault-proxy'
@@ -201,4 +202,65 @@ test('a failed health check fails the step naming the function and its error, pu
   )
   const p = await aws.ssm.send(new GetParametersByPathCommand({ Path: '/layers', Recursive: true }))
   assert.deepEqual(p.Parameters ?? [], [], 'no SSM parameter names a rolled-back version')
+})
+
+test('the tag push refused by origin (a pre-receive hook), then the job re-run: the rerun reuses the version, pushes the tag, writes the release, outputs published true and says what it completed; a third run has nothing left to do', async () => {
+  await installHook(
+    sandbox.origin,
+    'pre-receive',
+    'while read old new ref; do case "$ref" in refs/tags/*) echo "GH013: Repository rule violations found for $ref." >&2; exit 1;; esac; done'
+  )
+  const inputs = { 'ssm-parameter': '/layers/{layer}', 'github-release': 'true' }
+  const job = sandbox.clone('job-1')
+  const first = await run(inputs, job)
+  assert.equal(first.exitCode, 1)
+  assert.equal(first.errors.length, 1, first.errors.join('\n'))
+  assert.match(first.errors[0], /^Could not push tag v1\.0\.0 to origin: .*GH013/s)
+  assert.match(
+    first.errors[0],
+    /\nTag failed; arn:aws:lambda:eu-west-1:\d+:layer:common:1 is in place, not done: GitHub Release\. Re-run this job: it reuses that version and completes what is missing\.$/
+  )
+  assert.equal(git(sandbox.origin, ['tag', '--list']), '')
+  assert.equal(gh.releases.size, 0)
+
+  git(sandbox.origin, ['config', 'core.hooksPath', '/dev/null'])
+  const rerun = ok(await run(inputs, sandbox.clone('job-2')))
+  assert.equal(rerun.outputs['published'], 'true', 'as after a clean run')
+  assert.equal(rerun.outputs['layer-version'], '1')
+  assert.equal(
+    rerun.outputs['release-url'],
+    'https://github.example/acme/layers/releases/tag/v1.0.0'
+  )
+  assert.match(
+    rerun.summary,
+    /## Lambda layer `common`: version 1, published from this commit by an earlier run/
+  )
+  assert.match(
+    rerun.summary,
+    /This rerun completed what an earlier run of this commit left undone:\n\n- pushed tag v1\.0\.0\n- created the GitHub Release v1\.0\.0\n/
+  )
+  assert.match(git(sandbox.origin, ['tag', '--list']), /^v1\.0\.0$/)
+
+  // the first job's workspace again (a self-hosted runner keeps it): nothing left to do
+  const writes = gh.requests.length
+  const third = ok(await run(inputs, job))
+  assert.match(
+    third.summary,
+    /Nothing left to do: an earlier run of this commit had finished every step\./
+  )
+  assert.match(
+    third.stdout,
+    /Nothing left to do: an earlier run of this commit finished every step\./
+  )
+  assert.deepEqual(
+    gh.requests.slice(writes).map(r => r.method),
+    ['GET'],
+    'the release was only read'
+  )
+  const versions = await aws.lambda.send(new ListLayerVersionsCommand({ LayerName: 'common' }))
+  assert.deepEqual(
+    (versions.LayerVersions ?? []).map(v => v.Version),
+    [1],
+    'one version for the three runs'
+  )
 })

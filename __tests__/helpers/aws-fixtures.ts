@@ -98,13 +98,12 @@ export function request(
     zipPath: zip.path,
     sha256: zip.sha256,
     skipUnchanged: true,
+    commit: '',
     description: 'v1.0.0 abc1234 dev',
     compatibleRuntimes: ['python3.12'],
     architecture: 'arm64',
     metadata: { version: '1.0.0', commit: 'abc1234def' },
-    keepVersions: 0,
     shareWith: [],
-    updateFunctions: [],
     ...over
   }
 }

@@ -116,6 +116,22 @@ export function functionError(errorType: string, errorMessage: string): Fault {
   }
 }
 
+/** An SSM (JSON 1.1) error answer, as SSM sends it. */
+export function ssmFault(status: number, type: string, message: string): Fault {
+  return {
+    status,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'FAULT' },
+    body: JSON.stringify({ __type: type, message })
+  }
+}
+
+/** The region a request is signed for (SigV4's credential scope), '' when unsigned. */
+export function signedRegion(req: ProxiedRequest): string {
+  return (
+    /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? ''
+  )
+}
+
 /** An S3 (REST-XML) error answer. */
 export function s3Fault(
   status: number,

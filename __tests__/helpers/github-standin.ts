@@ -21,9 +21,11 @@
  *   POST   /repos/{owner}/{repo}/issues/{issue_number}/comments  201 comment
  *   PATCH  /repos/{owner}/{repo}/issues/comments/{comment_id}    200 comment
  *   DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}    204
- * Anything without `Authorization: token|Bearer <token>` gets 401 Bad credentials. `readOnlyToken`
- * plays the token of a pull request from a fork: it reads, and every write gets 403 "Resource not
- * accessible by integration", as GitHub answers it.
+ * Anything without `Authorization: token|Bearer <token>` gets 401 Bad credentials. A release's
+ * `upload_url` is the URI template GitHub gives (`…/releases/{id}/assets{?name,label}`), on this host.
+ * `setFault` answers chosen requests itself, e.g. 403 "Resource not accessible by integration",
+ * what GitHub answers a GITHUB_TOKEN without `contents: write`. `readOnlyToken` plays the token of a
+ * pull request from a fork: it reads, and every write gets that same 403.
  */
 import http from 'node:http'
 
@@ -36,8 +38,7 @@ export interface StandInRelease {
   prerelease: boolean
   html_url: string
   url: string
-  /** a URI template; absent on releases a test puts in the map itself */
-  upload_url?: string
+  upload_url: string
   created_at: string
   published_at: string
 }
@@ -80,10 +81,27 @@ export interface GitHubStandIn {
   comments: Map<number, StandInComment>
   /** awaited before a request is handled: lets a test hold requests to force a race */
   setGate(gate: ((req: StandInRequest) => Promise<void>) | undefined): void
+  /** answers a request itself when it returns a status and body (before any other handling) */
+  setFault(fault: ((req: StandInRequest) => StandInFault | undefined) | undefined): void
   close(): Promise<void>
 }
 
+export interface StandInFault {
+  status: number
+  body: unknown
+}
+
 const DOCS = 'https://docs.github.com/rest/releases/releases'
+
+/** GitHub's answer to a GITHUB_TOKEN that lacks the permission an endpoint needs. */
+export const NOT_ACCESSIBLE: StandInFault = {
+  status: 403,
+  body: {
+    message: 'Resource not accessible by integration',
+    documentation_url: `${DOCS}#create-a-release`,
+    status: '403'
+  }
+}
 
 export async function startGitHubStandIn(o: {
   token: string
@@ -95,6 +113,7 @@ export async function startGitHubStandIn(o: {
   const comments = new Map<number, StandInComment>()
   const requests: StandInRequest[] = []
   let gate: ((req: StandInRequest) => Promise<void>) | undefined
+  let fault: ((req: StandInRequest) => StandInFault | undefined) | undefined
   let nextId = 1
   let apiUrl = ''
   const prefix = `/api/v3/repos/${o.repo}/releases`
@@ -128,6 +147,8 @@ export async function startGitHubStandIn(o: {
         res.end(payload)
       }
       void (gate ? gate(seen) : Promise.resolve()).then(() => {
+        const faulted = fault?.(seen)
+        if (faulted) return send(faulted.status, faulted.body)
         const given = (seen.authorization ?? '').replace(/^(token|Bearer) /, '')
         if (given !== o.token && (!o.readOnlyToken || given !== o.readOnlyToken))
           return send(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' })
@@ -172,7 +193,7 @@ export async function startGitHubStandIn(o: {
             prerelease: given.prerelease ?? false,
             html_url: `https://github.example/${o.repo}/releases/tag/${tag}`,
             url: `${apiUrl}/repos/${o.repo}/releases/${id}`,
-            upload_url: `${origin}${uploads}/${id}/assets{?name,label}`,
+            upload_url: `${apiUrl.replace('/api/v3', '/api/uploads')}/repos/${o.repo}/releases/${id}/assets{?name,label}`,
             created_at: now,
             published_at: now
           }
@@ -303,6 +324,9 @@ export async function startGitHubStandIn(o: {
     comments,
     setGate(g) {
       gate = g
+    },
+    setFault(f) {
+      fault = f
     },
     close: () =>
       new Promise<void>(resolve => {

@@ -29,13 +29,10 @@ import {
   publishOtherLayer,
   layersOf
 } from '../helpers/aws-fixtures'
-import {
-  deliverLayer,
-  deliverToRegions,
-  DeliveryError,
-  RegionsFailedError
-} from '../../src/deliver/deliver'
-import { keepVersions, shareLayerVersion, updateFunctions } from '../../src/deliver/fleet'
+import { deliverLayer, deliverToRegions, RegionsFailedError } from '../../src/deliver/deliver'
+import { FunctionUpdateError, updateFunctions } from '../../src/deliver/functions'
+import { keepVersions, versionsInUse } from '../../src/deliver/retention'
+import { shareLayerVersion } from '../../src/deliver/share'
 import type { AwsClients } from '../../src/deliver/clients'
 
 const US = 'us-east-1'
@@ -79,32 +76,40 @@ async function policy(
     .Statement
 }
 
-test('keep-versions deletes all but the newest N after a publish; 0 keeps all', async () => {
+test('keep-versions deletes all but the newest N; 0 keeps all', async () => {
   const deleted: number[][] = []
   for (const zip of zips.slice(0, 4)) {
-    const r = await deliverLayer(us, { ...request(zip, { keepVersions: 2 }), region: US }, opts)
-    deleted.push(r.deleted)
+    await deliverLayer(us, { ...request(zip), region: US }, opts)
+    deleted.push((await keepVersions(us.lambda, 'common-dev', 2, opts)).deleted)
   }
   assert.deepEqual(deleted, [[], [], [1], [2]])
   assert.deepEqual(await layerVersions(us.lambda), [4, 3])
 
-  const kept = await deliverLayer(
-    us,
-    { ...request(zips[4], { keepVersions: 0 }), region: US },
-    opts
-  )
-  assert.deepEqual(kept.deleted, [])
+  await deliverLayer(us, { ...request(zips[4]), region: US }, opts)
+  const none = await keepVersions(us.lambda, 'common-dev', 0, opts)
+  assert.deepEqual(none, { deleted: [], remaining: [5, 4, 3] })
   assert.deepEqual(await layerVersions(us.lambda), [5, 4, 3])
 })
 
-test('keep-versions never deletes the protected version, even when it is not among the newest', async () => {
-  for (const zip of zips.slice(0, 3)) await deliverLayer(us, { ...request(zip), region: US }, opts)
-  const deleted = await keepVersions(us.lambda, 'common-dev', 1, {
-    protect: [2],
+test("retention never deletes this run's version nor one a function of update-functions uses, even outside the newest N", async () => {
+  await createLambdaRole(moto)
+  for (const zip of zips.slice(0, 4)) await deliverLayer(us, { ...request(zip), region: US }, opts)
+  const arn = (v: number) => `arn:aws:lambda:${US}:${MOTO_ACCOUNT}:layer:common-dev:${v}`
+  const other = await publishOtherLayer(us.lambda)
+  await createFunction(us.lambda, 'legacy', [other, arn(1)])
+  // what update-functions reports for a function left on version 1 (its layers, read from Lambda)
+  const legacy = {
+    name: 'legacy',
+    status: 'unchanged' as const,
+    layers: await layersOf(us.lambda, 'legacy')
+  }
+  assert.deepEqual(versionsInUse([legacy], arn(1).replace(/:\d+$/, '')), [1])
+  const kept = await keepVersions(us.lambda, 'common-dev', 1, {
+    protect: [2, ...versionsInUse([legacy], arn(1).replace(/:\d+$/, ''))],
     log: () => undefined
   })
-  assert.deepEqual(deleted, [1])
-  assert.deepEqual(await layerVersions(us.lambda), [3, 2])
+  assert.deepEqual(kept, { deleted: [3], remaining: [4, 2, 1] })
+  assert.deepEqual(await layerVersions(us.lambda), [4, 2, 1])
 })
 
 test('share-with puts one statement per principal in the layer version policy, and a re-run does not fail', async () => {
@@ -121,13 +126,14 @@ test('share-with puts one statement per principal in the layer version policy, a
   assert.equal(bySid.get('layer-action-111122223333')?.Principal, '111122223333')
   assert.equal(bySid.get('layer-action-public')?.Principal, '*')
 
-  // unchanged content: nothing published, the same version shared again without an error
+  // unchanged content: nothing published; the grants are read first, so nothing is added twice
   const again = await deliverLayer(us, { ...request(zips[0], { shareWith }), region: US }, opts)
   assert.equal(again.published, false)
   assert.equal(again.version, r.version)
-  // moto appends a duplicate where AWS answers ResourceConflictException (next test); same Sids
+  assert.deepEqual(again.shared, shareWith)
+  assert.deepEqual(again.changes, [])
   assert.deepEqual(
-    [...new Set((await policy(us.lambda, r.version)).map(s => s.Sid))].sort(),
+    (await policy(us.lambda, r.version)).map(s => s.Sid).sort(),
     [...bySid.keys()].sort()
   )
 })
@@ -241,50 +247,51 @@ test('update-functions replaces this layer in place, appends it where absent, ke
   const { a, b, old } = await functionsFixture()
   assert.deepEqual(await layersOf(us.lambda, 'api'), [a, old, b])
 
-  const r = await deliverLayer(
-    us,
-    { ...request(zips[1], { updateFunctions: ['api', 'worker'] }), region: US },
+  const r = await deliverLayer(us, { ...request(zips[1]), region: US }, opts)
+  assert.equal(r.version, 2)
+  const results = await updateFunctions(
+    us.lambda,
+    r.layerArn,
+    r.layerVersionArn,
+    ['api', 'worker'],
     opts
   )
-  assert.equal(r.version, 2)
   assert.deepEqual(await layersOf(us.lambda, 'api'), [a, r.layerVersionArn, b])
   assert.deepEqual(await layersOf(us.lambda, 'worker'), [a, r.layerVersionArn])
   assert.deepEqual(
-    r.functions.map(f => [f.name, f.status]),
+    results.map(f => [f.name, f.status]),
     [
       ['api', 'updated'],
       ['worker', 'updated']
     ]
   )
 
-  // run again with the same content: nothing published, functions already there
-  const again = await deliverLayer(
-    us,
-    { ...request(zips[1], { updateFunctions: ['api'] }), region: US },
-    opts
-  )
-  assert.equal(again.published, false)
+  // again: the functions already use it
+  const again = await updateFunctions(us.lambda, r.layerArn, r.layerVersionArn, ['api'], opts)
   assert.deepEqual(
-    again.functions.map(f => f.status),
+    again.map(f => f.status),
     ['unchanged']
   )
 })
 
-test('a function that does not exist fails the delivery naming it, after the others were updated', async () => {
+test('a function that does not exist fails naming it, after the others were updated', async () => {
   await functionsFixture()
+  const r = await deliverLayer(us, { ...request(zips[1]), region: US }, opts)
   const captured = captureLog()
   try {
     await assert.rejects(
-      deliverLayer(
-        us,
-        { ...request(zips[1], { updateFunctions: ['missing-fn', 'worker'] }), region: US },
-        opts
-      ),
+      updateFunctions(us.lambda, r.layerArn, r.layerVersionArn, ['missing-fn', 'worker'], opts),
       (e: unknown) => {
-        assert.ok(e instanceof DeliveryError)
-        assert.match(e.message, /:layer:common-dev:2 was published, but then/)
+        assert.ok(e instanceof FunctionUpdateError)
+        assert.match(e.message, /Could not point 1 of 2 function\(s\) at .*:layer:common-dev:2/)
         assert.match(e.message, /Function 'missing-fn' does not exist in us-east-1/)
-        assert.equal(e.result?.version, 2)
+        assert.deepEqual(
+          e.results.map(f => [f.name, f.status]),
+          [
+            ['missing-fn', 'failed'],
+            ['worker', 'updated']
+          ]
+        )
         return true
       }
     )
@@ -328,7 +335,7 @@ test('update-functions waits while LastUpdateStatus is InProgress (fault injecte
       layerVersionArn.replace(/:\d+$/, ''),
       layerVersionArn,
       ['worker'],
-      { sleep: async ms => void waits.push(ms), pollMs: 1000, log: () => undefined }
+      { sleep: async (ms: number) => void waits.push(ms), pollMs: 1000, log: () => undefined }
     )
     assert.deepEqual(results, [
       { name: 'worker', status: 'updated', layers: [a, layerVersionArn], previousLayers: [a] }

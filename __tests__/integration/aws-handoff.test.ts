@@ -10,7 +10,13 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { GetParametersByPathCommand, type SSMClient } from '@aws-sdk/client-ssm'
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  type SSMClient
+} from '@aws-sdk/client-ssm'
 import { startMoto, setEnv, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
 import { startFaultProxy, lambdaFault, functionError, type Rule } from '../helpers/fault-proxy'
 import { captureLog } from '../helpers/log'
@@ -28,9 +34,9 @@ import {
   layersOf
 } from '../helpers/aws-fixtures'
 import { deliverLayer } from '../../src/deliver/deliver'
-import { findIdenticalVersion } from '../../src/deliver/layers'
+import { findIdenticalVersion } from '../../src/deliver/reuse'
 import { HealthCheckError } from '../../src/deliver/health'
-import { publishLayer } from '../../src/deliver/publish'
+import { handOff } from '../../src/main'
 import type { AwsClients } from '../../src/deliver/clients'
 import type { ActionInputs } from '../../src/inputs'
 import type { Plan } from '../../src/plan'
@@ -74,63 +80,94 @@ async function parameters(ssm: SSMClient, base: string): Promise<Record<string, 
 const arn = (region: string, v: number) =>
   `arn:aws:lambda:${region}:${MOTO_ACCOUNT}:layer:common-dev:${v}`
 
-test('contents A → B → A reuses version 1: no third version, nothing uploaded, the function points back at version 1', async () => {
+test('contents A → B → C → A reuses version 1: nothing uploaded, published or pruned (keep-versions 1), the function points back at version 1', async () => {
   await createLambdaRole(moto)
   const other = await publishOtherLayer(us.lambda)
   await createFunction(us.lambda, 'api', [other])
-  const fns = { updateFunctions: ['api'], keepVersions: 1 }
   const keyOf = (n: number) => `layers/common-dev/2026112${n}-000000/common-dev.zip`
-
-  const a = await deliverLayer(
-    us,
-    { ...request(zips[0], { ...fns, keepVersions: 0, key: keyOf(1) }), region: US },
-    quiet
+  const captured = captureLog()
+  let back
+  try {
+    for (const n of [1, 2, 3]) {
+      const given = inputs({ updateFunctions: ['api'] })
+      await handOff(given, plan(`1.${n}.0`, keyOf(n), sha(n)), zipOf(zips[n - 1]), fast)
+    }
+    assert.deepEqual(await layersOf(us.lambda, 'api'), [other, arn(US, 3)])
+    const given = inputs({ updateFunctions: ['api'], keepVersions: 1 })
+    back = await handOff(given, plan('1.3.1', keyOf(4), sha(4)), zipOf(zips[0]), fast)
+  } finally {
+    captured.restore()
+  }
+  const d = back.deliveries[0]
+  assert.deepEqual(
+    [d.published, d.rerun, d.reusedVersion, d.layerVersionArn],
+    [false, false, 1, arn(US, 1)]
   )
-  const b = await deliverLayer(
-    us,
-    { ...request(zips[1], { ...fns, keepVersions: 0, key: keyOf(2) }), region: US },
-    quiet
-  )
-  assert.deepEqual([a.version, b.version], [1, 2])
-  assert.deepEqual(await layersOf(us.lambda, 'api'), [other, arn(US, 2)])
-
-  const lines: string[] = []
-  const again = await deliverLayer(
-    us,
-    { ...request(zips[0], { ...fns, key: keyOf(3) }), region: US },
-    { ...quiet, log: line => void lines.push(line) }
-  )
-  assert.equal(again.published, false)
-  assert.equal(again.version, 1)
-  assert.equal(again.reusedVersion, 1)
-  assert.equal(again.layerVersionArn, arn(US, 1))
-  assert.match(again.skippedReason ?? '', /^reused version 1 /)
-  assert.ok(
-    lines.some(l => /^Reused version 1 of common-dev/.test(l)),
-    lines.join('\n')
-  )
-  assert.ok(!lines.some(l => /unchanged|already holds/.test(l)))
-  assert.deepEqual(await layerVersions(us.lambda), [2, 1], 'no third version')
-  assert.deepEqual(again.deleted, [], 'keep-versions applies only after a real publish')
+  assert.match(d.skippedReason ?? '', /^reused version 1 /)
+  assert.match(captured.text(), /Reused version 1 of common-dev/)
+  assert.doesNotMatch(captured.text(), /already holds/)
+  assert.deepEqual(await layerVersions(us.lambda), [3, 2, 1], 'nothing published or pruned')
+  assert.deepEqual(d.deleted, [], 'a reuse from another commit prunes nothing')
   assert.deepEqual(
     await objectKeys(us.s3, 'layers-bucket'),
-    [keyOf(1), keyOf(2)],
+    [keyOf(1), keyOf(2), keyOf(3)],
     'nothing uploaded'
   )
+  assert.deepEqual(await layersOf(us.lambda, 'api'), [other, arn(US, 1)], 'rolled back')
   assert.deepEqual(
-    await layersOf(us.lambda, 'api'),
-    [other, arn(US, 1)],
-    'rolled back to version 1'
+    d.functions.map(f => [f.name, f.status, f.previousLayers]),
+    [['api', 'updated', [other, arn(US, 3)]]]
   )
-  assert.deepEqual(
-    again.functions.map(f => [f.name, f.status, f.previousLayers]),
-    [['api', 'updated', [other, arn(US, 2)]]]
-  )
+  assert.equal(back.tag.status, 'skipped')
 
-  // the latest holding the zip is still "unchanged", not a reuse
-  const same = await deliverLayer(us, { ...request(zips[1], { key: keyOf(4) }), region: US }, quiet)
-  assert.equal(same.reusedVersion, undefined)
-  assert.match(same.skippedReason ?? '', /^unchanged/)
+  // the latest holding the zip is "unchanged", not a reuse
+  const log = captureLog()
+  const same = await handOff(
+    inputs(),
+    plan('1.3.2', keyOf(5), sha(5)),
+    zipOf(zips[2]),
+    fast
+  ).finally(() => log.restore())
+  assert.equal(same.deliveries[0].reusedVersion, undefined)
+  assert.match(same.deliveries[0].skippedReason ?? '', /^unchanged/)
+})
+
+test('re-running an older commit whose version still exists: the functions and latest go back to it, its <version> parameter is put back, retention keeps the newest N and it', async () => {
+  await createLambdaRole(moto)
+  await createFunction(us.lambda, 'api')
+  const given = inputs({ updateFunctions: ['api'], ssmParameter: '/layers/{layer}' })
+  const captured = captureLog()
+  let back
+  try {
+    for (const n of [1, 2, 3])
+      await handOff(given, plan(`1.${n}.0`, undefined, sha(n)), zipOf(zips[n - 1]), fast)
+    await us.ssm.send(new DeleteParameterCommand({ Name: '/layers/common-dev/1.1.0' }))
+    back = await handOff(
+      { ...given, keepVersions: 1 },
+      plan('1.1.0', undefined, sha(1)),
+      zipOf(zips[0]),
+      fast
+    )
+  } finally {
+    captured.restore()
+  }
+  const d = back.deliveries[0]
+  assert.deepEqual([d.published, d.rerun, d.version], [false, true, 1])
+  assert.deepEqual(await layersOf(us.lambda, 'api'), [arn(US, 1)])
+  assert.deepEqual(d.deleted, [2], 'the newest (3) and the one api uses (1) stay')
+  assert.deepEqual(await layerVersions(us.lambda), [3, 1])
+  assert.deepEqual(await parameters(us.ssm, '/layers/common-dev'), {
+    '/layers/common-dev/1.1.0': arn(US, 1),
+    '/layers/common-dev/1.3.0': arn(US, 3),
+    '/layers/common-dev/latest': arn(US, 1)
+  })
+  assert.deepEqual(back.changes, [
+    'api now uses version 1',
+    'wrote /layers/common-dev/latest',
+    'wrote /layers/common-dev/1.1.0',
+    'deleted version(s) 2',
+    'deleted /layers/common-dev/1.2.0'
+  ])
 })
 
 test('a reuse reads only the pages it needs and compares only versions with the same targets (fault proxy: splits ListLayerVersions into pages by MaxItems/Marker as Lambda does; moto returns one page)', async () => {
@@ -240,6 +277,7 @@ function inputs(over: Partial<ActionInputs> = {}): ActionInputs {
     regions: [US],
     publishedName: 'common-dev',
     bucket: 'layers-bucket',
+    publish: true,
     skipUnchanged: true,
     compatibleRuntimes: ['python3.12'],
     architecture: 'arm64',
@@ -250,20 +288,31 @@ function inputs(over: Partial<ActionInputs> = {}): ActionInputs {
     healthCheck: [],
     healthCheckPayload: '{}',
     ssmParameter: '',
+    tag: false,
+    githubRelease: false,
     ...over
   } as unknown as ActionInputs
 }
 
-function plan(version: string, key = 'layers/common-dev/20261122-104512/common-dev.zip'): Plan {
+/** A commit's full sha, one per number. */
+const sha = (n: number) => String(n).repeat(40).slice(0, 40)
+
+function plan(
+  version: string,
+  key = 'layers/common-dev/20261122-104512/common-dev.zip',
+  commit = sha(1)
+): Plan {
   return {
     s3Key: key,
-    sha: 'abc1234def5678',
-    description: `v${version} abc1234 dev`,
-    release: { version, tag: `v${version}` }
+    sha: commit,
+    description: `v${version} ${commit.slice(0, 7)} dev`,
+    release: { version, tag: `v${version}`, newTag: true }
   } as unknown as Plan
 }
 
 const zipOf = (z: TestZip) => ({ path: z.path, sha256: z.sha256 }) as ZipResult
+/** the hand-off with clients whose retries do not wait, and polls that do not sleep */
+const fast = { clientsFor: (region: string) => fastClients(region), sleep: async () => undefined }
 
 test('ssm-parameter writes <name>/latest and <name>/<version> in every region; a reuse moves only latest', async () => {
   await createBucket(us.s3, 'layers-us-east-1', US)
@@ -278,9 +327,12 @@ test('ssm-parameter writes <name>/latest and <name>/<version> in every region; a
   const captured = captureLog()
   let first, second, third
   try {
-    first = await publishLayer(given, plan('1.4.0'), zipOf(zips[0]))
-    second = await publishLayer(given, plan('1.5.0'), zipOf(zips[1]))
-    third = await publishLayer(given, plan('1.5.1'), zipOf(zips[0]))
+    first = (await handOff(given, plan('1.4.0', undefined, sha(1)), zipOf(zips[0]), fast))
+      .deliveries
+    second = (await handOff(given, plan('1.5.0', undefined, sha(2)), zipOf(zips[1]), fast))
+      .deliveries
+    third = (await handOff(given, plan('1.5.1', undefined, sha(3)), zipOf(zips[0]), fast))
+      .deliveries
   } finally {
     captured.restore()
   }
@@ -310,6 +362,49 @@ test('ssm-parameter writes <name>/latest and <name>/<version> in every region; a
     '/layers/common-dev/latest': arn(EU, 2)
   })
   assert.match(captured.text(), /Reused version 1 of common-dev/)
+})
+
+test('keep-versions with ssm-parameter: a deleted version takes its <name>/<version> with it, a parameter the user named otherwise stays, and what is right is not written again', async () => {
+  const given = inputs({ ssmParameter: '/layers/{layer}', keepVersions: 1 })
+  const captured = captureLog()
+  try {
+    await handOff(given, plan('1.0.0', undefined, sha(1)), zipOf(zips[0]), fast)
+    const other = await publishOtherLayer(us.lambda)
+    for (const [name, value] of [
+      ['/layers/common-dev/pinned', arn(US, 1)],
+      ['/layers/common-dev/0.9.0', other]
+    ])
+      await us.ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String' }))
+    const second = await handOff(given, plan('1.1.0', undefined, sha(2)), zipOf(zips[1]), fast)
+    assert.deepEqual(second.deliveries[0].deleted, [1])
+    assert.deepEqual(second.changes, [
+      'published version 2',
+      'wrote /layers/common-dev/latest',
+      'wrote /layers/common-dev/1.1.0',
+      'deleted version(s) 1',
+      'deleted /layers/common-dev/1.0.0'
+    ])
+    assert.deepEqual(await parameters(us.ssm, '/layers/common-dev'), {
+      '/layers/common-dev/0.9.0': other,
+      '/layers/common-dev/1.1.0': arn(US, 2),
+      '/layers/common-dev/latest': arn(US, 2),
+      '/layers/common-dev/pinned': arn(US, 1)
+    })
+    const versionOf = async () =>
+      (await us.ssm.send(new GetParameterCommand({ Name: '/layers/common-dev/latest' }))).Parameter
+        ?.Version
+    const before = await versionOf()
+    const again = await handOff(given, plan('1.1.0', undefined, sha(2)), zipOf(zips[1]), fast)
+    assert.equal(again.deliveries[0].rerun, true)
+    assert.deepEqual(again.changes, [])
+    assert.equal(await versionOf(), before, 'latest was not written again')
+    assert.match(
+      captured.text(),
+      /SSM \/layers\/common-dev\/latest, \/layers\/common-dev\/1\.1\.0 = .*:2 \(already\)/
+    )
+  } finally {
+    captured.restore()
+  }
 })
 
 const invocation = /^\/2015-03-31\/functions\/([^/]+)\/invocations/
@@ -356,15 +451,17 @@ test('a failed health check puts every updated function back, fails naming the f
   const captured = captureLog()
   try {
     await assert.rejects(
-      publishLayer(
+      handOff(
         inputs({
           updateFunctions: ['api', 'worker'],
           healthCheck: ['worker', 'api'],
           healthCheckPayload: '{"ping": true}',
-          ssmParameter: '/layers/{layer}'
+          ssmParameter: '/layers/{layer}',
+          keepVersions: 1
         }),
-        plan('1.1.0'),
-        zipOf(zips[1])
+        plan('1.1.0', undefined, sha(2)),
+        zipOf(zips[1]),
+        fast
       ),
       (e: unknown) => {
         assert.ok(e instanceof HealthCheckError)
@@ -373,12 +470,20 @@ test('a failed health check puts every updated function back, fails naming the f
           e.message,
           /^Health check failed: function 'api' in us-east-1 returned: ImportModuleError: Unable to import module 'app': No module named 'pydantic_core._pydantic_core'\./
         )
+        assert.ok(
+          e.message.includes(
+            `Put 2 function(s) back on their previous layers: api (us-east-1) on ${other}, ${arn(US, 1)}; worker (us-east-1) on ${other}.`
+          ),
+          e.message
+        )
         assert.match(
           e.message,
-          /Put 2 function\(s\) back on their previous layers: api \(us-east-1\), worker \(us-east-1\)/
+          /common-dev:2 stays published: the next run with the same zip reuses it, and keep-versions prunes it like any other version\. This run deleted no old version and wrote no SSM parameter, tag or GitHub Release\.$/
         )
-        assert.match(e.message, /common-dev:2 stays published/)
-        assert.deepEqual(e.restored, ['api (us-east-1)', 'worker (us-east-1)'])
+        assert.deepEqual(e.restored, [
+          { name: 'api (us-east-1)', layers: [other, arn(US, 1)] },
+          { name: 'worker (us-east-1)', layers: [other] }
+        ])
         return true
       }
     )
@@ -398,7 +503,11 @@ test('a failed health check puts every updated function back, fails naming the f
   )
   assert.deepEqual(await layersOf(us.lambda, 'api'), [other, arn(US, 1)], 'api restored')
   assert.deepEqual(await layersOf(us.lambda, 'worker'), [other], 'worker restored')
-  assert.deepEqual(await layerVersions(us.lambda), [2, 1], 'version 2 stays published')
+  assert.deepEqual(
+    await layerVersions(us.lambda),
+    [2, 1],
+    'keep-versions 1 deleted nothing: version 1, which api went back to, still exists'
+  )
   assert.deepEqual(await parameters(us.ssm, '/layers/common-dev'), {}, 'no SSM after a rollback')
 })
 
@@ -413,10 +522,11 @@ test('an invocation that fails rolls back too; a healthy one changes nothing (fa
   const captured = captureLog()
   try {
     await assert.rejects(
-      publishLayer(
+      handOff(
         inputs({ updateFunctions: ['api', 'worker'], healthCheck: ['api', 'worker'] }),
-        plan('1.1.0'),
-        zipOf(zips[1])
+        plan('1.1.0', undefined, sha(2)),
+        zipOf(zips[1]),
+        fast
       ),
       /function 'worker' in us-east-1 returned: lambda:InvokeFunction on .*function:worker: not found.*Function not found: worker/
     )
@@ -431,17 +541,18 @@ test('an invocation that fails rolls back too; a healthy one changes nothing (fa
   const healthy = await startFaultProxy(moto.endpoint, healthyInvoke)
   const back = setEnv({ AWS_ENDPOINT_URL_LAMBDA: healthy.endpoint })
   const log = captureLog()
-  const ok = await publishLayer(
+  const ok = await handOff(
     inputs({ updateFunctions: ['api', 'worker'], healthCheck: ['api', 'worker'] }),
-    plan('1.1.0'),
-    zipOf(zips[1])
+    plan('1.1.0', undefined, sha(2)),
+    zipOf(zips[1]),
+    fast
   ).finally(async () => {
     log.restore()
     back()
     await healthy.close()
   })
   assert.match(log.text(), /Health check: worker \(us-east-1\) answered without a function error/)
-  assert.equal(ok[0].reusedVersion, undefined)
-  assert.equal(ok[0].version, 2)
+  assert.equal(ok.deliveries[0].rerun, true, 'a rerun of the same commit reuses version 2')
+  assert.equal(ok.deliveries[0].version, 2)
   assert.deepEqual(await layersOf(us.lambda, 'api'), [other, arn(US, 2)])
 })

@@ -23,18 +23,17 @@ import { makePlan, type Plan } from '../../src/plan'
 import { mergeWheels } from '../../src/assemble/layer'
 import { wheelContent } from '../../src/assemble/wheel'
 import { zipLayer, type ZipResult } from '../../src/assemble/zip'
-import { publishLayer } from '../../src/deliver/publish'
+import { handOff, HandOffError } from '../../src/main'
 import type { Wheelhouse } from '../../src/fetch/wheelhouse'
 import { InputError } from '../../src/errors'
 import { layerContents, type ContentsResult } from '../../src/contents/contents'
-import { sbomBesideZips } from '../../src/contents/sbom-upload'
 import { contentsOutputs } from '../../src/contents/outputs'
 import { readRemoteZipPackages } from '../../src/contents/remote-zip'
 import { fetchRange } from '../../src/contents/http-range'
 import { setInputs } from '../helpers/action'
 import { startMoto, setEnv, MOTO_ACCOUNT, type Moto } from '../helpers/moto'
 import { createBucket, motoClients, objectKeys } from '../helpers/aws-fixtures'
-import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy'
+import { s3Fault, startFaultProxy, type FaultProxy } from '../helpers/fault-proxy'
 import {
   locationRule,
   startPresignedStandIn,
@@ -205,18 +204,14 @@ async function wheelhouseOf(pins: string[], files: string[]): Promise<Wheelhouse
   }
 }
 
-/** contents, then (when publishing) the publish and the SBOM beside the zip, as run() orders them. */
+/** contents, then the hand-off with the SBOM (publish, the SBOM beside the zip, …), as run() calls them. */
 async function run(
   b: Build
 ): Promise<{ contents: ContentsResult; sbomS3Key: string; log: CapturedLog }> {
   log = captureLog()
   try {
     const contents = await layerContents(b.inputs, b.plan, b.zip, b.wheelhouse)
-    let sbomS3Key = ''
-    if (b.inputs.publish) {
-      const deliveries = await publishLayer(b.inputs, b.plan, b.zip)
-      if (contents.sbom) sbomS3Key = await sbomBesideZips(b.inputs, deliveries, contents.sbom.json)
-    }
+    const { sbomS3Key } = await handOff(b.inputs, b.plan, b.zip, { sbom: contents.sbom?.json })
     return { contents, sbomS3Key, log }
   } finally {
     log.restore()
@@ -319,6 +314,30 @@ test('a rerun after the SBOM upload was lost: the unchanged version gets the SBO
   const third = await run(await build(pins))
   assert.equal(third.sbomS3Key, first.sbomS3Key)
   assert.match(third.log.text(), /already there/)
+})
+
+test('the SBOM upload denied after the publish (fault proxy: 403 on the .cdx.json PUT) fails the hand-off saying the version is in place; the rerun puts the SBOM beside the first zip', async () => {
+  const pins = ['alpha==1.0', 'beta==1.0']
+  proxy.setRule(req =>
+    req.method === 'PUT' && req.path.includes('.cdx.json')
+      ? { respond: s3Fault(403, 'AccessDenied', 'Access Denied') }
+      : undefined
+  )
+  const failed = await build(pins)
+  await assert.rejects(
+    () => run(failed),
+    (e: unknown) =>
+      e instanceof HandOffError &&
+      /s3:PutObject/.test(e.message) &&
+      e.message.includes(`SBOM beside the zip failed; ${arnOf(LAYER, 1)} is in place`) &&
+      /Re-run this job/.test(e.message)
+  )
+  const zipKey = failed.plan.s3Key
+  assert.deepEqual(await objectKeys(aws.s3, BUCKET), [zipKey], 'the zip and the version, no SBOM')
+  proxy.setRule(undefined)
+  const rerun = await run(await build(pins))
+  assert.equal(rerun.sbomS3Key, zipKey.replace(/\.zip$/, '.cdx.json'))
+  assert.equal(await s3Text(rerun.sbomS3Key), rerun.contents.sbom!.json)
 })
 
 test('compare-with auto when publishing: changed, added and removed against the latest version, read from the SBOM beside its zip (moto answers s3://), then from the zip itself with range requests', async () => {

@@ -90,6 +90,10 @@ test("two matrix jobs at once, no release yet: one release titled by the tag wit
   assert.equal(posts, 2, 'both tried to create it; one got 422 already_exists')
   assert.deepEqual([dev.outcome?.status, prod.outcome?.status].sort(), ['created', 'updated'])
   assert.equal(dev.outcome?.url, 'https://github.example/acme/layers/releases/tag/v1.4.0')
+  // what a release asset (the SBOM) is uploaded to: this release's own upload_url
+  assert.equal(dev.outcome?.id, release.id)
+  assert.equal(dev.outcome?.uploadUrl, release.upload_url)
+  assert.match(release.upload_url, /\/releases\/\d+\/assets\{\?name,label\}$/)
   const body = release.body ?? ''
   assert.match(
     body,
@@ -122,6 +126,7 @@ test('two matrix jobs read the same release, both write: the one written over no
     prerelease: false,
     html_url: 'https://github.example/acme/layers/releases/tag/v1.4.0',
     url: `${gh.apiUrl}/repos/acme/layers/releases/41`,
+    upload_url: `${gh.apiUrl}/repos/acme/layers/releases/41/assets{?name,label}`,
     created_at: '',
     published_at: ''
   })

@@ -9,6 +9,7 @@ import { readHistory } from '../../src/release/history'
 import { decideVersion, type Bump } from '../../src/release/bump'
 import { formatTagMessage } from '../../src/release/changelog'
 import { BOT_EMAIL, BOT_NAME, pushTag } from '../../src/release/tag'
+import { tagRelease } from '../../src/release/release'
 import { LayerActionError } from '../../src/errors'
 import {
   checkoutLikeActions,
@@ -416,6 +417,72 @@ describe('pushTag on real repositories', () => {
     const tags = originTags(s)
     assert.deepEqual([...tags.keys()].sort(), ['v1.0.0', 'v2.0.0'])
     assert.equal(tags.get('v2.0.0')?.commit, head)
+  })
+})
+
+describe('tagRelease: only a version of this commit is tagged, and a rerun finishes the push', () => {
+  const REJECT_TAGS =
+    'while read old new ref; do case "$ref" in refs/tags/*) echo "GH013: tags are protected" >&2; exit 1;; esac; done'
+
+  it('a push refused once: the rerun in the same workspace (the local tag left by the failed push) pushes it', async () => {
+    const s = await sandbox()
+    commit(s.work, 'feat: first')
+    s.publish()
+    const job = s.clone('self-hosted')
+    const first = await decide(job)
+    assert.equal(first.decision.newTag, true)
+    await installHook(s.origin, 'pre-receive', REJECT_TAGS)
+    const run = {
+      enabled: true,
+      released: true,
+      release: first.decision,
+      sha: first.history.head,
+      git: Git.create(job)
+    }
+    await assert.rejects(tagRelease(run), /Could not push tag v1\.0\.0 to origin: .*GH013/s)
+    assert.equal(git(s.origin, ['tag', '--list']), '', 'origin has no tag')
+    assert.equal(git(job, ['tag', '--list']), 'v1.0.0', 'the failed push left the local tag')
+
+    git(s.origin, ['config', 'core.hooksPath', '/dev/null'])
+    // the rerun reads the history again: HEAD is tagged here, so no new tag, but origin lacks it
+    const again = await decide(job)
+    assert.deepEqual([again.decision.newTag, again.decision.atHead], [false, true])
+    const outcome = await tagRelease({ ...run, release: again.decision })
+    assert.deepEqual(outcome, { tag: 'v1.0.0', status: 'created' })
+    assert.deepEqual(originTags(s).get('v1.0.0'), { type: 'tag', commit: first.history.head })
+    // a third run: already there
+    assert.equal((await tagRelease({ ...run, release: again.decision })).status, 'exists')
+  })
+
+  it('no version of this commit (reused from another commit), tag false, or default-bump none: no tag and no git call', async () => {
+    const s = await sandbox()
+    commit(s.work, 'feat: first')
+    tag(s.work, 'v1.0.0')
+    commit(s.work, 'chore: tidy')
+    s.publish()
+    const none = await decide(s.work, 'v', 'none')
+    const calls: string[][] = []
+    const spy = {
+      exec: (args: readonly string[]) => (calls.push([...args]), Git.create(s.work).exec(args))
+    }
+    const base = {
+      enabled: true,
+      released: true,
+      release: none.decision,
+      sha: none.history.head,
+      git: spy
+    }
+    assert.match(
+      (await tagRelease({ ...base, released: false })).reason ?? '',
+      /no layer version was published from this commit/
+    )
+    assert.match((await tagRelease({ ...base, enabled: false })).reason ?? '', /'tag' is false/)
+    assert.match(
+      (await tagRelease(base)).reason ?? '',
+      /no commit since v1\.0\.0 asks for a new version \(default-bump: none\)/
+    )
+    assert.deepEqual(calls, [])
+    assert.deepEqual([...originTags(s).keys()], ['v1.0.0'])
   })
 })
 

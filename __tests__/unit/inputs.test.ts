@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { getInputs, splitArgs } from '../../src/inputs'
+import { getInputs } from '../../src/inputs'
+import { splitArgs } from '../../src/resolve/inputs'
 import { redactUrl } from '../../src/credentials'
 import { InputError } from '../../src/errors'
 import { setInputs } from '../helpers/action'
@@ -175,6 +176,62 @@ const BAD: [string, Record<string, string>, string, RegExp][] = [
   ['keep-versions -1', { ...BASE, 'keep-versions': '-1' }, 'keep-versions', /whole number/],
   ['share-with short account', { ...BASE, 'share-with': '12345' }, 'share-with', /12-digit/],
   [
+    'ssm-parameter without a leading slash',
+    { ...BASE, 'ssm-parameter': 'layers/x' },
+    'ssm-parameter',
+    /leading "\/"/
+  ],
+  [
+    'ssm-parameter with //',
+    { ...BASE, 'ssm-parameter': '/layers//x' },
+    'ssm-parameter',
+    /single "\/"/
+  ],
+  [
+    'ssm-parameter under /aws',
+    { ...BASE, 'ssm-parameter': '/aws/layers' },
+    'ssm-parameter',
+    /not under \/aws or \/ssm/
+  ],
+  [
+    'ssm-parameter under /SSM, any case',
+    { ...BASE, 'ssm-parameter': '/SSM-x/layers' },
+    'ssm-parameter',
+    /reserves/
+  ],
+  [
+    'ssm-parameter with a space',
+    { ...BASE, 'ssm-parameter': '/layers/my layer' },
+    'ssm-parameter',
+    /letters, digits/
+  ],
+  [
+    'ssm-parameter with a placeholder other than {layer}',
+    { ...BASE, 'ssm-parameter': '/layers/{env}' },
+    'ssm-parameter',
+    /\{layer\}/
+  ],
+  [
+    'ssm-parameter of 15 levels (16 with /latest)',
+    { ...BASE, 'ssm-parameter': '/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o' },
+    'ssm-parameter',
+    /at most 15 levels/
+  ],
+  [
+    'compare-with a function ARN',
+    { ...BASE, 'compare-with': 'arn:aws:lambda:eu-west-1:123456789012:function:f' },
+    'compare-with',
+    /layer version ARN/
+  ],
+  [
+    'compare-with a layer ARN without version',
+    { ...BASE, 'compare-with': 'arn:aws:lambda:eu-west-1:123456789012:layer:common' },
+    'compare-with',
+    /auto, latest, none/
+  ],
+  ['sbom yes', { ...BASE, sbom: 'yes' }, 'sbom', /true or false/],
+  ['pr-comment 1', { ...BASE, 'pr-comment': '1' }, 'pr-comment', /true or false/],
+  [
     'update-functions with a space',
     { ...BASE, 'update-functions': 'my fn' },
     'update-functions',
@@ -184,6 +241,21 @@ const BAD: [string, Record<string, string>, string, RegExp][] = [
 for (const [name, given, input, allowed] of BAD) {
   test(`bad input: ${name}`, () => rejects(given, input, allowed))
 }
+
+test('ssm-parameter: {layer} is the published name, 14 levels fit, a trailing slash is dropped; compare-with takes a layer version ARN', () => {
+  const i = read({
+    ...BASE,
+    environment: 'dev',
+    'ssm-parameter': '/a/b/c/d/e/f/g/h/i/j/k/l/m/{layer}/',
+    'compare-with': 'arn:aws:lambda:eu-west-1:123456789012:layer:common-dev:7'
+  })
+  assert.equal(i.ssmParameter, '/a/b/c/d/e/f/g/h/i/j/k/l/m/{layer}')
+  assert.equal(i.compareWith, 'arn:aws:lambda:eu-west-1:123456789012:layer:common-dev:7')
+  assert.equal(read({ ...BASE, 'ssm-parameter': '' }).ssmParameter, '')
+  assert.equal(read(BASE).compareWith, 'auto')
+  assert.equal(read(BASE).sbom, true)
+  assert.equal(read(BASE).prComment, false)
+})
 
 test('a runtime past every date AWS announced is a warning, not an error: python 3.10 in 2026-11', () => {
   const log = captureLog()

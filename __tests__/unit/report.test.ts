@@ -32,6 +32,8 @@ function delivery(
   return {
     region,
     published,
+    rerun: false,
+    commit: '',
     layerArn: arn(region, version).replace(/:\d+$/, ''),
     layerVersionArn: arn(region, version),
     version,
@@ -42,6 +44,7 @@ function delivery(
     deleted: [],
     shared: [],
     functions: [],
+    changes: [],
     ...more
   }
 }
@@ -159,6 +162,28 @@ test('an unchanged layer says so', () => {
   )
 })
 
+test('a rerun of the same commit: published is true as after a clean run, and the summary lists what it completed, or says nothing was left', () => {
+  const rerun = delivery('eu-west-1', 2, false, {
+    rerun: true,
+    commit: 'c'.repeat(40),
+    skippedReason: 'published from this commit by an earlier run (version 2)'
+  })
+  const r = { ...result([rerun]), changes: ['wrote /layers/common-dev/1.4.0', 'pushed tag v1.4.0'] }
+  const s = summaryOf(r)
+  assert.match(
+    s,
+    /## Lambda layer `common-dev`: version 2, published from this commit by an earlier run/
+  )
+  assert.match(
+    s,
+    /This rerun completed what an earlier run of this commit left undone:\n\n- wrote \/layers\/common-dev\/1\.4\.0\n- pushed tag v1\.4\.0\n/
+  )
+  assert.equal(outputsOf(r)[Outputs.Published], 'true')
+  const third = summaryOf({ ...r, changes: [] })
+  assert.match(third, /Nothing left to do: an earlier run of this commit had finished every step\./)
+  assert.doesNotMatch(summaryOf(result([delivery('eu-west-1', 2, true)])), /Nothing left|rerun/)
+})
+
 test('ACTION_VERSION (the AWS user agent) matches package.json', () => {
   assert.equal(ACTION_VERSION, JSON.parse(readFileSync('package.json', 'utf8')).version)
 })
@@ -176,6 +201,7 @@ test('a reuse says "reused version N", not unchanged; SSM parameters and the Git
       outcome: {
         url: 'https://github.com/acme/layers/releases/tag/v1.4.0',
         id: 1,
+        uploadUrl: 'https://uploads.github.com/repos/acme/layers/releases/1/assets{?name,label}',
         status: 'updated',
         writes: 1
       }
@@ -200,7 +226,10 @@ test('a failed health check: the summary names the function, its error, what was
     'Health check failed',
     [delivery('eu-west-1', 8, true)],
     { name: 'api', region: 'eu-west-1', error: "ImportModuleError: No module named 'x'" },
-    ['api (eu-west-1)', 'worker (eu-west-1)'],
+    [
+      { name: 'api (eu-west-1)', layers: [arn('eu-west-1', 7)] },
+      { name: 'worker (eu-west-1)', layers: [] }
+    ],
     []
   )
   assert.equal(e.rolledBack, true)
@@ -209,7 +238,14 @@ test('a failed health check: the summary names the function, its error, what was
   assert.match(s, /Function <code>api<\/code> in eu-west-1 returned: <code>ImportModuleError/)
   assert.match(
     s,
-    /Put back on their previous layers: <code>api \(eu-west-1\)<\/code>, <code>worker/
+    /Put back on their previous layers:\n\n- <code>api \(eu-west-1\)<\/code>: <code>arn:aws:lambda:eu-west-1:123456789012:layer:common-dev:7<\/code>\n- <code>worker \(eu-west-1\)<\/code>: no layers\n/
   )
-  assert.match(s, /Still published .*common-dev:8/)
+  assert.match(
+    s,
+    /Still published: <code>[^<]*common-dev:8<\/code>\. The next run with the same zip reuses it, and keep-versions prunes it/
+  )
+  assert.match(
+    s,
+    /This run deleted no old version and wrote no SSM parameter, tag or GitHub Release/
+  )
 })

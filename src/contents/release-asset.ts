@@ -12,6 +12,8 @@ export interface AssetRequest {
   readonly owner: string
   readonly repo: string
   readonly releaseId: number
+  /** the release's `upload_url` (a URI template), when the caller has it; else read from the release */
+  readonly uploadUrl?: string
   /** `<layer>-<version>.cdx.json` */
   readonly name: string
   readonly json: string
@@ -30,10 +32,9 @@ export function sbomAssetName(layerName: string, version: string): string {
 export async function uploadSbomAsset(octokit: Octokit, r: AssetRequest): Promise<AssetOutcome> {
   const where = { owner: r.owner, repo: r.repo }
   try {
-    const { data: release } = await octokit.rest.repos.getRelease({
-      ...where,
-      release_id: r.releaseId
-    })
+    const uploadUrl =
+      r.uploadUrl ??
+      (await octokit.rest.repos.getRelease({ ...where, release_id: r.releaseId })).data.upload_url
     const assets = await octokit.paginate(octokit.rest.repos.listReleaseAssets, {
       ...where,
       release_id: r.releaseId,
@@ -43,7 +44,7 @@ export async function uploadSbomAsset(octokit: Octokit, r: AssetRequest): Promis
     for (const a of old) await octokit.rest.repos.deleteReleaseAsset({ ...where, asset_id: a.id })
     const data = Buffer.from(r.json)
     // `https://uploads.github.com/repos/o/r/releases/1/assets{?name,label}`: the template part goes
-    const url = `${release.upload_url.replace(/\{[^}]*\}$/, '')}?name=${encodeURIComponent(r.name)}`
+    const url = `${uploadUrl.replace(/\{[^}]*\}$/, '')}?name=${encodeURIComponent(r.name)}`
     const { data: asset } = await octokit.request({
       method: 'POST',
       url,
@@ -73,6 +74,7 @@ export async function uploadSbomAsset(octokit: Octokit, r: AssetRequest): Promis
 export async function attachSbomToRelease(o: {
   token: string
   releaseId: number
+  uploadUrl?: string
   layerName: string
   version: string
   json: string
@@ -91,6 +93,7 @@ export async function attachSbomToRelease(o: {
     owner,
     repo,
     releaseId: o.releaseId,
+    ...(o.uploadUrl ? { uploadUrl: o.uploadUrl } : {}),
     name: sbomAssetName(o.layerName, o.version),
     json: o.json
   })

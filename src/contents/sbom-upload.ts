@@ -7,7 +7,7 @@ import * as core from '@actions/core'
 import { ACTION_NAME, ACTION_VERSION } from '../constants'
 import { createClients } from '../deliver/clients'
 import { bucketForRegion, type DeliveryResult } from '../deliver/deliver'
-import { LayerActionError, messageOf } from '../errors'
+import { messageOf } from '../errors'
 import type { ActionInputs } from '../inputs'
 import {
   findOwnUpload,
@@ -39,14 +39,8 @@ export async function sbomBesideZips(
       }
       if (d.s3) {
         const key = sbomKeyOf(d.s3.key)
-        try {
-          await putSbom(at, key, json)
-        } catch (error: unknown) {
-          throw new LayerActionError(
-            `${d.layerVersionArn} is published, but its SBOM could not be uploaded: ${messageOf(error)} A rerun uploads it.`,
-            { cause: error }
-          )
-        }
+        // a failure here fails the hand-off step, which says the version is in place and a rerun completes it
+        await putSbom(at, key, json)
         core.info(`SBOM uploaded: s3://${at.bucket}/${key}`)
         return key
       }

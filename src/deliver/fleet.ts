@@ -1,402 +1,181 @@
 /**
- * What platform teams do by hand after publishing: prune old versions, share the new one with
- * other accounts, and point functions at it.
+ * One run's layer in every region, step by step from the inputs and the plan: publish or reuse
+ * and share; update the functions; health check; then retention and the SSM parameters. Each
+ * step leaves alone what is already right, so a rerun of the same commit completes what an
+ * earlier run left undone, and one with nothing left to do changes nothing.
  */
-import {
-  AddLayerVersionPermissionCommand,
-  DeleteLayerVersionCommand,
-  GetFunctionConfigurationCommand,
-  UpdateFunctionConfigurationCommand,
-  type FunctionConfiguration,
-  type LambdaClient
-} from '@aws-sdk/client-lambda'
-import { setTimeout as delay } from 'node:timers/promises'
-import * as core from '@actions/core'
-import { InputError, LayerActionError, messageOf } from '../errors'
-import { explainAwsError, layerArnFor } from './errors'
-import { layerArnOf, listLayerVersions } from './layers'
+import type { ActionInputs } from '../inputs'
+import type { Plan } from '../plan'
+import type { ZipResult } from '../assemble/zip'
+import { ACTION_NAME, ACTION_VERSION } from '../constants'
+import { createClients, type AwsClients } from './clients'
+import { deliverToRegions, releasesThisCommit, type DeliveryResult } from './deliver'
+import { functionInRegion, FunctionUpdateError, updateFunctions, type Sleep } from './functions'
+import { checkHealth } from './health'
+import { deleteStaleParameters, parameterBase, writeLayerParameters } from './parameters'
+import { inEveryRegion } from './regions'
+import { keepVersions, versionsInUse } from './retention'
 import type { Log } from './upload'
 
-export type Sleep = (ms: number) => Promise<void>
+// inputs.ts validates share-with with it; its home is share.ts
+export { parsePrincipal } from './share'
 
-/** A function may use at most five layers. */
-export const MAX_LAYERS_PER_FUNCTION = 5
-
-// ---------------------------------------------------------------------------------------------
-// keep-versions
-
-/**
- * Deletes all but the newest `keep` versions of the layer (0 keeps all). Versions in `protect`
- * (the one just published) are never deleted. Functions using a deleted version keep working.
- */
-export async function keepVersions(
-  lambda: LambdaClient,
-  layerName: string,
-  keep: number,
-  o: { protect?: readonly number[]; log?: Log } = {}
-): Promise<number[]> {
-  const log = o.log ?? core.info
-  if (keep <= 0) return []
-  const region = await lambda.config.region()
-  const versions = (await listLayerVersions(lambda, layerName))
-    .map(v => v.Version)
-    .filter((v): v is number => v !== undefined)
-  const doomed = versions.slice(keep).filter(v => !(o.protect ?? []).includes(v))
-  for (const version of doomed) {
-    try {
-      await lambda.send(
-        new DeleteLayerVersionCommand({ LayerName: layerName, VersionNumber: version })
-      )
-    } catch (error: unknown) {
-      throw explainAwsError(error, {
-        action: 'lambda:DeleteLayerVersion',
-        resource: `${layerArnFor(region, layerName)}:${version}`,
-        region
-      })
-    }
-  }
-  if (doomed.length > 0) {
-    log(
-      `Deleted ${doomed.length} old version(s) of ${layerName} (keeping ${keep}): ${doomed.join(', ')}`
-    )
-  }
-  return doomed
-}
-
-// ---------------------------------------------------------------------------------------------
-// share-with
-
-export interface Principal {
-  /** as the user wrote it */
-  given: string
-  principal: string
-  organizationId?: string
-  /** deterministic, so a re-run names the same statement */
-  statementId: string
-}
-
-const ACCOUNT = /^\d{12}$/
-const ORGANIZATION = /^o-[a-z0-9]{10,32}$/
-const ROOT_ARN = /^arn:aws[a-zA-Z-]*:iam::(\d{12}):root$/
-
-/** One share-with entry → AddLayerVersionPermission's Principal / OrganizationId / StatementId. */
-export function parsePrincipal(given: string, input = 'share-with'): Principal {
-  const value = given.trim()
-  if (value === '*') return { given: value, principal: '*', statementId: 'layer-action-public' }
-  if (ACCOUNT.test(value)) {
-    return { given: value, principal: value, statementId: `layer-action-${value}` }
-  }
-  const root = ROOT_ARN.exec(value)
-  if (root) return { given: value, principal: value, statementId: `layer-action-${root[1]}` }
-  if (ORGANIZATION.test(value)) {
-    return {
-      given: value,
-      principal: '*',
-      organizationId: value,
-      statementId: `layer-action-${value}`
-    }
-  }
-  throw new InputError(
-    input,
-    given,
-    "each entry is a 12-digit AWS account ID, an organization ID ('o-' and 10 to 32 lower-case " +
-      "letters or digits), or '*' (every AWS account)"
-  )
-}
-
-export interface ShareResult {
-  given: string
-  statementId: string
-  status: 'added' | 'present'
-}
-
-/** Grants lambda:GetLayerVersion on one version to each principal; a re-run changes nothing. */
-export async function shareLayerVersion(
-  lambda: LambdaClient,
-  layerName: string,
-  version: number,
-  principals: readonly string[],
-  o: { log?: Log } = {}
-): Promise<ShareResult[]> {
-  const log = o.log ?? core.info
-  const region = await lambda.config.region()
-  const results: ShareResult[] = []
-  for (const p of principals.map(given => parsePrincipal(given))) {
-    try {
-      await lambda.send(
-        new AddLayerVersionPermissionCommand({
-          LayerName: layerName,
-          VersionNumber: version,
-          StatementId: p.statementId,
-          Action: 'lambda:GetLayerVersion',
-          Principal: p.principal,
-          ...(p.organizationId ? { OrganizationId: p.organizationId } : {})
-        })
-      )
-      results.push({ given: p.given, statementId: p.statementId, status: 'added' })
-    } catch (error: unknown) {
-      // the statement ID names the principal, so an existing one is this very grant
-      if ((error as { name?: string }).name === 'ResourceConflictException') {
-        results.push({ given: p.given, statementId: p.statementId, status: 'present' })
-        continue
-      }
-      throw explainAwsError(error, {
-        action: 'lambda:AddLayerVersionPermission',
-        resource: `${layerArnFor(region, layerName)}:${version}`,
-        region
-      })
-    }
-  }
-  if (results.length > 0) {
-    log(
-      `Shared ${layerName}:${version} with ${results.map(r => `${r.given} (${r.status})`).join(', ')}`
-    )
-  }
-  return results
-}
-
-// ---------------------------------------------------------------------------------------------
-// update-functions
-
-export type FunctionStatus = 'updated' | 'unchanged' | 'failed'
-
-export interface FunctionResult {
-  name: string
-  status: FunctionStatus
-  /** the function's layer ARNs after the update (empty when it failed) */
-  layers: string[]
-  /** its layer ARNs before, what a rollback puts back (absent when it failed before reading them) */
-  previousLayers?: string[]
-  error?: string
-}
-
-export interface UpdateFunctionsOptions {
+export interface FleetOptions {
+  /** the clients of a region; default: the SDK's own resolution, one set per region */
+  clientsFor?: (region: string) => AwsClients
+  /** waits between LastUpdateStatus polls */
   sleep?: Sleep
-  /** between two GetFunctionConfiguration polls */
   pollMs?: number
-  /** polls before giving up on LastUpdateStatus */
-  maxPolls?: number
   log?: Log
 }
 
-/** A function name applies to this region unless it is an ARN of another region. */
-export function functionInRegion(name: string, region: string): boolean {
-  const arn = /^arn:[^:]+:lambda:([^:]+):/.exec(name)
-  return !arn || arn[1] === region
-}
+export class Fleet {
+  private readonly clients = new Map<string, AwsClients>()
 
-/**
- * This layer's version replaced (or appended) in a function's layer list, the other layers and
- * their order kept; a second version of this layer in the list is dropped.
- */
-export function withLayer(
-  current: readonly string[],
-  layerArn: string,
-  layerVersionArn: string
-): string[] {
-  let placed = false
-  const next: string[] = []
-  for (const arn of current) {
-    if (layerArnOf(arn) !== layerArn) next.push(arn)
-    else if (!placed) {
-      next.push(layerVersionArn)
-      placed = true
-    }
-  }
-  if (!placed) next.push(layerVersionArn)
-  return next
-}
-
-/** Thrown when some functions could not be updated; `results` holds every function's outcome. */
-export class FunctionUpdateError extends LayerActionError {
   constructor(
-    message: string,
-    readonly results: FunctionResult[]
-  ) {
-    super(message)
-  }
-}
+    private readonly inputs: ActionInputs,
+    private readonly plan: Plan,
+    private readonly o: FleetOptions = {}
+  ) {}
 
-function layersOf(config: FunctionConfiguration): string[] {
-  return (config.Layers ?? []).map(l => l.Arn ?? '').filter(arn => arn !== '')
-}
-
-async function getConfiguration(lambda: LambdaClient, name: string, region: string) {
-  try {
-    return await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }))
-  } catch (error: unknown) {
-    const explained = explainAwsError(error, {
-      action: 'lambda:GetFunctionConfiguration',
-      resource: functionArnFor(region, name),
-      region
-    })
-    if (explained.kind === 'not-found') {
-      throw new LayerActionError(
-        `Function '${name}' does not exist in ${region}: fix 'update-functions' (names, or ARNs to pick a region).`,
-        { cause: error }
-      )
-    }
-    throw explained
-  }
-}
-
-/** The function's ARN for an error message: as given, or with a placeholder for the account. */
-export function functionArnFor(region: string, name: string): string {
-  return name.startsWith('arn:') ? name : `arn:aws:lambda:${region}:<account-id>:function:${name}`
-}
-
-/** Polls until no update is in progress; Failed is an error carrying Lambda's reason. */
-async function waitForUpdate(
-  lambda: LambdaClient,
-  name: string,
-  region: string,
-  o: Required<Pick<UpdateFunctionsOptions, 'sleep' | 'pollMs' | 'maxPolls'>>
-): Promise<FunctionConfiguration> {
-  for (let poll = 0; ; poll++) {
-    const config = await getConfiguration(lambda, name, region)
-    const status = config.LastUpdateStatus
-    if (status === 'Failed') {
-      throw new LayerActionError(
-        `Lambda could not apply the new layers to '${name}': ` +
-          `${config.LastUpdateStatusReasonCode ?? 'Failed'}: ${config.LastUpdateStatusReason ?? 'no reason given'}`
-      )
-    }
-    // a function that has never been updated has no LastUpdateStatus; Pending is its creation
-    if (status !== 'InProgress' && config.State !== 'Pending') return config
-    if (poll >= o.maxPolls) {
-      throw new LayerActionError(
-        `'${name}' was still updating after ${Math.round((o.maxPolls * o.pollMs) / 1000)} s; ` +
-          'check it in the Lambda console and re-run.'
-      )
-    }
-    await o.sleep(o.pollMs)
-  }
-}
-
-/** Sets a function's layer list to `next(current)` and waits until Lambda has applied it. */
-async function setLayers(
-  lambda: LambdaClient,
-  name: string,
-  region: string,
-  next: (current: string[]) => string[],
-  o: Required<Pick<UpdateFunctionsOptions, 'sleep' | 'pollMs' | 'maxPolls'>>
-): Promise<FunctionResult> {
-  // another deployment may be updating it: Lambda refuses a second update meanwhile
-  let config = await waitForUpdate(lambda, name, region, o)
-  for (let attempt = 1; ; attempt++) {
-    const current = layersOf(config)
-    const wanted = next(current)
-    if (wanted.join('\n') === current.join('\n'))
-      return { name, status: 'unchanged', layers: current, previousLayers: current }
-    if (wanted.length > MAX_LAYERS_PER_FUNCTION) {
-      throw new LayerActionError(
-        `'${name}' already uses ${current.length} other layers; Lambda allows ${MAX_LAYERS_PER_FUNCTION} per function.`
-      )
-    }
-    try {
-      await lambda.send(
-        new UpdateFunctionConfigurationCommand({
-          FunctionName: name,
-          Layers: wanted,
-          ...(config.RevisionId ? { RevisionId: config.RevisionId } : {})
-        })
-      )
-    } catch (error: unknown) {
-      const code = (error as { name?: string }).name
-      // changed under us (RevisionId) or an update started meanwhile: read again and retry
-      if (
-        (code === 'PreconditionFailedException' || code === 'ResourceConflictException') &&
-        attempt < 3
-      ) {
-        config = await waitForUpdate(lambda, name, region, o)
-        continue
-      }
-      throw explainAwsError(error, {
-        action: 'lambda:UpdateFunctionConfiguration',
-        resource: functionArnFor(region, name),
-        region
-      })
-    }
-    const done = await waitForUpdate(lambda, name, region, o)
-    return { name, status: 'updated', layers: layersOf(done), previousLayers: current }
-  }
-}
-
-function pollSettings(o: UpdateFunctionsOptions) {
-  return { sleep: o.sleep ?? delay, pollMs: o.pollMs ?? 2000, maxPolls: o.maxPolls ?? 150 }
-}
-
-/**
- * Points each function at `layerVersionArn`, one at a time, waiting for LastUpdateStatus before
- * the next. Every function is tried; failures are thrown together at the end.
- */
-export async function updateFunctions(
-  lambda: LambdaClient,
-  layerArn: string,
-  layerVersionArn: string,
-  names: readonly string[],
-  o: UpdateFunctionsOptions = {}
-): Promise<FunctionResult[]> {
-  const log = o.log ?? core.info
-  const region = await lambda.config.region()
-  const settings = pollSettings(o)
-  const results: FunctionResult[] = []
-  for (const name of names) {
-    try {
-      const result = await setLayers(
-        lambda,
-        name,
+  clientsFor(region: string): AwsClients {
+    if (this.o.clientsFor) return this.o.clientsFor(region)
+    if (!this.clients.has(region))
+      this.clients.set(
         region,
-        current => withLayer(current, layerArn, layerVersionArn),
-        settings
+        createClients({ region, userAgent: `${ACTION_NAME}/${ACTION_VERSION}` })
       )
-      log(
-        `Function ${name}: ${result.status === 'updated' ? 'now uses' : 'already uses'} ${layerVersionArn}`
-      )
-      results.push(result)
-    } catch (error: unknown) {
-      const message = messageOf(error)
-      core.warning(`Function ${name}: not updated: ${message}`)
-      results.push({ name, status: 'failed', layers: [], error: message })
-    }
+    return this.clients.get(region)!
   }
-  const failed = results.filter(r => r.status === 'failed')
-  if (failed.length > 0) {
-    throw new FunctionUpdateError(
-      `Could not point ${failed.length} of ${results.length} function(s) at ${layerVersionArn}: ` +
-        failed.map(f => `${f.name}: ${f.error}`).join('; '),
-      results
+
+  /** Steps 1 and 2: publish or reuse, then share, in every region. */
+  publish(zip: Pick<ZipResult, 'path' | 'sha256'>): Promise<DeliveryResult[]> {
+    const { inputs, plan } = this
+    return deliverToRegions(
+      inputs.regions,
+      region => this.clientsFor(region),
+      {
+        layerName: inputs.publishedName,
+        bucket: inputs.bucket,
+        key: plan.s3Key,
+        zipPath: zip.path,
+        sha256: zip.sha256,
+        skipUnchanged: inputs.skipUnchanged,
+        commit: plan.sha,
+        description: plan.description,
+        compatibleRuntimes: inputs.compatibleRuntimes,
+        architecture: inputs.architecture,
+        licenseInfo: inputs.licenseInfo || undefined,
+        metadata: Object.fromEntries(
+          Object.entries({
+            version: plan.release.version,
+            tag: plan.release.tag,
+            commit: plan.sha
+          }).filter(([, v]) => v)
+        ),
+        shareWith: inputs.shareWith
+      },
+      { log: this.o.log }
     )
   }
-  return results
+
+  /** Step 3: every function of update-functions on this run's version, in every region. */
+  async updateFunctions(deliveries: DeliveryResult[]): Promise<void> {
+    const names = this.inputs.updateFunctions
+    await inEveryRegion(
+      deliveries.map(d => d.region),
+      async (region, log) => {
+        const d = deliveries.find(x => x.region === region)!
+        const here = names.filter(name => functionInRegion(name, region))
+        if (here.length === 0) return
+        try {
+          d.functions = await updateFunctions(
+            this.clientsFor(region).lambda,
+            d.layerArn,
+            d.layerVersionArn,
+            here,
+            { sleep: this.o.sleep, pollMs: this.o.pollMs, log }
+          )
+        } catch (error: unknown) {
+          if (error instanceof FunctionUpdateError) d.functions = error.results
+          throw error
+        } finally {
+          for (const f of d.functions.filter(f => f.status === 'updated'))
+            d.changes.push(`${f.name} now uses version ${d.version}`)
+        }
+      },
+      { log: this.o.log, what: 'update-functions' }
+    )
+  }
+
+  /** Step 4: the health check; a failure puts the functions back and throws HealthCheckError. */
+  checkHealth(deliveries: DeliveryResult[]): Promise<void> {
+    return checkHealth(
+      deliveries,
+      region => this.clientsFor(region),
+      this.inputs.healthCheck,
+      this.inputs.healthCheckPayload,
+      { sleep: this.o.sleep, pollMs: this.o.pollMs, log: this.o.log }
+    )
+  }
+
+  /**
+   * Step 5, after the check passed: in each region the SSM parameters first (so `latest` never
+   * names a version about to be deleted), then retention, then the parameters of deleted versions.
+   */
+  async settle(deliveries: DeliveryResult[]): Promise<void> {
+    await inEveryRegion(
+      deliveries.map(d => d.region),
+      (region, log) =>
+        this.settleRegion(
+          deliveries.find(d => d.region === region)!,
+          log
+        ),
+      { log: this.o.log, what: 'Retention and SSM parameters' }
+    )
+  }
+
+  private async settleRegion(d: DeliveryResult, log: Log): Promise<void> {
+    const { inputs, plan } = this
+    const { lambda, ssm } = this.clientsFor(d.region)
+    const base = inputs.ssmParameter ? parameterBase(inputs.ssmParameter, inputs.publishedName) : ''
+    if (base) {
+      const { names, written } = await writeLayerParameters(
+        ssm,
+        {
+          base,
+          layerVersionArn: d.layerVersionArn,
+          // `<version>` names a release: a version of this commit; a reuse from another moves `latest`
+          version: releasesThisCommit(d) ? plan.release.version : undefined,
+          description: `${ACTION_NAME}: ${inputs.publishedName} ${plan.release.tag} (layer version ${d.version})`
+        },
+        { log }
+      )
+      d.parameters = names
+      d.changes.push(...written.map(name => `wrote ${name}`))
+    }
+    // a version reused from another commit is a rollback: it prunes nothing, as before
+    if (inputs.keepVersions <= 0 || !releasesThisCommit(d)) return
+    const { deleted, remaining } = await keepVersions(
+      lambda,
+      inputs.publishedName,
+      inputs.keepVersions,
+      {
+        protect: [d.version, ...versionsInUse(d.functions, d.layerArn)],
+        log
+      }
+    )
+    d.deleted = deleted
+    if (deleted.length > 0) d.changes.push(`deleted version(s) ${deleted.join(', ')}`)
+    if (!base) return
+    const stale = await deleteStaleParameters(ssm, base, d.layerArn, remaining, { log })
+    d.changes.push(...stale.map(name => `deleted ${name}`))
+  }
 }
 
-/**
- * Puts each function this run updated back on the layer list it had before (a rollback). Every
- * function is tried; returns the names restored and the ones that could not be, with the reason.
- */
-export async function restoreFunctions(
-  lambda: LambdaClient,
-  updated: readonly FunctionResult[],
-  o: UpdateFunctionsOptions = {}
-): Promise<{ restored: string[]; failed: { name: string; error: string }[] }> {
-  const log = o.log ?? core.info
-  const region = await lambda.config.region()
-  const settings = pollSettings(o)
-  const restored: string[] = []
-  const failed: { name: string; error: string }[] = []
-  for (const f of updated) {
-    if (f.status !== 'updated' || !f.previousLayers) continue
-    const previous = f.previousLayers
-    try {
-      await setLayers(lambda, f.name, region, () => previous, settings)
-      log(`Function ${f.name}: put back on ${previous.join(', ') || 'no layers'}`)
-      restored.push(f.name)
-    } catch (error: unknown) {
-      const message = messageOf(error)
-      core.warning(`Function ${f.name}: could not be put back on its previous layers: ${message}`)
-      failed.push({ name: f.name, error: message })
-    }
-  }
-  return { restored, failed }
+/** The lines of what this run changed, `region: what`; empty when nothing was left to do. */
+export function changesOf(deliveries: readonly DeliveryResult[]): string[] {
+  return deliveries.flatMap(d =>
+    d.changes.map(c => (deliveries.length > 1 ? `${d.region}: ${c}` : c))
+  )
 }

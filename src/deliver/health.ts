@@ -1,8 +1,8 @@
 /**
- * The health check after update-functions: invoke each named function; one that returns a function
- * error, or cannot be invoked, puts every function this run updated back on its previous layers
- * (what CodeDeploy does for a bad deployment). The new layer version stays: it is harmless, and the
- * next run can reuse it.
+ * Step 4, the health check after update-functions: invoke each named function; one that returns a
+ * function error, or cannot be invoked, puts every function this run updated back on its previous
+ * layers (what CodeDeploy does for a bad deployment). Retention has not run yet, so those layers
+ * still exist. The new layer version stays: it is harmless, and the next run reuses or prunes it.
  */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda'
 import * as core from '@actions/core'
@@ -14,8 +14,9 @@ import {
   functionArnFor,
   functionInRegion,
   restoreFunctions,
+  type Restored,
   type UpdateFunctionsOptions
-} from './fleet'
+} from './functions'
 import type { Log } from './upload'
 
 export interface HealthFailure {
@@ -31,7 +32,8 @@ export class HealthCheckError extends LayerActionError {
     message: string,
     readonly deliveries: DeliveryResult[],
     readonly failure: HealthFailure,
-    readonly restored: string[],
+    /** each function put back, `name (region)`, with the layer ARNs it is back on */
+    readonly restored: Restored[],
     readonly notRestored: { name: string; error: string }[]
   ) {
     super(message)
@@ -114,32 +116,48 @@ export async function checkHealth(
   if (!failure) return
 
   core.warning(`Health check: ${failure.name} (${failure.region}) failed: ${failure.error}`)
-  const restored: string[] = []
+  const restored: Restored[] = []
   const notRestored: { name: string; error: string }[] = []
   for (const d of deliveries) {
     try {
       const r = await restoreFunctions(clientsFor(d.region).lambda, d.functions, { ...o, log })
-      restored.push(...r.restored.map(n => `${n} (${d.region})`))
+      restored.push(...r.restored.map(f => ({ ...f, name: `${f.name} (${d.region})` })))
       notRestored.push(...r.failed.map(f => ({ ...f, name: `${f.name} (${d.region})` })))
     } catch (error: unknown) {
       notRestored.push({ name: d.region, error: messageOf(error) })
     }
   }
-  const arns = deliveries.map(d => d.layerVersionArn).join(', ')
+  throw new HealthCheckError(
+    healthFailureMessage(deliveries, failure, restored, notRestored),
+    deliveries,
+    failure,
+    restored,
+    notRestored
+  )
+}
+
+/** The three things a failed check must say: what failed, what was put back where, what stays. */
+export function healthFailureMessage(
+  deliveries: readonly DeliveryResult[],
+  failure: HealthFailure,
+  restored: readonly Restored[],
+  notRestored: readonly { name: string; error: string }[]
+): string {
   const back =
     restored.length > 0
-      ? `Put ${restored.length} function(s) back on their previous layers: ${restored.join(', ')}.`
+      ? `Put ${restored.length} function(s) back on their previous layers: ` +
+        restored.map(f => `${f.name} on ${f.layers.join(', ') || 'no layers'}`).join('; ') +
+        '.'
       : 'No function had been updated by this run, so none was put back.'
   const stuck =
     notRestored.length > 0
       ? ` Could NOT put back: ${notRestored.map(f => `${f.name}: ${f.error}`).join('; ')} — fix these by hand.`
       : ''
-  throw new HealthCheckError(
+  const arns = deliveries.map(d => d.layerVersionArn).join(', ')
+  return (
     `Health check failed: function '${failure.name}' in ${failure.region} returned: ${failure.error}. ` +
-      `${back}${stuck} ${arns} stay${deliveries.length === 1 ? 's' : ''} published (a later run with the same zip reuses it).`,
-    deliveries,
-    failure,
-    restored,
-    notRestored
+    `${back}${stuck} ${arns} stay${deliveries.length === 1 ? 's' : ''} published: the next run ` +
+    'with the same zip reuses it, and keep-versions prunes it like any other version. This run ' +
+    'deleted no old version and wrote no SSM parameter, tag or GitHub Release.'
   )
 }

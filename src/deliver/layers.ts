@@ -1,5 +1,5 @@
 /**
- * Lambda layer versions: name rules, the version that already holds a zip, publishing from S3.
+ * Lambda layer versions: name rules, listing and reading versions, publishing from S3.
  * Limits are Lambda's API model (PublishLayerVersion, AddLayerVersionPermission, read 2026-11).
  */
 import {
@@ -79,7 +79,7 @@ export async function listLayerVersions(
   const versions: LayerVersionsListItem[] = []
   let marker: string | undefined
   do {
-    const page = await listPage(lambda, layerName, marker)
+    const page = await listLayerVersionsPage(lambda, layerName, marker)
     versions.push(...page.versions)
     marker = page.next
   } while (marker)
@@ -126,7 +126,8 @@ export async function getLayerVersion(
 /** ListLayerVersions' page size limit (MaxItems). */
 export const LIST_PAGE_MAX = 50
 
-async function listPage(
+/** One page of ListLayerVersions, newest first; none (not an error) when the layer does not exist. */
+export async function listLayerVersionsPage(
   lambda: LambdaClient,
   layerName: string,
   marker: string | undefined,
@@ -150,74 +151,6 @@ async function listPage(
       region
     })
   }
-}
-
-export interface IdenticalQuery {
-  /** base64 SHA-256 of the zip */
-  sha256: string
-  compatibleRuntimes: readonly string[]
-  architecture: string
-  /** text the matching version's description likely holds (the commit's short sha): compared first */
-  hint?: string
-}
-
-export interface IdenticalSearch {
-  /** a version holding the same zip for the same targets: a hinted one first, else the newest */
-  match?: LayerVersionInfo
-  /** the layer's newest version number (undefined: the layer has none) */
-  latest?: number
-  /** ListLayerVersions pages read */
-  pages: number
-  /** GetLayerVersion calls made */
-  compared: number
-}
-
-/**
- * Finds a version of the layer that holds this very zip, newest first, reading only as many pages
- * as it takes. The list carries runtimes and architecture but no CodeSha256, so only versions with
- * the same targets are compared, each with one GetLayerVersion (`concurrency` at a time).
- * Cost: a re-run or an unchanged build (the first candidate matches) costs one page and one call;
- * new content costs every page and one call per same-target version (keep-versions bounds both).
- */
-export async function findIdenticalVersion(
-  lambda: LambdaClient,
-  layerName: string,
-  q: IdenticalQuery,
-  o: { pageSize?: number; concurrency?: number } = {}
-): Promise<IdenticalSearch> {
-  const concurrency = Math.max(1, o.concurrency ?? 4)
-  const search: IdenticalSearch = { pages: 0, compared: 0 }
-  let marker: string | undefined
-  do {
-    const page = await listPage(lambda, layerName, marker, o.pageSize)
-    search.pages++
-    marker = page.next
-    search.latest ??= page.versions[0]?.Version
-    const candidates = page.versions.filter(
-      v =>
-        v.Version !== undefined &&
-        sameSet(v.CompatibleRuntimes ?? [], q.compatibleRuntimes) &&
-        sameSet(v.CompatibleArchitectures ?? [], [q.architecture])
-    )
-    // a hint only reorders: a hinted version is still compared by its CodeSha256
-    const hinted = (v: LayerVersionsListItem) => (q.hint && v.Description?.includes(q.hint) ? 0 : 1)
-    candidates.sort((a, b) => hinted(a) - hinted(b) || (b.Version ?? 0) - (a.Version ?? 0))
-    for (let i = 0; i < candidates.length;) {
-      // the search's first candidate alone: on a re-run or an unchanged build it is the match
-      const batch = candidates.slice(i, i + (search.compared === 0 ? 1 : concurrency))
-      i += batch.length
-      const infos = await Promise.all(
-        batch.map(v => getLayerVersion(lambda, layerName, v.Version ?? 0))
-      )
-      search.compared += batch.length
-      const same = infos.filter(v => v.codeSha256 === q.sha256)
-      if (same.length > 0) {
-        search.match = same.sort((a, b) => b.version - a.version)[0]
-        return search
-      }
-    }
-  } while (marker)
-  return search
 }
 
 export interface PublishRequest {

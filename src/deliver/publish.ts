@@ -1,75 +1,148 @@
 /**
- * The run's zip → a layer version in every target region, from the inputs and the plan; then the
- * health check (which may roll the functions back) and the SSM parameters.
+ * Step 1 in one region: publish, or reuse. A version that already holds this zip is the result —
+ * the latest (unchanged), an older one (a rollback), or the one an earlier run of this commit
+ * published (a rerun, which then completes what that run left undone); else upload and publish,
+ * recording the commit in the description.
  */
 import * as core from '@actions/core'
-import type { ActionInputs } from '../inputs'
-import type { Plan } from '../plan'
-import type { ZipResult } from '../assemble/zip'
-import { ACTION_NAME, ACTION_VERSION } from '../constants'
 import { LayerActionError, messageOf } from '../errors'
-import { createClients, type AwsClients } from './clients'
-import { deliverToRegions, type DeliveryResult } from './deliver'
-import { checkHealth } from './health'
-import { parameterBase, writeLayerParameters } from './ssm'
+import type { AwsClients } from './clients'
+import type { DeliveryRequest, DeliveryResult } from './deliver'
+import { publishLayerVersion, validateLayerName, type LayerVersionInfo } from './layers'
+import { commitOf, commitRecord, describeVersion } from './provenance'
+import { findIdenticalVersion, type IdenticalSearch } from './reuse'
+import { uploadZip, type Log, type UploadOptions } from './upload'
 
-export async function publishLayer(
-  inputs: ActionInputs,
-  plan: Plan,
-  zip: ZipResult
-): Promise<DeliveryResult[]> {
-  const clients = new Map<string, AwsClients>()
-  const clientsFor = (region: string): AwsClients => {
-    if (!clients.has(region))
-      clients.set(region, createClients({ region, userAgent: `${ACTION_NAME}/${ACTION_VERSION}` }))
-    return clients.get(region)!
+/** A region's delivery failed; `result` is set when a layer version was published before it did. */
+export class DeliveryError extends LayerActionError {
+  constructor(
+    message: string,
+    readonly region: string,
+    readonly result?: DeliveryResult,
+    options?: { cause?: unknown }
+  ) {
+    super(message, options)
   }
-  const deliveries = await deliverToRegions(inputs.regions, clientsFor, {
-    layerName: inputs.publishedName,
-    bucket: inputs.bucket,
-    key: plan.s3Key,
-    zipPath: zip.path,
-    sha256: zip.sha256,
-    skipUnchanged: inputs.skipUnchanged,
-    // the default description names the commit: a version built from it is compared first
-    hint: plan.sha ? plan.sha.slice(0, 7) : undefined,
-    description: plan.description,
-    compatibleRuntimes: inputs.compatibleRuntimes,
-    architecture: inputs.architecture,
-    licenseInfo: inputs.licenseInfo || undefined,
-    metadata: Object.fromEntries(
-      Object.entries({
-        version: plan.release.version,
-        tag: plan.release.tag,
-        commit: plan.sha
-      }).filter(([, v]) => v)
-    ),
-    keepVersions: inputs.keepVersions,
-    shareWith: inputs.shareWith,
-    updateFunctions: inputs.updateFunctions
-  })
-  if (inputs.healthCheck.length > 0)
-    await checkHealth(deliveries, clientsFor, inputs.healthCheck, inputs.healthCheckPayload)
-  // after the health check: `latest` never names a version whose functions were rolled back
-  if (inputs.ssmParameter) {
-    const base = parameterBase(inputs.ssmParameter, inputs.publishedName)
-    for (const d of deliveries) {
-      try {
-        d.parameters = await writeLayerParameters(clientsFor(d.region).ssm, {
-          base,
-          layerVersionArn: d.layerVersionArn,
-          // `<version>` names a release, so only a published version gets one; reuse moves `latest`
-          version: d.published ? plan.release.version : undefined,
-          description: `${ACTION_NAME}: ${inputs.publishedName} ${plan.release.tag} (layer version ${d.version})`
+}
+
+export function bucketForRegion(bucket: string, region: string): string {
+  return bucket.replace(/\{region\}/g, region)
+}
+
+export async function publishOrReuse(
+  clients: AwsClients,
+  req: DeliveryRequest,
+  o: { upload?: Omit<UploadOptions, 'log' | 'region'>; log?: Log } = {}
+): Promise<DeliveryResult> {
+  const log = o.log ?? core.info
+  validateLayerName(req.layerName)
+  const record = commitRecord(req.commit)
+  // skip-unchanged: false still looks for this commit's own version, so a rerun publishes no second one
+  const search =
+    req.skipUnchanged || record
+      ? await findIdenticalVersion(clients.lambda, req.layerName, {
+          sha256: req.sha256,
+          compatibleRuntimes: req.compatibleRuntimes,
+          architecture: req.architecture,
+          ...(record ? { hint: record, onlyHinted: !req.skipUnchanged } : {})
         })
-      } catch (error: unknown) {
-        throw new LayerActionError(
-          `${d.layerVersionArn} is ${d.published ? 'published' : 'the result'}, but 'ssm-parameter' failed in ${d.region}: ${messageOf(error)}`,
-          { cause: error }
-        )
-      }
-    }
+      : undefined
+  if (search?.match) return reused(req, search, search.match, log)
+  return published(clients, req, o.upload, log)
+}
+
+function reused(
+  req: DeliveryRequest,
+  search: IdenticalSearch,
+  same: LayerVersionInfo,
+  log: Log
+): DeliveryResult {
+  const commit = commitOf(same.description) ?? ''
+  const rerun = commit !== '' && commit === req.commit
+  const older = same.version !== search.latest
+  const cost = `${search.compared} version(s) compared, ${search.pages} page(s) listed`
+  log(
+    rerun
+      ? `Version ${same.version} of ${req.layerName} was published from this commit (${commit.slice(0, 7)}) by an earlier run: reusing it, and completing what that run left undone`
+      : older
+        ? `Reused version ${same.version} of ${req.layerName}: it holds this zip (CodeSha256 ${req.sha256}), nothing uploaded or published (${cost})`
+        : `${req.layerName}:${same.version} already holds this zip (CodeSha256 ${req.sha256}): nothing uploaded or published`
+  )
+  return {
+    region: req.region,
+    published: false,
+    rerun,
+    commit,
+    skippedReason: rerun
+      ? `published from this commit by an earlier run (version ${same.version})`
+      : older
+        ? `reused version ${same.version} (same CodeSha256, runtimes and architecture)`
+        : `unchanged: version ${same.version} has the same CodeSha256`,
+    ...(older ? { reusedVersion: same.version } : {}),
+    layerArn: same.layerArn,
+    layerVersionArn: same.layerVersionArn,
+    version: same.version,
+    codeSha256: same.codeSha256,
+    ...(same.codeSize !== undefined ? { codeSize: same.codeSize } : {}),
+    deleted: [],
+    shared: [],
+    functions: [],
+    changes: []
   }
-  core.debug(`deliveries: ${JSON.stringify(deliveries)}`)
-  return deliveries
+}
+
+async function published(
+  clients: AwsClients,
+  req: DeliveryRequest,
+  upload: Omit<UploadOptions, 'log' | 'region'> | undefined,
+  log: Log
+): Promise<DeliveryResult> {
+  const { region } = req
+  const bucket = bucketForRegion(req.bucket, region)
+  const uploaded = await uploadZip(
+    clients.s3,
+    { bucket, key: req.key, file: req.zipPath, sha256: req.sha256, metadata: req.metadata },
+    { ...upload, region, log }
+  )
+  let layer
+  try {
+    layer = await publishLayerVersion(clients.lambda, {
+      layerName: req.layerName,
+      bucket,
+      key: req.key,
+      objectVersion: uploaded.versionId,
+      description: describeVersion(req.description, req.commit),
+      compatibleRuntimes: req.compatibleRuntimes,
+      architecture: req.architecture,
+      licenseInfo: req.licenseInfo
+    })
+  } catch (error: unknown) {
+    const where = `s3://${bucket}/${req.key}`
+    throw new DeliveryError(
+      `${messageOf(error)} The zip was uploaded and left at ${where}, but no layer version uses ` +
+        `it: delete it (aws s3 rm ${where}) unless you mean to publish from it by hand.`,
+      region,
+      undefined,
+      { cause: error }
+    )
+  }
+  log(`Published ${layer.layerVersionArn}`)
+  if (layer.codeSha256 && layer.codeSha256 !== req.sha256) {
+    core.warning(
+      `Lambda reports CodeSha256 ${layer.codeSha256} for ${layer.layerVersionArn}, ` +
+        `but the zip's is ${req.sha256}: the object changed between upload and publish?`
+    )
+  }
+  return {
+    region,
+    published: true,
+    rerun: false,
+    commit: req.commit,
+    ...layer,
+    s3: { bucket, key: req.key, ...(uploaded.versionId ? { versionId: uploaded.versionId } : {}) },
+    deleted: [],
+    shared: [],
+    functions: [],
+    changes: [`published version ${layer.version}`]
+  }
 }

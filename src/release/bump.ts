@@ -123,6 +123,8 @@ export interface VersionDecision {
   tag: string
   /** true when `tag` names a new release of HEAD: create it after a publish (pushTag) */
   newTag: boolean
+  /** true when HEAD carries `tag` already in this clone: a rerun only makes sure origin has it */
+  atHead?: boolean
   /** set when `tag` already exists at another commit (not reachable from HEAD): see assertTagAvailable */
   conflictSha?: string
   changes: Changes
@@ -170,6 +172,7 @@ export function decideVersion(options: DecideVersionOptions): VersionDecision {
   // a release of HEAD already exists, or default-bump none kept the previous release's version
   const newTag = !history.headVersion && !(history.previous && bump === 'none')
   const decision: VersionDecision = { version, previousVersion, bump, tag, newTag, changes }
+  if (history.headVersion) decision.atHead = true
   const existing = history.tags?.[tag]
   if (newTag && existing !== undefined && existing !== history.head) decision.conflictSha = existing
   return decision

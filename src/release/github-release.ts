@@ -49,6 +49,8 @@ export interface UpsertReleaseOptions {
 export interface ReleaseOutcome {
   url: string
   id: number
+  /** where release assets go (`…/releases/<id>/assets{?name,label}`, a URI template) */
+  uploadUrl: string
   status: 'created' | 'updated' | 'unchanged'
   /** writes it took (more than 1: a concurrent job overwrote ours, or created it first) */
   writes: number
@@ -136,7 +138,7 @@ function explain(error: unknown, what: string): LayerActionError {
   )
 }
 
-type Release = { id: number; html_url: string; body?: string | null }
+type Release = { id: number; html_url: string; upload_url: string; body?: string | null }
 
 async function readRelease(
   octokit: Octokit,
@@ -178,7 +180,13 @@ export async function upsertRelease(
       release = await readRelease(octokit, r)
       if (release && holdsRows(release.body, r.layer, r.rows)) {
         if (writes === 0) log(`Release ${r.tag} already lists these layer versions`)
-        return { url: release.html_url, id: release.id, status, writes }
+        return {
+          url: release.html_url,
+          id: release.id,
+          uploadUrl: release.upload_url,
+          status,
+          writes
+        }
       }
       const body = mergeReleaseBody(release?.body, r.changelog, r.layer, r.rows)
       if (!release) {
@@ -230,7 +238,7 @@ export async function upsertRelease(
         log(
           `Release ${r.tag} ${status}: ${check.html_url} (${r.rows.length} row(s) for ${r.layer})`
         )
-        return { url: check.html_url, id: check.id, status, writes }
+        return { url: check.html_url, id: check.id, uploadUrl: check.upload_url, status, writes }
       }
       log(`Release ${r.tag}: another job wrote over our rows; merging them in again`)
     } catch (error: unknown) {

@@ -101,15 +101,19 @@ export function githubRelease(
   inputs: ActionInputs,
   plan: Plan,
   tag: TagOutcome,
-  deliveries: readonly DeliveryResult[]
+  deliveries: readonly DeliveryResult[],
+  o: UpsertReleaseOptions = {}
 ): Promise<GitHubReleaseResult> {
-  return releaseOnGitHub({
-    token: inputs.githubToken,
-    environment: inputs.environment,
-    layerName: inputs.publishedName,
-    release: plan.release,
-    tag,
-    deliveries,
-    git: plan.git
-  })
+  return releaseOnGitHub(
+    {
+      token: inputs.githubToken,
+      environment: inputs.environment,
+      layerName: inputs.publishedName,
+      release: plan.release,
+      tag,
+      deliveries,
+      git: plan.git
+    },
+    o
+  )
 }

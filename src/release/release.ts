@@ -12,12 +12,14 @@ export interface TagOutcome {
 }
 
 /**
- * Tags the release once a new layer version exists, and only then: a run that skipped as
- * unchanged, failed, or built without publishing leaves the history as it was.
+ * Tags the release once a layer version of this commit exists and passed its health check (this
+ * run published it, or an earlier run of this commit did), and only then: a run that reused a
+ * version of another commit, failed, or built without publishing leaves the history as it was.
  */
 export async function tagRelease(o: {
   enabled: boolean
-  published: boolean
+  /** a delivery published a version of this commit, now or in an earlier run */
+  released: boolean
   release: VersionDecision
   sha: string
   git?: GitRunner
@@ -28,14 +30,16 @@ export async function tagRelease(o: {
     return { tag, status: 'skipped', reason }
   }
   if (!o.enabled) return skip("'tag' is false")
-  if (!o.published) return skip('no new layer version was published')
-  if (!o.release.newTag) return skip(`this commit is already released as ${tag}`)
+  if (!o.released) return skip('no layer version was published from this commit')
+  if (!o.release.newTag && !o.release.atHead)
+    return skip(`no commit since ${tag} asks for a new version (default-bump: none)`)
   if (!o.git || !o.sha) return skip('the workspace is not a git repository')
+  // a commit already tagged here: pushing again is a no-op on origin, or completes an earlier run's push
   const status = await pushTag(o.git, { tag, sha: o.sha, message: formatTagMessage(o.release) })
   core.info(
     status === 'created'
       ? `Pushed tag ${tag} at ${o.sha.slice(0, 7)}`
-      : `Tag ${tag} already on origin at ${o.sha.slice(0, 7)} (another job of this commit pushed it)`
+      : `Tag ${tag} already on origin at ${o.sha.slice(0, 7)} (an earlier run or another job of this commit pushed it)`
   )
   return { tag, status }
 }
