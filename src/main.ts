@@ -90,7 +90,6 @@ const HEALTH = 'Health check'
 const SETTLE = 'SSM parameters and retention'
 const TAG = 'Tag'
 const RELEASE = 'GitHub Release'
-const ASSET = 'SBOM release asset'
 
 /** A step after the publish failed. The versions exist: a rerun of this commit reuses them and completes the rest. */
 export class HandOffError extends LayerActionError {
@@ -138,8 +137,7 @@ export async function handOff(
     [HEALTH, published && inputs.healthCheck.length > 0],
     [SETTLE, published && (inputs.ssmParameter !== '' || inputs.keepVersions > 0)],
     [TAG, inputs.tag && deliveries.some(releasesThisCommit)],
-    [RELEASE, inputs.githubRelease],
-    [ASSET, inputs.githubRelease && sbom !== '']
+    [RELEASE, inputs.githubRelease]
   ].flatMap(([name, on]) => (on ? [name as string] : []))
   const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     try {
@@ -167,20 +165,21 @@ export async function handOff(
   )
   // github-release: false makes no GitHub API call at all
   const release = steps.includes(RELEASE)
-    ? await step(RELEASE, () => githubRelease(inputs, plan, tag, deliveries, o.github))
-    : undefined
-  const outcome = release?.outcome
-  if (steps.includes(ASSET) && outcome)
-    await step(ASSET, () =>
-      attachSbomToRelease({
-        token: inputs.githubToken,
-        releaseId: outcome.id,
-        uploadUrl: outcome.uploadUrl,
-        layerName: inputs.publishedName,
-        version: plan.release.version,
-        json: sbom
+    ? await step(RELEASE, async () => {
+        const written = await githubRelease(inputs, plan, tag, deliveries, o.github)
+        // the SBOM is part of the release: an asset of its own per layer, replaced by a rerun
+        if (written.outcome && sbom)
+          await attachSbomToRelease({
+            token: inputs.githubToken,
+            releaseId: written.outcome.id,
+            uploadUrl: written.outcome.uploadUrl,
+            layerName: inputs.publishedName,
+            version: plan.release.version,
+            json: sbom
+          })
+        return written
       })
-    )
+    : undefined
   const changes = [
     ...changesOf(deliveries),
     ...(tag.status === 'created' ? [`pushed tag ${tag.tag}`] : []),

@@ -10,7 +10,7 @@
  *   PATCH /repos/{owner}/{repo}/releases/{release_id} 200 release | 404 Not Found
  *   GET   /repos/{owner}/{repo}/releases/{release_id} 200 release (with `upload_url`, a URI template)
  * "REST API endpoints for release assets" (same version and date):
- *   GET    /repos/{owner}/{repo}/releases/{release_id}/assets   200 [asset]
+ *   GET    /repos/{owner}/{repo}/releases/{release_id}/assets   200 [asset] (each with its `digest`)
  *   DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}     204
  *   POST   {upload_url}?name=…  (GitHub Enterprise Server: https://HOST/api/uploads/repos/…)
  *                              201 asset | 422 Validation Failed (errors: [{resource: ReleaseAsset,
@@ -27,6 +27,7 @@
  * what GitHub answers a GITHUB_TOKEN without `contents: write`. `readOnlyToken` plays the token of a
  * pull request from a fork: it reads, and every write gets that same 403.
  */
+import { createHash } from 'node:crypto'
 import http from 'node:http'
 
 export interface StandInRelease {
@@ -49,6 +50,8 @@ export interface StandInAsset {
   name: string
   content_type: string
   size: number
+  /** `sha256:<hex>`, computed at upload as GitHub does since 2025-06 ("Releases now expose digests for release assets") */
+  digest: string
   browser_download_url: string
   /** the bytes uploaded */
   data: Buffer
@@ -261,6 +264,7 @@ export async function startGitHubStandIn(o: {
         name,
         content_type: 'application/octet-stream',
         size: raw.length,
+        digest: `sha256:${createHash('sha256').update(raw).digest('hex')}`,
         browser_download_url: `https://github.example/${o.repo}/releases/download/${releaseId}/${name}`,
         data: raw
       }

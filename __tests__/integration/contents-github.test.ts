@@ -62,10 +62,17 @@ test("release asset (GitHub stand-in): <layer>-<version>.cdx.json uploaded to th
         env: env()
       })
     )
-  await attach('common-dev', '{"first": true}\n')
+  assert.equal((await attach('common-dev', '{"first": true}\n')).value.status, 'added')
   await attach('common-prod', '{"prod": true}\n')
   const rerun = await attach('common-dev', '{"second": true}\n')
-  assert.equal(rerun.value.replaced, true)
+  assert.equal(rerun.value.status, 'replaced')
+  const writes = gh.requests.filter(r => r.method !== 'GET').length
+  assert.equal((await attach('common-dev', '{"second": true}\n')).value.status, 'unchanged')
+  assert.equal(
+    gh.requests.filter(r => r.method !== 'GET').length,
+    writes,
+    'the same bytes: no write'
+  )
   assert.match(rerun.value.url, /common-dev-1\.4\.0\.cdx\.json$/)
   const assets = [...gh.assets.values()].map(a => [a.name, a.data.toString('utf8')]).sort()
   assert.deepEqual(assets, [

@@ -3,6 +3,7 @@
  * Each matrix job adds its own (its layer's name); a rerun replaces its own. Uploaded to the
  * release's own `upload_url`: octokit's default uploads host is wrong on GitHub Enterprise Server.
  */
+import { createHash } from 'node:crypto'
 import * as core from '@actions/core'
 import { getOctokit } from '@actions/github'
 import { LayerActionError, messageOf } from '../errors'
@@ -21,8 +22,8 @@ export interface AssetRequest {
 
 export interface AssetOutcome {
   readonly url: string
-  /** an asset of that name was there and was replaced */
-  readonly replaced: boolean
+  /** `unchanged`: an asset of that name holds these very bytes (its digest), so nothing was written */
+  readonly status: 'added' | 'replaced' | 'unchanged'
 }
 
 export function sbomAssetName(layerName: string, version: string): string {
@@ -40,9 +41,16 @@ export async function uploadSbomAsset(octokit: Octokit, r: AssetRequest): Promis
       release_id: r.releaseId,
       per_page: 100
     })
-    const old = assets.filter(a => a.name === r.name)
-    for (const a of old) await octokit.rest.repos.deleteReleaseAsset({ ...where, asset_id: a.id })
     const data = Buffer.from(r.json)
+    const old = assets.filter(a => a.name === r.name)
+    // GitHub gives every asset's `digest` (sha256:…) since 2025-06; without one, the asset is replaced
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`
+    const same = old.find(a => (a as { digest?: string | null }).digest === digest)
+    if (same && old.length === 1) {
+      core.info(`The release asset ${r.name} is already there with these bytes`)
+      return { url: same.browser_download_url, status: 'unchanged' }
+    }
+    for (const a of old) await octokit.rest.repos.deleteReleaseAsset({ ...where, asset_id: a.id })
     // `https://uploads.github.com/repos/o/r/releases/1/assets{?name,label}`: the template part goes
     const url = `${uploadUrl.replace(/\{[^}]*\}$/, '')}?name=${encodeURIComponent(r.name)}`
     const { data: asset } = await octokit.request({
@@ -56,7 +64,7 @@ export async function uploadSbomAsset(octokit: Octokit, r: AssetRequest): Promis
     })
     const download = (asset as { browser_download_url?: string }).browser_download_url ?? ''
     core.info(`${old.length > 0 ? 'Replaced' : 'Added'} the release asset ${r.name}: ${download}`)
-    return { url: download, replaced: old.length > 0 }
+    return { url: download, status: old.length > 0 ? 'replaced' : 'added' }
   } catch (error: unknown) {
     const status = (error as { status?: unknown }).status
     throw new LayerActionError(
