@@ -3,6 +3,7 @@
  * undici's parser; and `file:` URLs, answered as a server would (200 with the bytes, 404 when
  * nothing is there), so that callers need no second path.
  */
+import type { ByteRange } from './http'
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs'
 import type { IncomingHttpHeaders } from 'node:http'
 import { pipeline } from 'node:stream/promises'
@@ -113,15 +114,16 @@ export async function copyLocal(
 }
 
 /** A file: URL, answered as a server would: 200 with the bytes, 404 when nothing is there. */
-export async function readLocal(
-  url: string,
-  o: { range?: { start: number; end?: number } }
-): Promise<Answer<Buffer>> {
+export async function readLocal(url: string, o: { range?: ByteRange }): Promise<Answer<Buffer>> {
   const file = fileURLToPath(url)
   try {
     const data = await fs.readFile(file)
-    const body = o.range ? data.subarray(o.range.start, (o.range.end ?? data.length - 1) + 1) : data
-    return { status: o.range ? 206 : 200, headers: {}, body }
+    if (!o.range) return { status: 200, headers: {}, body: data }
+    const start = 'suffix' in o.range ? Math.max(0, data.length - o.range.suffix) : o.range.start
+    const end = 'suffix' in o.range ? data.length - 1 : (o.range.end ?? data.length - 1)
+    const body = data.subarray(start, end + 1)
+    const range = `bytes ${start}-${start + body.length - 1}/${data.length}`
+    return { status: 206, headers: { 'content-range': range }, body }
   } catch (error) {
     throw localError(url, error)
   }

@@ -37,10 +37,19 @@ export interface HttpClientOptions {
   readonly connections?: number
 }
 
+/** `start`–`end` (inclusive; to the end when absent), or the last `suffix` bytes */
+export type ByteRange =
+  { readonly start: number; readonly end?: number } | { readonly suffix: number }
+
+/** The Range header's value. */
+export function rangeHeader(range: ByteRange): string {
+  return 'suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end ?? ''}`
+}
+
 export interface GetOptions {
   readonly accept?: string
   /** `Range: bytes=start-end` (end inclusive); the answer's status says whether the server honoured it (206) */
-  readonly range?: { readonly start: number; readonly end?: number }
+  readonly range?: ByteRange
   readonly signal?: AbortSignal
 }
 
@@ -164,13 +173,14 @@ export class HttpClient {
     onData: (chunk: Buffer) => void
   ): Promise<{ status: number; headers: IncomingHttpHeaders }> {
     const url = new URL(rawUrl)
-    const shown = withoutUserInfo(rawUrl)
+    // named in errors without user-info and without its query (a pre-signed URL's signature)
+    const shown = withoutUserInfo(rawUrl).replace(/\?[^#]*/, '?…')
     const headers: Record<string, string> = {
       accept: o.accept ?? '*/*',
       'user-agent': 'layer-action',
       ...this.authFor(url)
     }
-    if (o.range) headers.range = `bytes=${o.range.start}-${o.range.end ?? ''}`
+    if (o.range) headers.range = rangeHeader(o.range)
     const t = this.timeouts
     const started = Date.now()
     const causes: unknown[] = []

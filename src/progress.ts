@@ -15,6 +15,9 @@ import type { TagOutcome } from './release/release'
 import type { GitHubReleaseResult } from './release/github'
 import { LayerActionError, messageOf } from './errors'
 import { code, escapeMarkdown, fenced, row } from './markdown'
+import { HAND_OFF_STEPS, HandOffError, TAG } from './handoff'
+
+type HandOffStep = (typeof HAND_OFF_STEPS)[number]
 
 /** The steps of a run, in order. */
 export const STEPS = [
@@ -25,6 +28,7 @@ export const STEPS = [
   'assemble',
   'zip',
   'smoke',
+  'contents',
   // publish or reuse → functions → health check → SSM and retention → tag → GitHub Release
   'hand-off',
   'summary'
@@ -44,7 +48,7 @@ interface Kept {
 
 /**
  * An error thrown once layer versions exist carries them as `deliveries` (HealthCheckError, and
- * main.ts's HandOffError, which also names the hand-off `step` that failed and those `notDone`).
+ * handoff.ts's HandOffError, which also names the hand-off `step` that failed and those `notDone`).
  */
 interface AfterPublish {
   deliveries: readonly DeliveryResult[]
@@ -119,16 +123,6 @@ export class RunProgress {
     return this.started.has(step) ? 'stopped' : 'not run'
   }
 }
-
-/** The hand-off's steps in order, as main.ts names them (its HandOffError names the one that failed). */
-const HAND_OFF = [
-  'Publish',
-  'Update functions',
-  'Health check',
-  'SSM parameters and retention',
-  'Tag',
-  'GitHub Release'
-]
 
 /** Where the hand-off stopped, and what it then did not do, as far as the error says. */
 function handOffFailure(
@@ -213,14 +207,14 @@ function outcomes(p: RunProgress, error: unknown): [string, string][] {
 }
 
 function tagOutcome(p: RunProgress, error: unknown): string {
-  const t = p.tag
+  const t = p.tag ?? (error instanceof HandOffError ? error.tag : undefined)
   if (t?.status === 'created') return `yes: ${code(t.tag)}`
   if (t?.status === 'exists') return `${code(t.tag)} was already on origin`
   if (t) return `no: ${escapeMarkdown(t.reason ?? 'skipped')}`
   const { at } = handOffFailure(p, error)
   if (at === undefined) return 'no'
-  // a failure after the Tag step: whether it pushed one is in its log group, not in the error
-  return HAND_OFF.indexOf(at) > HAND_OFF.indexOf('Tag')
+  // a failure after the Tag step that carries no outcome of it (a health check's, say)
+  return HAND_OFF_STEPS.indexOf(at as HandOffStep) > HAND_OFF_STEPS.indexOf(TAG)
     ? `not known from here: the hand-off failed at ${escapeMarkdown(at)}, after its Tag step (see that group in the log)`
     : `no (the hand-off stopped at ${escapeMarkdown(at)})`
 }

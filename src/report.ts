@@ -17,6 +17,9 @@ import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from './assemble/size'
 import { code, escapeMarkdown, link, mermaidLabel, row, section } from './markdown'
 import { failureSummary, type RunProgress } from './progress'
 import { plural } from './words'
+import type { ContentsResult } from './contents/contents'
+import { contentsOutputs } from './contents/outputs'
+import { contentsSummary } from './contents/markdown'
 
 export interface RunResult {
   inputs: ActionInputs
@@ -33,6 +36,10 @@ export interface RunResult {
   changes?: readonly string[]
   /** wheels built on the runner from sdists and local packages */
   built?: readonly BuiltSource[]
+  /** the SBOM and the diff (issue 18) */
+  contents?: ContentsResult
+  /** the SBOM's key beside the zip, '' when none */
+  sbomS3Key?: string
 }
 
 /**
@@ -74,10 +81,7 @@ export function outputsOf(r: RunResult): Record<Outputs, string> {
     [Outputs.CompatibleRuntimes]: inputs.compatibleRuntimes.join(','),
     [Outputs.ReleaseUrl]: r.release?.outcome?.url ?? '',
     [Outputs.RolledBack]: 'false',
-    // issue 18 (SBOM and diff) sets these
-    [Outputs.SbomPath]: '',
-    [Outputs.SbomS3Key]: '',
-    [Outputs.Changes]: ''
+    ...contentsOutputs(r.contents, r.sbomS3Key)
   }
 }
 
@@ -235,6 +239,7 @@ export function summaryOf(r: RunResult): string {
   }
 
   lines.push(...builtSection(r.built ?? []))
+  lines.push(...contentsSummary(r.contents?.view, r.contents?.sbom?.path))
 
   const changelog = formatChangelog(release.changes)
   if (changelog) lines.push(changelog, '')

@@ -368,7 +368,12 @@ test('a later commit with identical content publishes and uploads nothing, and m
   assert.equal(second.outputs['layer-version-arn'], first.outputs['layer-version-arn'])
   assert.equal(second.outputs['code-sha256'], first.outputs['code-sha256'])
   assert.equal(second.outputs['s3-key'], '')
-  assert.deepEqual(await objectKeys(s3, BUCKET), [first.outputs['s3-key']])
+  // the first run's zip and its SBOM beside it (issue 18); the second run adds nothing
+  assert.deepEqual(
+    await objectKeys(s3, BUCKET),
+    [first.outputs['s3-key'], first.outputs['sbom-s3-key']].sort()
+  )
+  assert.equal(second.outputs['sbom-s3-key'], first.outputs['sbom-s3-key'])
   const versions = await lambda.send(new ListLayerVersionsCommand({ LayerName: 'common' }))
   assert.equal(versions.LayerVersions?.length, 1)
   assert.equal(second.outputs['version'], '1.0.1')

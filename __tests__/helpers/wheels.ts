@@ -31,6 +31,8 @@ export interface WheelSpec {
   entryPoints?: string
   /** files stored in the wheel without compression */
   stored?: string[]
+  /** more METADATA header lines, e.g. `License-Expression: MIT` or `Classifier: …` */
+  metadata?: string[]
 }
 
 export interface BuiltWheel {
@@ -73,6 +75,7 @@ export async function makeWheel(dir: string, spec: WheelSpec): Promise<BuiltWhee
     `Name: ${spec.name}`,
     `Version: ${spec.version}`,
     ...(spec.requiresPython ? [`Requires-Python: ${spec.requiresPython}`] : []),
+    ...(spec.metadata ?? []),
     ...(spec.requires ?? []).map(r => `Requires-Dist: ${r}`),
     ''
   ].join('\n')

@@ -36,7 +36,7 @@ import {
 import { deliverLayer } from '../../src/deliver/deliver'
 import { findIdenticalVersion } from '../../src/deliver/reuse'
 import { HealthCheckError } from '../../src/deliver/health'
-import { handOff } from '../../src/main'
+import { handOff } from '../../src/handoff'
 import type { AwsClients } from '../../src/deliver/clients'
 import type { ActionInputs } from '../../src/inputs'
 import type { Plan } from '../../src/plan'

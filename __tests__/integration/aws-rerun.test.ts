@@ -46,7 +46,7 @@ import { captureLog } from '../helpers/log'
 import { setInputs } from '../helpers/action'
 import { getInputs } from '../../src/inputs'
 import { makePlan } from '../../src/plan'
-import { handOff, HandOffError, type HandOff } from '../../src/main'
+import { handOff, HandOffError, type HandOff } from '../../src/handoff'
 import { HealthCheckError } from '../../src/deliver/health'
 import type { AwsClients } from '../../src/deliver/clients'
 

@@ -7,9 +7,8 @@
 import { fileURLToPath } from 'node:url'
 import { LayerActionError } from '../errors'
 import type { MarkerEnvironment } from '../runtimes'
-import { evaluateMarker } from '../python/markers'
+import { requirementGraph } from '../python/graph'
 import { normalizeProject } from '../python/names'
-import { parseRequirement } from '../python/requirements'
 import { baseNameOf } from '../python/filenames'
 import type { Hashes, PinnedEntry } from './pinned'
 
@@ -98,55 +97,21 @@ export function readPipReport(text: string): ReportItem[] {
   })
 }
 
-/**
- * The dependency graph of the items, for the target: a Requires-Dist counts when its marker holds
- * with the extras its package was asked for (by the user, or by the requirement that pulled it in).
- */
-export function reportGraph(
-  items: readonly ReportItem[],
-  env: MarkerEnvironment
-): Map<string, Set<string>> {
-  const byName = new Map(items.map(i => [i.name, i]))
-  const extras = new Map<string, Set<string>>(items.map(i => [i.name, new Set(i.requestedExtras)]))
-  const edges = new Map<string, Set<string>>(items.map(i => [i.name, new Set<string>()]))
-  const queue = [...items.map(i => i.name)]
-  while (queue.length > 0) {
-    const name = queue.shift() as string
-    const item = byName.get(name) as ReportItem
-    const active = extras.get(name) as Set<string>
-    for (const line of item.requiresDist) {
-      const req = parseRequirement(line)
-      if (!req || !byName.has(req.project) || req.project === name) continue
-      let holds: boolean
-      try {
-        holds = !req.marker || evaluateMarker(req.marker, { env, extras: active })
-      } catch {
-        // pip evaluated it already: a marker this parser cannot read counts when pip installed the package
-        holds = true
-      }
-      if (!holds) continue
-      ;(edges.get(name) as Set<string>).add(req.project)
-      const theirs = extras.get(req.project) as Set<string>
-      const before = theirs.size
-      for (const e of req.extras) theirs.add(e)
-      if (theirs.size > before) queue.push(req.project)
-    }
-  }
-  return edges
-}
-
 /** Pinned entries from the report (file name checked as a base name; hashes as pip gives them). */
 export function pinnedFromReport(
   items: readonly ReportItem[],
   o: { env: MarkerEnvironment; indexFor: (url: string) => string | undefined }
 ): PinnedEntry[] {
-  const edges = reportGraph(items, o.env)
+  const edges = requirementGraph(
+    items.map(i => ({ name: i.name, requiresDist: i.requiresDist, extras: i.requestedExtras })),
+    o.env
+  )
   return items
     .map((item): PinnedEntry => {
       const requiredBy = item.requested
         ? []
-        : items.filter(p => edges.get(p.name)?.has(item.name)).map(p => p.name)
-      const dependencies = [...(edges.get(item.name) ?? [])].sort()
+        : items.filter(p => edges.get(p.name)?.includes(item.name)).map(p => p.name)
+      const dependencies = edges.get(item.name) ?? []
       const base = {
         name: item.name,
         version: item.version,
