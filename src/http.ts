@@ -59,17 +59,21 @@ export type HttpResponse<T> = Answer<T>
 /**
  * The certificates pip would trust instead of the default ones: `PIP_CERT` (pip's --cert), else
  * `REQUESTS_CA_BUNDLE` or `CURL_CA_BUNDLE` (requests), else `SSL_CERT_FILE` (OpenSSL): a
- * TLS-intercepting corporate proxy's CA reaches both pip and this client. NODE_EXTRA_CA_CERTS,
- * which Node reads itself, adds to the defaults as usual.
+ * TLS-intercepting corporate proxy's CA reaches both pip and this client. A `ca` given to Node
+ * replaces its defaults, NODE_EXTRA_CA_CERTS included, so that file is added back by hand.
  */
-function caBundle(env: Environment): string | undefined {
+function caBundle(env: Environment): string[] | undefined {
   const file = env.PIP_CERT || env.REQUESTS_CA_BUNDLE || env.CURL_CA_BUNDLE || env.SSL_CERT_FILE
   if (!file) return undefined
+  return [file, env.NODE_EXTRA_CA_CERTS].filter((f): f is string => !!f).map(readBundle)
+}
+
+function readBundle(file: string): string {
   try {
     return readFileSync(file, 'utf8')
   } catch (error) {
     throw new HttpError(
-      `Could not read the certificate bundle ${file} (from PIP_CERT, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or SSL_CERT_FILE): ${messageOf(error)}`,
+      `Could not read the certificate bundle ${file} (from PIP_CERT, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS): ${messageOf(error)}`,
       file,
       'other'
     )
@@ -82,7 +86,7 @@ export class HttpClient {
   private readonly sleep: (ms: number) => Promise<void>
   private readonly credentials: URL[]
   private readonly agentOptions: Agent.Options
-  private readonly tls: { ca?: string }
+  private readonly tls: { ca?: string[] }
   private readonly agents = new Map<string, Dispatcher>()
   private readonly dispatch: Dispatcher['dispatch']
 

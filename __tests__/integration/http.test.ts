@@ -269,7 +269,7 @@ test('a Range request answers 206 with the bytes asked for; file: URLs answer li
   }
 })
 
-test("an https index signed by a private CA (a TLS-intercepting proxy's): trusted through REQUESTS_CA_BUNDLE as pip trusts it, also through HTTPS_PROXY; refused without, naming the URL", async () => {
+test("an https index signed by a private CA (a TLS-intercepting proxy's): trusted through REQUESTS_CA_BUNDLE as pip trusts it, also through HTTPS_PROXY, and through NODE_EXTRA_CA_CERTS beside a bundle pip reads; refused without, naming the URL", async () => {
   const dir = path.join(tmp, 'tls')
   await fs.mkdir(dir, { recursive: true })
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
@@ -335,8 +335,14 @@ test("an https index signed by a private CA (a TLS-intercepting proxy's): truste
     timeouts: FAST
   })
   const plain = new HttpClient({ env: {}, timeouts: FAST })
+  // a runner whose pip trusts the system bundle, and whose job adds its CA for Node
+  const extra = new HttpClient({
+    env: { SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt', NODE_EXTRA_CA_CERTS: ca },
+    timeouts: FAST
+  })
   try {
     assert.equal(sha((await trusting.get(url)).body), sha(small))
+    assert.equal(sha((await extra.get(url)).body), sha(small), 'NODE_EXTRA_CA_CERTS kept')
     const before = proxy.requests.length
     assert.equal(sha((await tunnelled.get(url)).body), sha(small))
     assert.deepEqual(
@@ -352,7 +358,7 @@ test("an https index signed by a private CA (a TLS-intercepting proxy's): truste
       return true
     })
   } finally {
-    await Promise.all([trusting, tunnelled, plain].map(c => c.close()))
+    await Promise.all([trusting, tunnelled, plain, extra].map(c => c.close()))
     server.closeAllConnections()
     await new Promise<void>(resolve => server.close(() => resolve()))
   }

@@ -56,10 +56,8 @@ export async function uploadSbomAsset(octokit: Octokit, r: AssetRequest): Promis
     const { data: asset } = await octokit.request({
       method: 'POST',
       url,
-      headers: {
-        'content-type': 'application/vnd.cyclonedx+json',
-        'content-length': data.length
-      },
+      // Content-Length comes from the Buffer itself: Node 24's fetch refuses one given by hand
+      headers: { 'content-type': 'application/vnd.cyclonedx+json' },
       data
     })
     const download = (asset as { browser_download_url?: string }).browser_download_url ?? ''
