@@ -29,7 +29,15 @@ export async function run(): Promise<void> {
     const [zip, smoke] = await core.group('Zip and smoke test', () =>
       Promise.all([
         zipLayer(layer.entries, plan.zipPath),
-        inputs.smokeTest ? smokeTestLayer(layer.entries, plan.layerDir, inputs) : undefined
+        inputs.smokeTest
+          ? smokeTestLayer(layer.entries, {
+              runtime: inputs.runtime,
+              architecture: inputs.architecture,
+              layerDir: plan.layerDir,
+              verdictDir: plan.smokeVerdictDir,
+              cache: inputs.cache
+            })
+          : undefined
       ])
     )
     const deliveries = inputs.publish

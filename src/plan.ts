@@ -17,6 +17,8 @@ export interface Plan {
   readonly workDir: string
   /** the smoke test's extracted layer (holding python/) when /dev/shm has no room for it */
   readonly layerDir: string
+  /** a fixed folder for the smoke test verdict's Actions cache entry */
+  readonly smokeVerdictDir: string
   readonly wheelhouse: string
   readonly zipPath: string
   readonly release: VersionDecision
@@ -45,6 +47,7 @@ export async function makePlan(inputs: ActionInputs, now = new Date()): Promise<
     runtimeLabel,
     workDir,
     layerDir: path.join(workDir, 'layer'),
+    smokeVerdictDir: path.join(base, 'smoke-verdict'),
     // a fixed path: @actions/cache keys its entries by path too
     wheelhouse: path.join(base, 'wheels', `${runtime.identifier}-${architecture}`),
     zipPath: path.join(workDir, `${layerName}.zip`),

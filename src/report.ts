@@ -118,6 +118,18 @@ function code(s: string): string {
   return `<code>${s.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</code>`
 }
 
+/** The smoke test's row: skipped (why), reused (from which run, under which key), or run. */
+function smokeLine(s: SmokeResult): string {
+  if (s.skipped) return `skipped: ${s.skipped}`
+  const key = s.key ? ` (cache key ${code(s.key)})` : ''
+  if (s.cached) {
+    const run = s.cached.url ? `[${s.cached.run}](${s.cached.url})` : s.cached.run
+    return `passed for these bytes on ${s.cached.python} in run ${run}, not run again${key}`
+  }
+  const where = s.python ? `${s.interpreter} (${s.python})` : (s.interpreter ?? 'the target Python')
+  return `${s.modules.length} modules import on ${where}${key}`
+}
+
 function percent(part: number, whole: number): string {
   return `${((100 * part) / whole).toFixed(part / whole < 0.1 ? 1 : 0)}%`
 }
@@ -175,13 +187,7 @@ export function summaryOf(r: RunResult): string {
     ['CodeSha256', code(zip.sha256)],
     ['Wheels', `${layer.wheels.length}, cache: ${layer.cache}`]
   )
-  if (r.smoke)
-    rows.push([
-      'Smoke test',
-      r.smoke.skipped
-        ? `skipped: ${r.smoke.skipped}`
-        : `${r.smoke.modules.length} modules import on ${r.smoke.interpreter ?? 'the target Python'}`
-    ])
+  if (r.smoke) rows.push(['Smoke test', smokeLine(r.smoke)])
   lines.push('| | |', '|---|---|', ...rows.map(row), '')
 
   if (
