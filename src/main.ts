@@ -5,9 +5,7 @@ import { resolveWheels } from './resolve/resolve'
 import { assembleLayer } from './assemble/layer'
 import { smokeTestLayer } from './smoke/smoke'
 import { zipLayer } from './assemble/zip'
-import { publishLayer } from './deliver/publish'
 import { tagRelease } from './release/release'
-import { githubRelease } from './release/github'
 import { report, reportFailure } from './report'
 import { LayerActionError, messageOf } from './errors'
 
@@ -17,6 +15,8 @@ import { LayerActionError, messageOf } from './errors'
  * Every decision is made in the plan, before any side effect; this is the only place that fails the step.
  */
 export async function run(): Promise<void> {
+  // performance.now() counts from the process's start: Node's own start and the bundle's loading
+  core.debug(`run() started ${Math.round(performance.now())} ms after the process`)
   try {
     const inputs = getInputs()
     const plan = await core.group('Plan', () => makePlan(inputs))
@@ -40,8 +40,11 @@ export async function run(): Promise<void> {
           : undefined
       ])
     )
+    // the AWS and GitHub clients load only on the paths that use them (dist/ holds them as chunks)
     const deliveries = inputs.publish
-      ? await core.group('Publish', () => publishLayer(inputs, plan, zip))
+      ? await core.group('Publish', async () =>
+          (await import('./deliver/publish')).publishLayer(inputs, plan, zip)
+        )
       : []
     const published = deliveries.some(d => d.published)
     const tag = await core.group('Tag', () =>
@@ -55,7 +58,9 @@ export async function run(): Promise<void> {
     )
     // github-release: false makes no GitHub API call at all
     const release = inputs.githubRelease
-      ? await core.group('GitHub Release', () => githubRelease(inputs, plan, tag, deliveries))
+      ? await core.group('GitHub Release', async () =>
+          (await import('./release/github')).githubRelease(inputs, plan, tag, deliveries)
+        )
       : undefined
     await report({
       inputs,

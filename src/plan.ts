@@ -6,7 +6,7 @@ import type { ActionInputs } from './inputs'
 import { bucketForRegion } from './deliver/deliver'
 import { describeTarget } from './resolve/no-wheel'
 import { layerObjectKey } from './deliver/upload'
-import { Git, isGitRepository } from './release/git'
+import { Git, inspectRepository } from './release/git'
 import { readHistory } from './release/history'
 import { assertTagAvailable, decideVersion, type VersionDecision } from './release/bump'
 
@@ -80,7 +80,9 @@ async function planRelease(
     initialVersion: inputs.initialVersion,
     defaultBump: inputs.defaultBump
   }
-  if (!(await isGitRepository(inputs.workspace))) {
+  // one git process for HEAD, shallowness and whether there is a repository at all
+  const known = await inspectRepository(inputs.workspace)
+  if (!known) {
     core.info(
       `${inputs.workspace} is not a git repository: version ${inputs.initialVersion}, and no tag can be created (check out the repository with actions/checkout first)`
     )
@@ -90,7 +92,7 @@ async function planRelease(
     }
   }
   const git = Git.create(inputs.workspace)
-  const history = await readHistory(git, { tagPrefix: inputs.tagPrefix })
+  const history = await readHistory(git, { tagPrefix: inputs.tagPrefix, known })
   const release = decideVersion({ history, ...options })
   // fail now, not after a publish, when the tag this run would push is taken elsewhere
   if (inputs.publish && inputs.tag) assertTagAvailable(release)

@@ -110,9 +110,12 @@ test('a pass is kept and reused only for the same bytes on the same interpreter;
   const first = await smokeTestLayer(entries, options())
   assert.equal(first.cached, undefined)
   assert.deepEqual(first.modules, ['pkg'])
+  // the key names what was tested, the Python it passed on and the run: a lookup reads it all
   assert.match(
     first.key ?? '',
-    new RegExp(`^layer-action-smoke-${runtime.identifier}-${architecture}-[0-9a-f]{32}$`)
+    new RegExp(
+      `^layer-action-smoke-${runtime.identifier.replace('.', '\\.')}-${architecture}-[0-9a-f]{32}-${version.replace('.', '\\.')}\\.\\d+-run4242$`
+    )
   )
   assert.deepEqual(smokeKeys(), [first.key])
   assert.match(log.text(), /No smoke test verdict for these bytes on [\d.]+ \(layer-action-smoke-/)
@@ -155,7 +158,7 @@ test('a pass is kept and reused only for the same bytes on the same interpreter;
   log.lines.length = 0
   const reused = await smokeTestLayer(
     entries,
-    options({ env: { ...process.env, GITHUB_RUN_ID: '5555' } })
+    options({ env: { ...process.env, ...RUN_ENV, GITHUB_RUN_ID: '5555' } })
   )
   assert.equal(reused.key, first.key)
   assert.equal(reused.cached?.run, '4242')
@@ -164,7 +167,7 @@ test('a pass is kept and reused only for the same bytes on the same interpreter;
   assert.match(
     log.text(),
     new RegExp(
-      `Smoke test: passed for these bytes on ${version.replace('.', '\\.')}\\.\\d+ in run 4242 \\(https://github\\.example/org/repo/actions/runs/4242\\), .*not run again \\(cache key ${first.key}; 'gh cache delete ${first.key}' makes the next run test again\\)`
+      `Smoke test: passed for these bytes on ${version.replace('.', '\\.')}\\.\\d+ in run 4242 \\(https://github\\.example/org/repo/actions/runs/4242\\): not run again \\(cache key ${first.key}; 'gh cache delete ${first.key}' makes the next run test again\\)`
     )
   )
   assert.doesNotMatch(log.text(), /Extracted \d+ files/)

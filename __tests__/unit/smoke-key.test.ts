@@ -8,7 +8,7 @@ import type { LayerEntry } from '../../src/assemble/entries'
 import type { CentralEntry } from '../../src/zip/reader'
 import { findRuntime, type Runtime } from '../../src/runtimes'
 import { entriesForImport, moduleWeights, topLevelModules } from '../../src/smoke/modules'
-import { actionFingerprint, layerDigest, verdictKey } from '../../src/smoke/verdict'
+import { actionFingerprint, layerDigest, passKey, verdictKey } from '../../src/smoke/verdict'
 import type { Interpreter } from '../../src/smoke/interpreter'
 
 function wheelEntry(p: string, crc: number, size = 10, executable = false): LayerEntry {
@@ -181,4 +181,10 @@ test("this action's fingerprint covers every script of the bundle, and is absent
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+})
+
+test("a pass's key adds the Python it passed on and the run; odd characters never reach the key", () => {
+  assert.equal(passKey('id', '3.11.7', { GITHUB_RUN_ID: '123456789' }), 'id-3.11.7-run123456789')
+  assert.equal(passKey('id', '3.14.0+', {}), 'id-3.14.0_-runlocal')
+  assert.equal(passKey('id', '3.12.1', { GITHUB_RUN_ID: '1,2' }), 'id-3.12.1-runlocal')
 })

@@ -31,9 +31,9 @@ import {
 import {
   actionFingerprint,
   layerDigest,
+  passKey,
   restoreVerdict,
   saveVerdict,
-  thisRun,
   verdictKey,
   type SavedVerdict
 } from './verdict'
@@ -197,7 +197,7 @@ export async function smokeTestLayer(
   }
 
   const action = o.cache ? (o.action ?? (await actionFingerprint())) : undefined
-  const key = action
+  const identity = action
     ? verdictKey({
         layer: await layerDigest(entries),
         interpreter: found,
@@ -207,23 +207,25 @@ export async function smokeTestLayer(
         action
       })
     : undefined
-  const saved = key ? await restoreVerdict(o.verdictDir, key) : undefined
-  if (key && saved) {
+  const saved = identity ? await restoreVerdict(o.verdictDir, identity, env) : undefined
+  if (saved) {
     const where = saved.url ? `run ${saved.run} (${saved.url})` : `run ${saved.run}`
     core.info(
-      `Smoke test: passed for these bytes on ${saved.python} in ${where}, ${saved.at}: not run again ` +
-        `(cache key ${key}; 'gh cache delete ${key}' makes the next run test again)`
+      `Smoke test: passed for these bytes on ${saved.python} in ${where}: not run again ` +
+        `(cache key ${saved.key}; 'gh cache delete ${saved.key}' makes the next run test again)`
     )
     return {
       interpreter: found.path,
       python: found.version,
       modules,
       failures: [],
-      key,
+      key: saved.key,
       cached: saved
     }
   }
-  if (key) core.info(`No smoke test verdict for these bytes on ${found.version} (${key}): testing`)
+  const key = identity ? passKey(identity, found.version, env) : undefined
+  if (key)
+    core.info(`No smoke test verdict for these bytes on ${found.version} (${identity}): testing`)
 
   const weights = moduleWeights(entries)
   const order = [...modules].sort((a, b) => (weights.get(b) ?? 0) - (weights.get(a) ?? 0))
@@ -233,16 +235,9 @@ export async function smokeTestLayer(
   result.modules = modules
   if (result.failures.length > 0)
     throw new SmokeTestError(result.failures, { runtime, architecture, tested: modules.length })
-  if (key) {
-    const kept = await saveVerdict(o.verdictDir, {
-      verdict: 'passed',
-      key,
-      python: found.version,
-      modules: modules.length,
-      ...thisRun(env),
-      at: new Date().toISOString()
-    })
-    if (kept) core.info(`Kept the smoke test verdict (${key}): unchanged layers skip the test`)
-  }
+  if (key && (await saveVerdict(o.verdictDir, key, { modules })))
+    core.info(
+      `Kept the smoke test verdict (${key}): unchanged layers skip the test; 'gh cache delete ${key}' makes the next run test again`
+    )
   return { ...result, key }
 }

@@ -16,19 +16,16 @@ import type { Interpreter } from './interpreter'
 const PREFIX = 'layer-action-smoke'
 const FILE = 'verdict.json'
 
-/** What a passing run leaves for the next ones. */
+/** A pass found in the cache: its full key names the Python it ran on and the run. */
 export interface SavedVerdict {
-  verdict: 'passed'
+  /** `layer-action-smoke-python3.11-x86_64-<hash>-3.11.7-run123456789` */
   key: string
   /** `3.11.7` */
   python: string
-  modules: number
   /** the run that imported the modules: `123456789`, or `local` */
   run: string
-  /** its page, when the runner said where it is */
+  /** its page, when the runner says which repository this is (the cache is the repository's) */
   url?: string
-  /** ISO time of the test */
-  at: string
 }
 
 async function sha256OfFile(file: string): Promise<string> {
@@ -119,43 +116,63 @@ async function actionsCache(): Promise<typeof import('@actions/cache') | undefin
   return undefined
 }
 
-/** The verdict saved under `key`, when there is one and it is for that key. Never throws. */
-export async function restoreVerdict(dir: string, key: string): Promise<SavedVerdict | undefined> {
+/** The run that is testing now, as the key of its pass will name it. */
+function runOf(env: NodeJS.ProcessEnv): string {
+  return /^\w+$/.test(env.GITHUB_RUN_ID ?? '') ? (env.GITHUB_RUN_ID as string) : 'local'
+}
+
+/** `<identity>-<python>-run<id>`: the key of a pass. A pass is the key itself; nothing needs downloading to read it. */
+export function passKey(
+  identity: string,
+  python: string,
+  env: NodeJS.ProcessEnv = process.env
+): string {
+  return `${identity}-${python.replace(/[^\w.]/g, '_')}-run${runOf(env)}`
+}
+
+/** The pass kept for `identity` (verdictKey), from a lookup alone: nothing is downloaded. Never throws. */
+export async function restoreVerdict(
+  dir: string,
+  identity: string,
+  env: NodeJS.ProcessEnv = process.env
+): Promise<SavedVerdict | undefined> {
   try {
     const cache = await actionsCache()
     if (!cache) return undefined
-    await fs.rm(dir, { recursive: true, force: true })
-    await fs.mkdir(dir, { recursive: true })
-    if ((await cache.restoreCache([dir], key)) !== key) return undefined
-    const saved = JSON.parse(await fs.readFile(path.join(dir, FILE), 'utf8')) as SavedVerdict
-    if (saved.verdict !== 'passed' || saved.key !== key) {
-      core.debug(`The cached smoke test verdict under ${key} is not a pass for it: testing again`)
-      return undefined
-    }
-    return saved
+    const key = await cache.restoreCache([dir], identity, [`${identity}-`], { lookupOnly: true })
+    const named = key ? /^-([\w.]+)-run(\w+)$/.exec(key.slice(identity.length)) : null
+    if (!key || !named) return undefined
+    const [, python, run] = named
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo } = env
+    const url =
+      run !== 'local' && server && repo ? `${server}/${repo}/actions/runs/${run}` : undefined
+    return { key, python, run, url }
   } catch (error) {
     core.debug(`No cached smoke test verdict (${messageOf(error)}): testing`)
     return undefined
   }
 }
 
-/** This run's page, from what the runner sets. */
-export function thisRun(env: NodeJS.ProcessEnv = process.env): { run: string; url?: string } {
-  const { GITHUB_RUN_ID: id, GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo } = env
-  if (!id) return { run: 'local' }
-  return { run: id, url: server && repo ? `${server}/${repo}/actions/runs/${id}` : undefined }
-}
-
-/** Keeps a passing verdict under `key`. Never throws: a verdict not kept only means testing again. */
-export async function saveVerdict(dir: string, verdict: SavedVerdict): Promise<boolean> {
+/**
+ * Keeps a pass under `key` (passKey). The entry holds a small note of what was tested; its key is
+ * what later runs read. Never throws: a verdict not kept only means testing again.
+ */
+export async function saveVerdict(
+  dir: string,
+  key: string,
+  note: { modules: readonly string[] }
+): Promise<boolean> {
   try {
     const cache = await actionsCache()
     if (!cache) return false
     await fs.rm(dir, { recursive: true, force: true })
     await fs.mkdir(dir, { recursive: true })
-    await fs.writeFile(path.join(dir, FILE), `${JSON.stringify(verdict, null, 2)}\n`)
+    await fs.writeFile(
+      path.join(dir, FILE),
+      `${JSON.stringify({ verdict: 'passed', key, modules: note.modules, at: new Date().toISOString() }, null, 2)}\n`
+    )
     // -1: not saved (another job saved the same key first, or the service refused); it said why
-    return (await cache.saveCache([dir], verdict.key)) !== -1
+    return (await cache.saveCache([dir], key)) !== -1
   } catch (error) {
     core.warning(
       `Could not keep the smoke test verdict (the layer is not affected): ${messageOf(error)}`
