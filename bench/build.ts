@@ -2,8 +2,10 @@
 // on as by default) against the seeds' shell pipeline (pip install -t with the same platform flags,
 // find deleting __pycache__, *.pyc and tests, zip -r9), same requirements, same local index,
 // alternating runs. Then: the phase breakdown of one run, the rebuild on an exact cache hit (a
-// loopback Actions cache service, the wheelhouse removed between runs as on a fresh runner), and the
-// zip step's peak memory in a process of its own.
+// loopback Actions cache service, the wheelhouse removed between runs as on a fresh runner: smoke test
+// off; on, testing once and keeping its verdict; on, with the verdict cached), and the zip step's
+// peak memory in a process of its own. The whole builds run with cache: false: their smoke test is
+// the cold one (bench/smoke.ts has it alone, and against one interpreter as before).
 //
 //   node --import tsx bench/build.ts [--runs 3] [--requirements <file>] [--smoke-test false]
 //
