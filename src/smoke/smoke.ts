@@ -14,11 +14,11 @@ import { LayerActionError } from '../errors'
 import type { Architecture, Runtime } from '../runtimes'
 import {
   DEFAULT_IMPORT_TIMEOUT_MS,
-  IMPORTER,
   importModules,
   type ImportTiming,
   type SmokeFailure
 } from './imports'
+import { IMPORTER } from './worker'
 import { smokeInterpreter, type Interpreter } from './interpreter'
 import {
   NEVER_IMPORTED,
@@ -173,6 +173,26 @@ export interface SmokeLayerOptions {
   workers?: number
 }
 
+/** The verdict's identity for these entries on this interpreter, and a pass kept for it; nothing with `cache: false`. */
+async function lookUpVerdict(
+  entries: readonly LayerEntry[],
+  interpreter: Interpreter,
+  o: SmokeLayerOptions,
+  env: NodeJS.ProcessEnv
+): Promise<{ identity?: string; saved?: SavedVerdict }> {
+  const action = o.cache ? (o.action ?? (await actionFingerprint())) : undefined
+  if (!action) return {}
+  const identity = verdictKey({
+    layer: await layerDigest(entries),
+    interpreter,
+    runtime: o.runtime,
+    architecture: o.architecture,
+    recipe: RECIPE,
+    action
+  })
+  return { identity, saved: await restoreVerdict(o.verdictDir, identity, env) }
+}
+
 /**
  * The smoke test of a layer not yet on disk: its modules read from the entry names; the verdict
  * reused when these files passed on this interpreter before; otherwise the files the imports can
@@ -196,32 +216,15 @@ export async function smokeTestLayer(
     return { skipped: found.skipped, modules: [], failures: [] }
   }
 
-  const action = o.cache ? (o.action ?? (await actionFingerprint())) : undefined
-  const identity = action
-    ? verdictKey({
-        layer: await layerDigest(entries),
-        interpreter: found,
-        runtime,
-        architecture,
-        recipe: RECIPE,
-        action
-      })
-    : undefined
-  const saved = identity ? await restoreVerdict(o.verdictDir, identity, env) : undefined
+  const { identity, saved } = await lookUpVerdict(entries, found, o, env)
   if (saved) {
     const where = saved.url ? `run ${saved.run} (${saved.url})` : `run ${saved.run}`
     core.info(
       `Smoke test: passed for these bytes on ${saved.python} in ${where}: not run again ` +
         `(cache key ${saved.key}; 'gh cache delete ${saved.key}' makes the next run test again)`
     )
-    return {
-      interpreter: found.path,
-      python: found.version,
-      modules,
-      failures: [],
-      key: saved.key,
-      cached: saved
-    }
+    const { path: interpreter, version: python } = found
+    return { interpreter, python, modules, failures: [], key: saved.key, cached: saved }
   }
   const key = identity ? passKey(identity, found.version, env) : undefined
   if (key)
