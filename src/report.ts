@@ -127,7 +127,8 @@ function smokeLine(s: SmokeResult): string {
     return `passed for these bytes on ${s.cached.python} in run ${run}, not run again${key}`
   }
   const where = s.python ? `${s.interpreter} (${s.python})` : (s.interpreter ?? 'the target Python')
-  return `${s.modules.length} modules import on ${where}${key}`
+  const n = s.modules.length
+  return `${n} ${n === 1 ? 'module imports' : 'modules import'} on ${where}${key}`
 }
 
 function percent(part: number, whole: number): string {

@@ -97,7 +97,7 @@ test('the smoke test verdict: kept by the first run, reused by the next (named i
   assert.ok(server.entries().some(e => e.key === key))
   assert.match(
     first.summary,
-    /\| Smoke test \| 1 modules import on .*cache key <code>layer-action-smoke-/
+    /\| Smoke test \| 1 module imports on .*cache key <code>layer-action-smoke-/
   )
 
   const second = await again('1002')
