@@ -6,7 +6,6 @@
 //
 // Needs dist/index.js (npm run build) and the machine's wheel mirror (/opt/pypi/simple). The lock is
 // written here from pip's download (file: URLs, sha256): a benchmark input, not a format fixture.
-import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, promises as fs } from 'node:fs'
 import os from 'node:os'
@@ -16,36 +15,16 @@ import { parseArgs } from 'node:util'
 import { runAction } from '../__tests__/helpers/action'
 import { hermeticPipEnv } from '../__tests__/helpers/pip-env'
 import { findRuntime, type Runtime } from '../src/runtimes'
-import { pipTargetArgs } from '../src/resolve/pip'
 import { parseDistributionFile } from '../src/python/wheel-tags'
 import { median } from './stats'
+import { downloadWheels, MIRROR, MIRROR_MORE } from './wheels'
 
-const MIRROR = 'file:///opt/pypi/simple'
-const MIRROR_MORE = 'file:///opt/pypi-more/simple'
 const PYTHON_VERSION = '3.11'
 const REQUIREMENTS = ['boto3', 'pandas', 'numpy', 'lxml', 'sqlalchemy', 'pydantic', 'pillow']
 
 async function writeLock(workspace: string, runtime: Runtime): Promise<number> {
   const dl = path.join(workspace, 'dl')
-  const r = spawnSync(
-    'python3',
-    [
-      '-m',
-      'pip',
-      'download',
-      '-q',
-      '-d',
-      dl,
-      ...pipTargetArgs(runtime, 'x86_64'),
-      '--index-url',
-      MIRROR,
-      '--extra-index-url',
-      MIRROR_MORE,
-      ...REQUIREMENTS
-    ],
-    { env: hermeticPipEnv(), encoding: 'utf8' }
-  )
-  if (r.status !== 0) throw new Error(`pip download failed:\n${r.stderr}`)
+  downloadWheels(dl, REQUIREMENTS, runtime)
   const lines = [
     "lock-version = '1.0'",
     `requires-python = '>= ${PYTHON_VERSION}'`,

@@ -21,6 +21,8 @@ import { LayerActionError, messageOf } from './errors'
  * plan, before any side effect; this is the only place that fails the step.
  */
 export async function run(): Promise<void> {
+  // performance.now() counts from the process's start: Node's own start and the bundle's loading
+  core.debug(`run() started ${Math.round(performance.now())} ms after the process`)
   // which step is running and what each finished one returned, for the summary of a failure
   const progress = new RunProgress()
   try {
@@ -34,7 +36,15 @@ export async function run(): Promise<void> {
       Promise.all([
         progress.step('zip', () => zipLayer(layer.entries, plan.zipPath)),
         inputs.smokeTest
-          ? progress.step('smoke', () => smokeTestLayer(layer.entries, plan.layerDir, inputs))
+          ? progress.step('smoke', () =>
+              smokeTestLayer(layer.entries, {
+                runtime: inputs.runtime,
+                architecture: inputs.architecture,
+                layerDir: plan.layerDir,
+                verdictDir: plan.smokeVerdictDir,
+                cache: inputs.cache
+              })
+            )
           : undefined
       ])
     )

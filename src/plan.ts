@@ -6,7 +6,7 @@ import type { ActionInputs } from './inputs'
 import { bucketForRegion } from './deliver/deliver'
 import { describeTarget } from './python/wheel-tags'
 import { layerObjectKey } from './deliver/upload'
-import { Git, isGitRepository } from './release/git'
+import { Git, inspectRepository } from './release/git'
 import { readHistory } from './release/history'
 import { assertTagAvailable, decideVersion, type VersionDecision } from './release/bump'
 
@@ -17,6 +17,8 @@ export interface Plan {
   readonly workDir: string
   /** the smoke test's extracted layer (holding python/) when /dev/shm has no room for it */
   readonly layerDir: string
+  /** a fixed folder for the smoke test verdict's Actions cache entry */
+  readonly smokeVerdictDir: string
   readonly wheelhouse: string
   readonly zipPath: string
   readonly release: VersionDecision
@@ -45,6 +47,7 @@ export async function makePlan(inputs: ActionInputs, now = new Date()): Promise<
     runtimeLabel,
     workDir,
     layerDir: path.join(workDir, 'layer'),
+    smokeVerdictDir: path.join(base, 'smoke-verdict'),
     // a fixed path: @actions/cache keys its entries by path too
     wheelhouse: path.join(base, 'wheels', `${runtime.identifier}-${architecture}`),
     zipPath: path.join(workDir, `${layerName}.zip`),
@@ -87,7 +90,9 @@ async function planRelease(
     initialVersion: inputs.initialVersion,
     defaultBump: inputs.defaultBump
   }
-  if (!(await isGitRepository(inputs.workspace))) {
+  // one git process for HEAD, shallowness and whether there is a repository at all
+  const known = await inspectRepository(inputs.workspace)
+  if (!known) {
     core.info(
       `${inputs.workspace} is not a git repository: version ${inputs.initialVersion}, and no tag can be created (check out the repository with actions/checkout first)`
     )
@@ -97,7 +102,7 @@ async function planRelease(
     }
   }
   const git = Git.create(inputs.workspace)
-  const history = await readHistory(git, { tagPrefix: inputs.tagPrefix })
+  const history = await readHistory(git, { tagPrefix: inputs.tagPrefix, known })
   const release = decideVersion({ history, ...options })
   // fail now, not after a publish, when the tag this run would push is taken elsewhere
   if (inputs.publish && inputs.tag) assertTagAvailable(release)

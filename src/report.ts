@@ -141,6 +141,20 @@ export function healthFailureSummary(e: HealthCheckError): string {
   return lines.join('\n')
 }
 
+/** The smoke test's row: skipped (why), reused (from which run, under which key), or run. */
+function smokeLine(s: SmokeResult): string {
+  if (s.skipped) return `skipped: ${escapeMarkdown(s.skipped)}`
+  const key = s.key ? ` (cache key ${code(s.key)})` : ''
+  if (s.cached) {
+    const run = s.cached.url ? link(s.cached.run, s.cached.url) : escapeMarkdown(s.cached.run)
+    return `passed for these bytes on ${escapeMarkdown(s.cached.python)} in run ${run}, not run again${key}`
+  }
+  const interpreter = s.interpreter ?? 'the target Python'
+  const where = escapeMarkdown(s.python ? `${interpreter} (${s.python})` : interpreter)
+  const n = s.modules.length
+  return `${plural(n, 'module')} ${n === 1 ? 'imports' : 'import'} on ${where}${key}`
+}
+
 function percent(part: number, whole: number): string {
   return `${((100 * part) / whole).toFixed(part / whole < 0.1 ? 1 : 0)}%`
 }
@@ -202,13 +216,7 @@ export function summaryOf(r: RunResult): string {
     ['CodeSha256', code(zip.sha256)],
     ['Wheels', `${layer.wheels.length}, cache: ${escapeMarkdown(layer.cache)}`]
   )
-  if (r.smoke)
-    rows.push([
-      'Smoke test',
-      r.smoke.skipped
-        ? `skipped: ${escapeMarkdown(r.smoke.skipped)}`
-        : `${plural(r.smoke.modules.length, 'module')} ${r.smoke.modules.length === 1 ? 'imports' : 'import'} on ${escapeMarkdown(r.smoke.interpreter ?? 'the target Python')}`
-    ])
+  if (r.smoke) rows.push(['Smoke test', smokeLine(r.smoke)])
   lines.push('| | |', '|---|---|', ...rows.map(row), '')
 
   if (

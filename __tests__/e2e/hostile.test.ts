@@ -255,6 +255,25 @@ test('a 300 MB bomb declared as 1000 bytes: refused before upload, the action ne
   assert.ok(peakMiB < 250, `the action's peak RSS was ${peakMiB.toFixed(0)} MiB`)
 })
 
+test('the same bomb with the smoke test on: its extraction stops at the declared size too; refused, nothing uploaded, memory bounded', async () => {
+  await requirements('bomb\n')
+  const peakFile = path.join(dir, 'peak-rss-smoke')
+  const preload = path.join(dir, 'peak-smoke.cjs')
+  await writeFile(
+    preload,
+    `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(peakFile)}, ` +
+      `/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]))\n`
+  )
+  const r = await run(base(), { NODE_OPTIONS: `--require ${preload}` })
+  assert.equal(r.exitCode, 1)
+  assert.equal(r.errors.length, 1, r.errors.join('\n'))
+  assert.match(r.errors[0], /bomb-1\.0\.0-py3-none-any\.whl/)
+  assert.match(r.errors[0], /bomb\/_bomb\.bin/)
+  assert.deepEqual(await objectKeys(s3, BUCKET), [])
+  const peakMiB = Number(await readFile(peakFile, 'utf8')) / 1024
+  assert.ok(peakMiB < 250, `the action's peak RSS was ${peakMiB.toFixed(0)} MiB`)
+})
+
 for (const [pkg, name] of [
   ['traversal', '../../../evil.py'],
   ['absolute', '/tmp/layer-action-evil.py']

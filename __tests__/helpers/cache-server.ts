@@ -21,6 +21,10 @@ export interface CacheServer {
   entries(): { key: string; size?: number }[]
   /** how many reservations (save attempts that reached the service) were made */
   reservations: number
+  /** how many lookups (restore attempts that reached the service) were made */
+  lookups: number
+  /** deletes an entry, as `gh cache delete <key>` does */
+  remove(key: string): void
   close(): Promise<void>
 }
 
@@ -34,7 +38,7 @@ export async function startCacheServer(): Promise<CacheServer> {
   const entries: Entry[] = []
   let nextId = 1
   let clock = 0
-  const state = { reservations: 0 }
+  const state = { reservations: 0, lookups: 0 }
   const archive = (e: Entry): Buffer => {
     const out = Buffer.alloc(e.size ?? 0)
     for (const c of e.chunks) c.data.copy(out, c.start)
@@ -50,6 +54,7 @@ export async function startCacheServer(): Promise<CacheServer> {
       }
       const committed = entries.filter(e => e.size !== undefined)
       if (req.method === 'GET' && url.pathname === '/_apis/artifactcache/cache') {
+        state.lookups++
         const version = url.searchParams.get('version')
         const keys = (url.searchParams.get('keys') ?? '').split(',')
         const candidates = committed
@@ -124,6 +129,12 @@ export async function startCacheServer(): Promise<CacheServer> {
       entries.filter(e => e.size !== undefined).map(e => ({ key: e.key, size: e.size })),
     get reservations() {
       return state.reservations
+    },
+    get lookups() {
+      return state.lookups
+    },
+    remove: (key: string) => {
+      for (let i = entries.length - 1; i >= 0; i--) if (entries[i].key === key) entries.splice(i, 1)
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -21,6 +21,10 @@ interface Job {
   wheel: string
   localHeaderOffset: number
   compressedSize: number
+  /** the size the central directory declares: inflation stops one byte past it (a bomb is not inflated) */
+  size: number
+  /** the entry's name in the wheel, for messages */
+  name: string
   deflated: boolean
   target: string
   mode: number
@@ -51,7 +55,15 @@ try {
     const h = read(fd, 30, j.localHeaderOffset)
     if (h.readUInt32LE(0) !== 0x04034b50) throw new Error(j.wheel + ': no local header for ' + j.target)
     const raw = read(fd, j.compressedSize, j.localHeaderOffset + 30 + h.readUInt16LE(26) + h.readUInt16LE(28))
-    fs.writeFileSync(j.target, j.deflated ? zlib.inflateRawSync(raw) : raw, { mode: j.mode })
+    let data = raw
+    try {
+      if (j.deflated) data = zlib.inflateRawSync(raw, { maxOutputLength: j.size + 1 })
+    } catch (error) {
+      data = undefined
+    }
+    if (!data || data.length !== j.size)
+      throw new Error(j.wheel + ': ' + j.name + ' does not inflate to the ' + j.size + ' bytes its wheel declares')
+    fs.writeFileSync(j.target, data, { mode: j.mode })
   }
   parentPort.postMessage({ ok: true })
 } catch (error) {
@@ -132,6 +144,8 @@ export async function extractLayer(
         wheel: s.wheel,
         localHeaderOffset: s.entry.localHeaderOffset,
         compressedSize: s.entry.compressedSize,
+        size: s.entry.size,
+        name: s.entry.name,
         deflated: s.entry.method === DEFLATED,
         target,
         mode

@@ -92,24 +92,48 @@ export class Git {
   }
 }
 
+/** What one `git rev-parse` says about a repository: its HEAD commit (none yet: undefined), and whether it is a shallow clone. */
+export interface RepositoryState {
+  head?: string
+  shallow: boolean
+}
+
 /**
- * True when `cwd` is inside a git work tree (or a bare repository). A repository git refuses to
- * open because another user owns it (container jobs) is an error, not "no repository": treating it
- * as none would silently version every run as the initial version.
+ * The repository at `cwd`, in one git process; undefined when `cwd` is in none. A repository git
+ * refuses to open because another user owns it (container jobs) is an error, not "no repository":
+ * treating it as none would silently version every run as the initial version.
  */
-export async function isGitRepository(cwd: string): Promise<boolean> {
+export async function inspectRepository(cwd: string): Promise<RepositoryState | undefined> {
   try {
     await fs.access(path.resolve(cwd))
   } catch {
-    return false
+    return undefined
   }
   const git = Git.create(cwd)
-  const result = await git.exec(['rev-parse', '--git-dir'], { allowFailure: true })
+  const result = await git.exec(
+    [
+      'rev-parse',
+      '--is-shallow-repository',
+      '--absolute-git-dir',
+      '--verify',
+      '--quiet',
+      'HEAD^{commit}'
+    ],
+    { allowFailure: true }
+  )
   if (/dubious ownership/.test(result.stderr)) {
     throw new LayerActionError(
       `git refuses to read the repository in ${cwd} because another user owns it (a container ` +
         'job?). Add a step before this one: git config --global --add safe.directory "$GITHUB_WORKSPACE"'
     )
   }
-  return result.exitCode === 0
+  // exit 1 with the first two lines: a repository without a commit yet
+  const [shallow, gitDir, head] = result.stdout.trim().split('\n')
+  if (!gitDir || (result.exitCode !== 0 && result.exitCode !== 1)) return undefined
+  return { head: result.exitCode === 0 ? head : undefined, shallow: shallow === 'true' }
+}
+
+/** True when `cwd` is inside a git work tree (or a bare repository); see inspectRepository. */
+export async function isGitRepository(cwd: string): Promise<boolean> {
+  return (await inspectRepository(cwd)) !== undefined
 }

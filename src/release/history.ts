@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import * as semver from 'semver'
 import { LayerActionError, messageOf } from '../errors'
-import { redact, type Git } from './git'
+import { redact, type Git, type RepositoryState } from './git'
 
 /** What history.ts and tag.ts need from a git runner (Git satisfies it). */
 export type GitRunner = Pick<Git, 'exec'>
@@ -43,6 +43,8 @@ export interface History {
 export interface ReadHistoryOptions {
   /** text, not a pattern: `v`, `ms/`, `release-v`, `` */
   tagPrefix: string
+  /** HEAD and shallowness when the caller already asked git (inspectRepository): not asked again */
+  known?: RepositoryState
 }
 
 /**
@@ -78,9 +80,9 @@ export function highestVersionTag(
  * would silently give a wrong version.
  */
 export async function readHistory(git: GitRunner, options: ReadHistoryOptions): Promise<History> {
-  const headResult = await git.exec(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], {
-    allowFailure: true
-  })
+  const headResult = options.known
+    ? { exitCode: 0, stdout: options.known.head ?? '', stderr: '' }
+    : await git.exec(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { allowFailure: true })
   const head = headResult.stdout.trim()
   if (headResult.exitCode !== 0 || !head) {
     const said = redact(headResult.stderr.trim())
@@ -90,10 +92,10 @@ export async function readHistory(git: GitRunner, options: ReadHistoryOptions): 
         (said ? `\ngit said: ${said}` : '')
     )
   }
-  const deepened = await deepenShallowClone(git)
+  const deepened = await deepenShallowClone(git, options.known?.shallow)
 
-  const all = await listTags(git, [])
-  const reachable = await listTags(git, ['--merged', head])
+  // two walks of the same refs, side by side
+  const [all, reachable] = await Promise.all([listTags(git, []), listTags(git, ['--merged', head])])
   const headVersion = highestVersionTag(
     reachable.filter(t => t.sha === head),
     options.tagPrefix
@@ -121,9 +123,10 @@ const FETCH_DEPTH_HINT =
   "Set 'fetch-depth: 0' on actions/checkout so the full history and the tags are there from the start."
 
 /** Unshallows a shallow clone from origin, tags included; returns whether it had to. */
-async function deepenShallowClone(git: GitRunner): Promise<boolean> {
-  const shallow = await git.exec(['rev-parse', '--is-shallow-repository'])
-  if (shallow.stdout.trim() !== 'true') return false
+async function deepenShallowClone(git: GitRunner, known?: boolean): Promise<boolean> {
+  const shallow =
+    known ?? (await git.exec(['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true'
+  if (!shallow) return false
 
   const origin = await git.exec(['remote', 'get-url', 'origin'], { allowFailure: true })
   if (origin.exitCode !== 0) {

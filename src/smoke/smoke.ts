@@ -1,30 +1,64 @@
 /**
- * The smoke test: import every top-level module of the built layer in a clean interpreter of the
+ * The smoke test: import every top-level module of the built layer in clean interpreters of the
  * target Python, with only the layer and the standard library on sys.path. A missing shared
- * library or a wheel for the wrong platform fails here, before anything is uploaded.
+ * library or a wheel for the wrong platform fails here, before anything is uploaded. A pass is kept
+ * in the Actions cache (./verdict.ts): the same bytes on the same interpreter are not tested twice.
  */
 import * as core from '@actions/core'
-import { spawn } from 'node:child_process'
-import { constants, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import * as path from 'node:path'
 import { withExtractedLayer } from '../assemble/extract'
 import type { LayerEntry } from '../assemble/entries'
-import { LayerActionError, messageOf } from '../errors'
-import { wheelMachine, type Architecture, type Runtime } from '../runtimes'
+import { LayerActionError } from '../errors'
+import type { Architecture, Runtime } from '../runtimes'
+import {
+  DEFAULT_IMPORT_TIMEOUT_MS,
+  importModules,
+  type ImportTiming,
+  type SmokeFailure
+} from './imports'
+import { IMPORTER } from './worker'
+import { smokeInterpreter, type Interpreter } from './interpreter'
+import {
+  NEVER_IMPORTED,
+  NOT_MODULES,
+  entriesForImport,
+  layerModules,
+  moduleWeights,
+  topLevelModules
+} from './modules'
+import {
+  actionFingerprint,
+  layerDigest,
+  passKey,
+  restoreVerdict,
+  saveVerdict,
+  verdictKey,
+  type SavedVerdict
+} from './verdict'
 
-export interface SmokeFailure {
-  module: string
-  error: string
-}
+export type { SmokeFailure } from './imports'
+export { findInterpreter } from './interpreter'
+export { layerModules, topLevelModules } from './modules'
 
 export interface SmokeResult {
-  /** why nothing was imported (no such interpreter, another machine); absent when the test ran */
+  /** why nothing was imported (no such interpreter, another machine, no module); absent when the test ran or its verdict was reused */
   skipped?: string
   /** the interpreter used */
   interpreter?: string
+  /** its full version, `3.11.7` */
+  python?: string
   modules: string[]
   failures: SmokeFailure[]
+  /** the verdict's Actions cache key (`gh cache delete <key>` forces a fresh test) */
+  key?: string
+  /** the verdict was reused: the run that passed these bytes */
+  cached?: SavedVerdict
+  /** interpreters run side by side */
+  workers?: number
+  /** the slowest imports first */
+  timings?: ImportTiming[]
 }
 
 /** The layer does not import: names each module and its error. smokeTestLayer throws it before any upload. */
@@ -47,290 +81,166 @@ export class SmokeTestError extends LayerActionError {
   }
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
-/** Top-level names that are not the layer's modules: pip's scripts and data, and stray test/doc trees some wheels install. */
-const NOT_MODULES = new Set([
-  'bin',
-  '__pycache__',
-  'tests',
-  'test',
-  'docs',
-  'examples',
-  'benchmarks',
-  'setup',
-  'conftest'
-])
-
-/** The importable top-level names of python/: packages (with or without __init__.py), *.py, extension modules. */
-export async function layerModules(pythonDir: string): Promise<string[]> {
-  const names = new Set<string>()
-  for (const entry of await fs.readdir(pythonDir, { withFileTypes: true })) {
-    let name: string | undefined
-    if (entry.isDirectory()) name = entry.name
-    else if (entry.name.endsWith('.py')) name = entry.name.slice(0, -3)
-    else if (/\.so$/.test(entry.name)) name = entry.name.split('.')[0]
-    // *.dist-info, *.libs, *.data and foo-stubs fail IDENTIFIER: they are not importable names
-    if (name && IDENTIFIER.test(name) && !NOT_MODULES.has(name)) names.add(name)
-  }
-  return [...names].sort()
+/** Everything about the test itself that a verdict depends on, besides the layer and the interpreter. */
+const RECIPE = {
+  version: 1,
+  importer: IMPORTER,
+  notModules: [...NOT_MODULES],
+  neverImported: NEVER_IMPORTED.source,
+  timeoutMs: DEFAULT_IMPORT_TIMEOUT_MS
 }
-
-async function executable(file: string): Promise<boolean> {
-  try {
-    await fs.access(file, constants.X_OK)
-    return (await fs.stat(file)).isFile()
-  } catch {
-    return false
-  }
-}
-
-interface Run {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-  timedOut: boolean
-}
-
-function run(
-  file: string,
-  args: string[],
-  o: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number }
-): Promise<Run> {
-  return new Promise(resolve => {
-    const child = spawn(file, args, { env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      child.kill('SIGKILL')
-    }, o.timeoutMs)
-    child.stdout.on('data', d => (stdout += d))
-    child.stderr.on('data', d => (stderr += d))
-    child.on('error', error => {
-      clearTimeout(timer)
-      resolve({ code: 127, signal: null, stdout, stderr: messageOf(error), timedOut })
-    })
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr, timedOut })
-    })
-  })
-}
-
-const PROBE =
-  'import json, platform, sys; print(json.dumps([sys.implementation.name, list(sys.version_info[:2]), platform.machine()]))'
 
 /**
- * The interpreter that can import the layer here, or why none can: the smoke test needs Linux, the
- * target's CPython and the target's machine. Asked first, so a layer is never extracted for nothing.
+ * Imports `modules` from `<layerDir>/python` and says so in the log. Never throws for import
+ * failures: they come back in `failures`, one per module.
  */
-async function smokeInterpreter(
-  runtime: Runtime,
-  architecture: Architecture,
-  env: NodeJS.ProcessEnv
-): Promise<{ interpreter: string } | { skip: SmokeResult }> {
-  if (process.platform !== 'linux')
+async function importLayer(
+  layerDir: string,
+  interpreter: Interpreter,
+  o: { modules: string[]; env: NodeJS.ProcessEnv; timeoutMs?: number; workers?: number }
+): Promise<SmokeResult> {
+  const started = performance.now()
+  const cwd = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-'))
+  try {
+    const r = await importModules({
+      interpreter: interpreter.path,
+      pythonDir: path.resolve(layerDir, 'python'),
+      modules: o.modules,
+      env: o.env,
+      cwd,
+      timeoutMs: o.timeoutMs,
+      workers: o.workers
+    })
+    const seconds = (performance.now() - started) / 1000
+    core.info(
+      `Smoke test with ${interpreter.path} (${interpreter.version}, ${r.workers} side by side): ` +
+        `${o.modules.length - r.failures.length} of ${o.modules.length} top-level modules import ` +
+        `(${seconds.toFixed(2)} s, ${r.cpuSeconds.toFixed(2)} s CPU)`
+    )
+    core.debug(
+      `slowest imports: ${r.timings
+        .slice(0, 10)
+        .map(t => `${t.module} ${t.seconds.toFixed(2)} s`)
+        .join(', ')}`
+    )
     return {
-      skip: {
-        skipped: `the runner is ${process.platform}, not Linux like Lambda`,
-        modules: [],
-        failures: []
-      }
+      interpreter: interpreter.path,
+      python: interpreter.version,
+      modules: o.modules,
+      failures: r.failures,
+      workers: r.workers,
+      timings: r.timings
     }
-  const found = await findInterpreter(runtime, env)
-  if ('problem' in found) return { skip: { skipped: found.problem, modules: [], failures: [] } }
-  const machine = wheelMachine(architecture)
-  if (found.machine !== machine)
-    return {
-      skip: {
-        skipped: `the runner is ${found.machine} and the layer is for ${machine}: its compiled modules cannot load here`,
-        interpreter: found.path,
-        modules: [],
-        failures: []
-      }
-    }
-  return { interpreter: found.path }
-}
-
-/** The first `python3.X`, `python3` or `python` on PATH that is CPython of the runtime's version. */
-export async function findInterpreter(
-  runtime: Runtime,
-  env: NodeJS.ProcessEnv
-): Promise<{ path: string; machine: string } | { problem: string }> {
-  const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean)
-  const problems: string[] = []
-  for (const name of [`python${runtime.version}`, 'python3', 'python']) {
-    for (const dir of dirs) {
-      const file = path.join(dir, name)
-      if (!(await executable(file))) continue
-      const probe = await run(file, ['-I', '-S', '-c', PROBE], { env, timeoutMs: 30000 })
-      if (probe.code !== 0) {
-        const why = probe.stderr.trim().split('\n')[0] || `exit code ${probe.code}`
-        problems.push(`${file} does not run: ${why}`)
-        continue
-      }
-      try {
-        const [impl, [major, minor], machine] = JSON.parse(probe.stdout) as [
-          string,
-          [number, number],
-          string
-        ]
-        if (impl === 'cpython' && `${major}.${minor}` === runtime.version)
-          return { path: file, machine }
-      } catch {
-        problems.push(`${file} answered ${JSON.stringify(probe.stdout.trim())}`)
-      }
-      // found but another version: look further along PATH
-      break
-    }
-  }
-  return {
-    problem:
-      `no ${runtime.identifier} interpreter on the runner's PATH` +
-      (problems.length > 0 ? ` (${problems.slice(0, 2).join('; ')})` : '') +
-      `; add actions/setup-python with python-version: '${runtime.version}' before this step to run it`
+  } finally {
+    await fs.rm(cwd, { recursive: true, force: true })
   }
 }
-
-/** Imports each module in turn, appending one JSON line per event to a file (so a crash loses nothing). */
-const IMPORTER = `
-import json, os, sys, traceback
-layer, modules_file, results_file = sys.argv[1:4]
-sys.path[:] = [layer] + [p for p in sys.path if p and os.path.isabs(p)]
-modules = json.load(open(modules_file))
-out = open(results_file, 'a')
-def emit(record):
-    out.write(json.dumps(record) + '\\n')
-    out.flush()
-for name in modules:
-    emit({'start': name})
-    try:
-        __import__(name)
-        emit({'ok': name})
-    except BaseException as e:
-        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(layer + os.sep)]
-        where = ''
-        if frames:
-            where = ' (%s, line %s)' % (os.path.relpath(frames[-1].filename, os.path.dirname(layer)), frames[-1].lineno)
-        text = str(e).strip().splitlines()
-        emit({'fail': name, 'error': '%s: %s%s' % (type(e).__name__, text[0] if text else '', where)})
-out.close()
-# threads or atexit hooks an import left behind must not keep the test waiting
-os._exit(0)
-`
 
 /**
- * Imports every top-level module of `<layerDir>/python` in a clean interpreter of the target Python
- * (`-I -S`, sys.path = the layer + the standard library). Never throws for import failures: they
- * come back in `failures` (throw SmokeTestError from them). Skips, with the reason, where the runner
- * has no such interpreter or is not the target's machine.
+ * Imports every top-level module of `<layerDir>/python`, already on disk, in clean interpreters of
+ * the target Python. Never throws for import failures (throw SmokeTestError from them); skips, with
+ * the reason, where the runner has no such interpreter or is not the target's machine.
  */
 export async function smokeTest(o: {
   layerDir: string
   runtime: Runtime
   architecture: Architecture
   env?: NodeJS.ProcessEnv
-  /** per interpreter run; an import still running then counts as failed */
+  /** per import; one still running then counts as failed */
   timeoutMs?: number
-  /** an interpreter smokeInterpreter() already found, so it is not looked for twice */
-  interpreter?: string
+  workers?: number
 }): Promise<SmokeResult> {
   const env = o.env ?? process.env
-  const pythonDir = path.resolve(o.layerDir, 'python')
-  const ready = o.interpreter
-    ? { interpreter: o.interpreter }
-    : await smokeInterpreter(o.runtime, o.architecture, env)
-  if ('skip' in ready) return ready.skip
-  const found = { path: ready.interpreter }
-  const modules = await layerModules(pythonDir)
-  if (modules.length === 0) return { interpreter: found.path, modules, failures: [] }
+  const found = await smokeInterpreter(o.runtime, o.architecture, env)
+  if ('skipped' in found) return { skipped: found.skipped, modules: [], failures: [] }
+  const modules = await layerModules(path.resolve(o.layerDir, 'python'))
+  return importLayer(o.layerDir, found, { ...o, env, modules })
+}
 
-  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-'))
-  const failures: SmokeFailure[] = []
-  try {
-    let remaining = modules
-    for (let attempt = 0; remaining.length > 0; attempt++) {
-      const modulesFile = path.join(work, `modules-${attempt}.json`)
-      const resultsFile = path.join(work, `results-${attempt}.jsonl`)
-      await fs.writeFile(modulesFile, JSON.stringify(remaining))
-      await fs.writeFile(resultsFile, '')
-      const result = await run(
-        found.path,
-        // -B: no bytecode written into the layer's directory, which is thrown away after
-        ['-I', '-S', '-B', '-c', IMPORTER, pythonDir, modulesFile, resultsFile],
-        {
-          env,
-          cwd: work,
-          timeoutMs: o.timeoutMs ?? 300000
-        }
-      )
-      if (result.stdout.trim()) core.debug(`smoke test output:\n${result.stdout.trim()}`)
-      if (result.stderr.trim()) core.debug(`smoke test errors:\n${result.stderr.trim()}`)
-      const done = new Set<string>()
-      let current: string | undefined
-      for (const line of (await fs.readFile(resultsFile, 'utf8')).split('\n').filter(Boolean)) {
-        const record = JSON.parse(line) as {
-          start?: string
-          ok?: string
-          fail?: string
-          error?: string
-        }
-        if (record.start) current = record.start
-        if (record.ok) done.add(record.ok)
-        if (record.fail) {
-          done.add(record.fail)
-          failures.push({ module: record.fail, error: record.error ?? 'import failed' })
-        }
-        if (record.ok || record.fail) current = undefined
-      }
-      if (current === undefined) {
-        if (done.size < remaining.length && result.code !== 0) {
-          throw new LayerActionError(
-            `The smoke test interpreter ${found.path} failed before importing anything (exit code ${result.code}): ` +
-              result.stderr.trim().split('\n').slice(-3).join(' ')
-          )
-        }
-        break
-      }
-      // the interpreter died inside this import: record it, go on with the rest in a new one
-      const how = result.timedOut
-        ? `the import did not finish within ${Math.round((o.timeoutMs ?? 300000) / 1000)} s`
-        : `the interpreter crashed while importing it (${result.signal ? `signal ${result.signal}` : `exit code ${result.code}`})`
-      failures.push({ module: current, error: how })
-      done.add(current)
-      remaining = remaining.filter(m => !done.has(m))
-    }
-  } finally {
-    await fs.rm(work, { recursive: true, force: true })
-  }
-  core.info(
-    `Smoke test with ${found.path}: ${modules.length - failures.length} of ${modules.length} top-level modules import`
-  )
-  return { interpreter: found.path, modules, failures }
+export interface SmokeLayerOptions {
+  runtime: Runtime
+  architecture: Architecture
+  /** where the layer is extracted when /dev/shm has no room for it */
+  layerDir: string
+  /** a fixed folder for the verdict's cache entry (the Actions cache keys paths too) */
+  verdictDir: string
+  /** keep and reuse passing verdicts in the Actions cache (the `cache` input) */
+  cache: boolean
+  env?: NodeJS.ProcessEnv
+  /** this action's version; by default the fingerprint of the running bundle */
+  action?: string
+  timeoutMs?: number
+  workers?: number
+}
+
+/** The verdict's identity for these entries on this interpreter, and a pass kept for it; nothing with `cache: false`. */
+async function lookUpVerdict(
+  entries: readonly LayerEntry[],
+  interpreter: Interpreter,
+  o: SmokeLayerOptions,
+  env: NodeJS.ProcessEnv
+): Promise<{ identity?: string; saved?: SavedVerdict }> {
+  const action = o.cache ? (o.action ?? (await actionFingerprint())) : undefined
+  if (!action) return {}
+  const identity = verdictKey({
+    layer: await layerDigest(entries),
+    interpreter,
+    runtime: o.runtime,
+    architecture: o.architecture,
+    recipe: RECIPE,
+    action
+  })
+  return { identity, saved: await restoreVerdict(o.verdictDir, identity, env) }
 }
 
 /**
- * The layer's entries extracted (in /dev/shm, else under `fallbackDir`), smokeTest on them, the files
- * removed; then SmokeTestError when any module failed to import: the run stops before upload.
+ * The smoke test of a layer not yet on disk: its modules read from the entry names; the verdict
+ * reused when these files passed on this interpreter before; otherwise the files the imports can
+ * need extracted (in /dev/shm, else under `layerDir`), imported, removed, and a pass kept. Throws
+ * SmokeTestError when any module failed to import: the run stops before upload.
  */
 export async function smokeTestLayer(
   entries: readonly LayerEntry[],
-  fallbackDir: string,
-  target: { runtime: Runtime; architecture: Architecture }
+  o: SmokeLayerOptions
 ): Promise<SmokeResult> {
-  const { runtime, architecture } = target
-  const ready = await smokeInterpreter(runtime, architecture, process.env)
-  if ('skip' in ready) return ready.skip
-  const result = await withExtractedLayer(entries, fallbackDir, layerDir =>
-    smokeTest({ layerDir, runtime, architecture, interpreter: ready.interpreter })
+  const { runtime, architecture } = o
+  const env = o.env ?? process.env
+  const modules = topLevelModules(entries.map(e => e.path))
+  if (modules.length === 0) {
+    core.info('Smoke test: the layer has no top-level module to import')
+    return { skipped: 'the layer has no top-level module to import', modules, failures: [] }
+  }
+  const found = await smokeInterpreter(runtime, architecture, env)
+  if ('skipped' in found) {
+    core.notice(`Smoke test skipped: ${found.skipped}`)
+    return { skipped: found.skipped, modules: [], failures: [] }
+  }
+
+  const { identity, saved } = await lookUpVerdict(entries, found, o, env)
+  if (saved) {
+    const where = saved.url ? `run ${saved.run} (${saved.url})` : `run ${saved.run}`
+    core.info(
+      `Smoke test: passed for these bytes on ${saved.python} in ${where}: not run again ` +
+        `(cache key ${saved.key}; 'gh cache delete ${saved.key}' makes the next run test again)`
+    )
+    const { path: interpreter, version: python } = found
+    return { interpreter, python, modules, failures: [], key: saved.key, cached: saved }
+  }
+  const key = identity ? passKey(identity, found.version, env) : undefined
+  if (key)
+    core.info(`No smoke test verdict for these bytes on ${found.version} (${identity}): testing`)
+
+  const weights = moduleWeights(entries)
+  const order = [...modules].sort((a, b) => (weights.get(b) ?? 0) - (weights.get(a) ?? 0))
+  const result = await withExtractedLayer(entriesForImport(entries, modules), o.layerDir, dir =>
+    importLayer(dir, found, { env, modules: order, timeoutMs: o.timeoutMs, workers: o.workers })
   )
+  result.modules = modules
   if (result.failures.length > 0)
-    throw new SmokeTestError(result.failures, {
-      runtime,
-      architecture,
-      tested: result.modules.length
-    })
-  return result
+    throw new SmokeTestError(result.failures, { runtime, architecture, tested: modules.length })
+  if (key && (await saveVerdict(o.verdictDir, key, { modules })))
+    core.info(
+      `Kept the smoke test verdict (${key}): unchanged layers skip the test; 'gh cache delete ${key}' makes the next run test again`
+    )
+  return { ...result, key }
 }

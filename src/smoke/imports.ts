@@ -1,0 +1,126 @@
+/**
+ * Imports top-level modules in clean interpreters (./worker.ts), one per core up to a cap, each
+ * taking the next module from a shared queue, heaviest first. Every module gets its own verdict: an
+ * import that raises, exits, crashes the interpreter or hangs is recorded against that module, and
+ * a fresh interpreter goes on with the rest.
+ */
+import * as core from '@actions/core'
+import os from 'node:os'
+import { LayerActionError } from '../errors'
+import { isDeath, Worker } from './worker'
+
+export interface SmokeFailure {
+  module: string
+  error: string
+}
+
+export interface ImportTiming {
+  module: string
+  seconds: number
+  /** CPU seconds of the import (user + system, the modules it imported included) */
+  cpu: number
+}
+
+export interface ImportResult {
+  failures: SmokeFailure[]
+  /** each module's import time, in the interpreter that imported it, slowest first */
+  timings: ImportTiming[]
+  /** interpreters run side by side */
+  workers: number
+  /** CPU seconds of all interpreters together (user + system), as they report at their end */
+  cpuSeconds: number
+}
+
+/** Interpreters side by side at most: imports are CPU-bound, and each holds what it imported in memory. */
+export const MAX_WORKERS = 8
+export const DEFAULT_IMPORT_TIMEOUT_MS = 300000
+
+/** Interpreters for `modules` here: one per core, up to MAX_WORKERS, never more than modules. */
+export function workerCount(modules: number, cap = MAX_WORKERS): number {
+  return Math.max(1, Math.min(cap, os.availableParallelism(), modules))
+}
+
+/**
+ * Imports each of `modules` (in this order, spread over the interpreters as they free up) with only
+ * `pythonDir` and the standard library on sys.path. Import failures come back in `failures`, one per
+ * module; an interpreter that cannot start at all is a LayerActionError.
+ */
+export async function importModules(o: {
+  interpreter: string
+  pythonDir: string
+  modules: readonly string[]
+  env: NodeJS.ProcessEnv
+  /** the interpreters' working directory (nothing is written there: -B) */
+  cwd: string
+  /** per import: one still running then counts as failed */
+  timeoutMs?: number
+  workers?: number
+}): Promise<ImportResult> {
+  const timeoutMs = o.timeoutMs ?? DEFAULT_IMPORT_TIMEOUT_MS
+  const queue = [...o.modules]
+  const failures: SmokeFailure[] = []
+  const timings: ImportTiming[] = []
+  let cpuSeconds = 0
+  const workers = Math.min(o.workers ?? workerCount(queue.length), Math.max(1, queue.length))
+
+  const start = async (): Promise<Worker> => {
+    const worker = new Worker(o.interpreter, o.pythonDir, o.env, o.cwd)
+    const up = await worker.started(timeoutMs)
+    if (isDeath(up))
+      throw new LayerActionError(
+        `The smoke test interpreter ${o.interpreter} failed before importing anything ` +
+          `(${up.timedOut ? 'it did not start in time' : up.signal ? `signal ${up.signal}` : `exit code ${up.code}`}): ${worker.lastErrors()}`
+      )
+    return worker
+  }
+  const how = (d: { signal: NodeJS.Signals | null; code: number | null }) =>
+    d.signal ? `signal ${d.signal}` : `exit code ${d.code}`
+
+  const lane = async (): Promise<void> => {
+    let worker: Worker | undefined
+    let last: string | undefined
+    try {
+      for (let module = queue.shift(); module !== undefined; module = queue.shift()) {
+        worker ??= await start()
+        const v = await worker.import(module, timeoutMs)
+        if (!isDeath(v)) {
+          timings.push({ module, seconds: v.seconds ?? 0, cpu: v.cpu ?? 0 })
+          if (v.fail) failures.push({ module, error: v.error ?? 'import failed' })
+          last = module
+          continue
+        }
+        core.debug(`smoke test: an interpreter ended: ${worker.lastErrors()}`)
+        worker = undefined
+        if (v.before && last !== undefined) {
+          // gone before this module was sent: what the previous import left running killed it
+          const previous = last
+          if (!failures.some(f => f.module === previous))
+            failures.push({
+              module: previous,
+              error: `the import returned, then its interpreter crashed (${how(v)})`
+            })
+          queue.unshift(module)
+          last = undefined
+          continue
+        }
+        // the interpreter died inside this import: record it, go on with the rest in a new one
+        failures.push({
+          module,
+          error: v.timedOut
+            ? `the import did not finish within ${Math.round(timeoutMs / 1000)} s`
+            : `the interpreter crashed while importing it (${how(v)})`
+        })
+      }
+    } finally {
+      if (worker) {
+        await worker.close()
+        cpuSeconds += worker.cpu
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: workers }, lane))
+  failures.sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : 0))
+  timings.sort((a, b) => b.seconds - a.seconds)
+  return { failures, timings, workers, cpuSeconds }
+}

@@ -1,0 +1,174 @@
+/**
+ * One clean interpreter of the smoke test (`-I -S -B`, sys.path = the layer + the standard library)
+ * that imports the modules it is sent, one at a time, and answers each with its verdict; or dies
+ * trying (a crash, a hang killed after the timeout), which the caller learns as a Death.
+ */
+import * as core from '@actions/core'
+import { spawn, type ChildProcess } from 'node:child_process'
+import type { Readable, Writable } from 'node:stream'
+
+/**
+ * The worker, Python 3.8 syntax. Module names arrive on fd 3, one per line; one JSON line per
+ * module goes back on fd 4, so what an import prints to stdout never mixes with the verdicts.
+ */
+export const IMPORTER = `
+import json, os, sys, time, traceback
+layer = sys.argv[1]
+sys.path[:] = [layer] + [p for p in sys.path if p and os.path.isabs(p)]
+commands = os.fdopen(3, 'r', encoding='utf-8')
+results = os.fdopen(4, 'w', encoding='utf-8')
+def emit(record):
+    results.write(json.dumps(record) + '\\n')
+    results.flush()
+emit({'ready': True})
+for line in commands:
+    name = line.strip()
+    if not name:
+        break
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        __import__(name)
+        emit({'ok': name, 'seconds': time.perf_counter() - started, 'cpu': time.process_time() - cpu})
+    except BaseException as e:
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(layer + os.sep)]
+        where = ''
+        if frames:
+            where = ' (%s, line %s)' % (os.path.relpath(frames[-1].filename, os.path.dirname(layer)), frames[-1].lineno)
+        text = str(e).strip().splitlines()
+        emit({'fail': name, 'error': '%s: %s%s' % (type(e).__name__, text[0] if text else '', where), 'seconds': time.perf_counter() - started, 'cpu': time.process_time() - cpu})
+t = os.times()
+emit({'end': True, 'cpu': t.user + t.system})
+# threads or atexit hooks an import left behind must not keep the test waiting
+os._exit(0)
+`
+
+export interface Verdict {
+  ready?: boolean
+  ok?: string
+  fail?: string
+  error?: string
+  seconds?: number
+  cpu?: number
+  end?: boolean
+}
+
+/** How an interpreter ended. */
+export interface Death {
+  code: number | null
+  signal: NodeJS.Signals | null
+  timedOut: boolean
+  /** it was already gone when the module was sent: an earlier import left something that killed it */
+  before?: boolean
+}
+
+export const isDeath = (v: Verdict | Death): v is Death => 'timedOut' in v
+
+/** One interpreter: takes one module at a time, answers with its verdict or dies trying. */
+export class Worker {
+  private readonly child: ChildProcess
+  private readonly commands: Writable
+  private buffered = ''
+  private stderr = ''
+  private waiting?: (v: Verdict | Death) => void
+  private death?: Death
+  private timedOut = false
+  /** resolves once the process has exited and its verdicts are read */
+  private readonly ended: Promise<void>
+  cpu = 0
+
+  constructor(interpreter: string, pythonDir: string, env: NodeJS.ProcessEnv, cwd: string) {
+    this.child = spawn(interpreter, ['-I', '-S', '-B', '-c', IMPORTER, pythonDir], {
+      env,
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe']
+    })
+    this.commands = this.child.stdio[3] as Writable
+    // a worker killed mid-write must not throw EPIPE at us: its death is reported by 'exit'
+    this.commands.on('error', () => undefined)
+    const results = this.child.stdio[4] as Readable
+    results.setEncoding('utf8')
+    results.on('data', (chunk: string) => this.read(chunk))
+    this.child.stdout?.on('data', d => core.debug(`smoke test output: ${String(d).trimEnd()}`))
+    this.child.stderr?.on('data', d => (this.stderr = (this.stderr + String(d)).slice(-4000)))
+    this.ended = new Promise(resolve => {
+      const end = (d: Death) => {
+        this.die(d)
+        resolve()
+      }
+      this.child.on('error', error => {
+        this.stderr += error.message
+        end({ code: 127, signal: null, timedOut: false })
+      })
+      this.child.on('exit', (code, signal) => {
+        const d = { code, signal, timedOut: this.timedOut }
+        // verdicts written just before the end may still be in the pipe: read them first, unless
+        // a process the import started holds the pipe open
+        if (results.readableEnded || results.destroyed) return end(d)
+        results.once('close', () => end(d))
+        setTimeout(() => results.destroy(), 1000).unref()
+      })
+    })
+  }
+
+  private read(chunk: string): void {
+    this.buffered += chunk
+    let newline: number
+    while ((newline = this.buffered.indexOf('\n')) >= 0) {
+      const line = this.buffered.slice(0, newline)
+      this.buffered = this.buffered.slice(newline + 1)
+      const verdict = JSON.parse(line) as Verdict
+      if (verdict.end) this.cpu = verdict.cpu ?? 0
+      else this.answer(verdict)
+    }
+  }
+
+  private answer(v: Verdict | Death): void {
+    const waiting = this.waiting
+    this.waiting = undefined
+    waiting?.(v)
+  }
+
+  private die(d: Death): void {
+    if (this.death) return
+    this.death = d
+    this.answer(d)
+  }
+
+  /** The next answer, killing the interpreter when none comes within `timeoutMs`. */
+  private async next(timeoutMs: number): Promise<Verdict | Death> {
+    if (this.death) return { ...this.death, before: true }
+    const answer = new Promise<Verdict | Death>(resolve => (this.waiting = resolve))
+    const timer = setTimeout(() => {
+      this.timedOut = true
+      this.child.kill('SIGKILL')
+    }, timeoutMs)
+    try {
+      return await answer
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Resolves once the interpreter is up, or with how it died before. */
+  started(timeoutMs: number): Promise<Verdict | Death> {
+    return this.next(timeoutMs)
+  }
+
+  /** Imports `module`: its verdict, or how the interpreter died. */
+  import(module: string, timeoutMs: number): Promise<Verdict | Death> {
+    if (!this.death) this.commands.write(`${module}\n`)
+    return this.next(timeoutMs)
+  }
+
+  lastErrors(): string {
+    return this.stderr.trim().split('\n').slice(-3).join(' ')
+  }
+
+  /** No more modules: the interpreter reports its CPU time and exits. */
+  async close(): Promise<void> {
+    this.commands.end()
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 10000)
+    await this.ended
+    clearTimeout(killer)
+  }
+}
