@@ -110,7 +110,7 @@ test('the smoke test verdict: kept by the first run, reused by the next (named i
   assert.doesNotMatch(second.stdout, /Extracted \d+ files|Smoke test with /)
   assert.match(
     second.summary,
-    /\| Smoke test \| passed for these bytes on [\d.]+ in run \[1001\]\(https:\/\/github\.example\/org\/repo\/actions\/runs\/1001\), not run again/
+    /\| Smoke test \| passed for these bytes on [\d.]+ in run \[1001\]\(<https:\/\/github\.example\/org\/repo\/actions\/runs\/1001>\), not run again/
   )
   assert.equal(second.outputs['code-sha256'], first.outputs['code-sha256'])
 

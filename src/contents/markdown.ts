@@ -6,6 +6,7 @@
 import { formatBytes, LAMBDA_UNZIPPED_LIMIT } from '../assemble/size'
 import { compareVersions, parseVersion } from '../python/pep440'
 import { code, escapeMarkdown } from '../markdown'
+import { plural } from '../words'
 import type { ComparedLayer } from './compared'
 import { hasChanges, type Changes } from './diff'
 
@@ -40,7 +41,7 @@ export function contentsMarkdown(v: ContentsView): string[] {
   ]
   if (!c || !v.changes) {
     lines.push(
-      `${v.packages} packages. Not compared: ${v.notCompared ?? 'compare-with: none'}.`,
+      `${plural(v.packages, 'package')}. Not compared: ${v.notCompared ?? 'compare-with: none'}.`,
       ''
     )
     return lines
@@ -50,7 +51,7 @@ export function contentsMarkdown(v: ContentsView): string[] {
     return lines
   }
   if (!hasChanges(v.changes)) {
-    lines.push(`The same ${v.packages} packages as ${name}.`, '')
+    lines.push(`The same ${plural(v.packages, 'package')} as ${name}.`, '')
     return lines
   }
   const { added, removed, changed } = v.changes
@@ -61,7 +62,7 @@ export function contentsMarkdown(v: ContentsView): string[] {
       removed.length ? `${removed.length} removed` : ''
     ]
       .filter(Boolean)
-      .join(', ')}** since ${name} (${v.packages} packages now)`,
+      .join(', ')}** since ${name} (${plural(v.packages, 'package')} now)`,
     ''
   )
   const rows = [
