@@ -54,9 +54,6 @@ const OPTION =
   /^(-r|--requirement|-c|--constraint|-e|--editable|-f|--find-links)(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)\s*(.*)$/
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
 
-/** for fetch/cache.ts until its rewrite: the one lexer is python/requirements.ts */
-export { expandEnv, logicalLines, walkRequirementFiles }
-
 /** `./libs/common[extra]; marker` → path, extras, marker. */
 function splitPathRequirement(text: string): { target: string; extras: string; marker: string } {
   const semi = text.search(/\s*;/)

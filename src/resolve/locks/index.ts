@@ -18,7 +18,7 @@ import {
 } from '../../python/wheel-tags'
 import type { InputFormat } from '../formats'
 import type { PinnedArtifact, PinnedEntry, PinnedSet } from '../pinned'
-import { NoCompatibleWheelError } from '../pip'
+import { NoCompatibleWheelError } from '../pip-errors'
 import { explainNoWheel } from '../no-wheel'
 import { containedPath, type AllowedRoots } from '../paths'
 import { where, type LockRequest, type LockSelection, type LockedPackage } from './lock'
@@ -26,8 +26,6 @@ import { readUvLock } from './uv'
 import { readPoetryLock } from './poetry'
 import { readPipfileLock } from './pipfile'
 import { readPylock } from './pylock'
-
-export type { LockedPackage, LockSelection } from './lock'
 
 /** Reads a lock and selects what the target installs (pure apart from the text it is given). */
 export function readLock(

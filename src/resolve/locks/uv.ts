@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
 import { specifierMatches, VersionSyntaxError } from '../../python/pep440'
-import { normalizeProject } from '../../python/wheel-tags'
+import { normalizeProject } from '../../python/names'
 import {
   asArray,
   asRecord,
