@@ -299,9 +299,11 @@ function lockedPackage(req: LockRequest, pkg: UvPackage): LockedPackage | undefi
   const dir = str(source.editable) ?? str(source.directory)
   if (dir)
     return { name: pkg.name, version: pkg.version, files: [], directory: localPath(req, dir) }
-  // a local registry (find-links directory) records paths relative to itself
+  // a remote registry is the index the files came from (fetch looks there when a URL fails); a
+  // local one (a find-links directory) records paths relative to itself
   const registry = str(source.registry)
-  const base = registry && !/^[a-z]+:\/\//i.test(registry) ? registry : undefined
+  const index = registry && /^[a-z]+:\/\//i.test(registry) ? registry : undefined
+  const base = registry && !index ? registry : undefined
   const files = asArray(pkg.raw.wheels).map(w => uvFile(req, w, base))
   const sdist = asRecord(pkg.raw.sdist)
   if (Object.keys(sdist).length > 0) files.push(uvFile(req, sdist, base))
@@ -316,7 +318,7 @@ function lockedPackage(req: LockRequest, pkg: UvPackage): LockedPackage | undefi
       url: str(source.url),
       hashes: {}
     })
-  return { name: pkg.name, version: pkg.version, files }
+  return { name: pkg.name, version: pkg.version, files, ...(index ? { index } : {}) }
 }
 
 /** uv writes `>=3.10` or `>=3.12, <3.14`; one it cannot read is left to uv to have checked. */
