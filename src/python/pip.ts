@@ -87,6 +87,15 @@ export function pipOptionValues(args: readonly string[], flags: readonly string[
   return values
 }
 
+/**
+ * Whether a pip-args word is the long option `flag`, as pip's optparse reads it: `--flag`,
+ * `--flag=value`, or an abbreviation no shorter than `shortest` (the shortest one pip takes as it).
+ */
+export function spellsPipOption(arg: string, flag: string, shortest = flag): boolean {
+  const name = arg.split('=')[0]
+  return name.startsWith(shortest) && flag.startsWith(name)
+}
+
 /** `pip config list` as `section.key → value` (`:env:.index-url` for PIP_INDEX_URL); nothing is logged, values may hold credentials. */
 async function pipConfig(python: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
   const config = new Map<string, string>()
