@@ -9,7 +9,7 @@ import type { IndexFile, IndexReader } from '../python/index-page'
 import { parseDistributionFile, wheelRank, type Target } from '../python/wheel-tags'
 import { compareVersions } from '../python/pep440'
 import type { Hashes, PinnedArtifact, PinnedEntry } from '../resolve/pinned'
-import { hashFile } from './files'
+import { hashFile } from '../digests'
 
 export interface HashLookup {
   readonly target: Target

@@ -4,11 +4,11 @@
  * the requirements (a layer cannot hold an editable install, and pip must not build for the runner).
  */
 import { promises as fs } from 'node:fs'
-import { createHash } from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Inputs } from '../constants'
 import { InputError } from '../errors'
+import { sha256File } from '../digests'
 import {
   expandEnv,
   logicalLines,
@@ -208,12 +208,6 @@ export async function findLocalPackages(
   return { files, locals, hashes }
 }
 
-async function sha256(file: string): Promise<string> {
-  return createHash('sha256')
-    .update(await fs.readFile(file))
-    .digest('hex')
-}
-
 /**
  * Copies of the requirements files into `outDir` with every local package replaced by
  * `name[extras] @ file:///…/name-1.0-py3-none-any.whl` (its built wheel) and every relative -r,
@@ -238,7 +232,7 @@ export async function rewriteRequirements(
       const wheel = local && wheels.get(local.source)
       if (local && wheel) {
         const marker = local.marker ? ` ; ${local.marker}` : ''
-        const hash = tree.hashes ? ` --hash=sha256:${await sha256(wheel.file)}` : ''
+        const hash = tree.hashes ? ` --hash=sha256:${await sha256File(wheel.file)}` : ''
         replacement = `${wheel.name}${local.extras} @ ${pathToFileURL(wheel.file).href}${marker}${hash}`
       } else {
         const option = OPTION.exec(expandEnv(line.text, env))

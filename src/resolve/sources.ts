@@ -18,7 +18,8 @@ import { findLocalPackages, rewriteRequirements } from './local-packages'
 import { resolveReport, type PipOptions } from './pip'
 import { NoCompatibleWheelError } from './pip-errors'
 import { pinnedFromReport, type ReportItem } from './pip-report'
-import { downloadedItems, sha256File } from './pip-download'
+import { sha256File } from '../digests'
+import { downloadedItems } from './pip-download'
 import type { PinnedEntry } from './pinned'
 
 /** A wheel of the layer that was built on the runner, for the log and the job summary. */
