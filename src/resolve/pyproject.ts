@@ -14,6 +14,7 @@ import { InputError } from '../errors'
 import { specifierMatches } from '../python/pep440'
 import { normalizeProject } from '../python/names'
 import { parseRequirement } from '../python/requirements'
+import { isTable } from './locks/fields'
 
 export interface PyprojectRequest {
   /** the file as the user named it (for messages), e.g. `layers/api/pyproject.toml` */
@@ -27,10 +28,6 @@ export interface PyprojectRequest {
 }
 
 type Table = Record<string, unknown>
-
-function isTable(value: unknown): value is Table {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /**
  * The requirement lines of a pyproject.toml for the chosen extras and groups, in order (main

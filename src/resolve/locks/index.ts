@@ -174,30 +174,22 @@ function chooseArtifact(
   const compiled = parsed.some(d => d.kind === 'wheel' && d.tags.some(t => t.platform !== 'any'))
   const sdist = files.find(f => f.parsed?.kind === 'sdist')
   const chain = chainOf(p.name)
-  if (sdist && !compiled) {
-    if (o.buildSdists === 'pure') return pick(sdist)
-    throw new NoCompatibleWheelError(
-      `${p.name} ${p.version} is locked in ${req.display} with no wheel for ${describeTarget(o.target)}, only a source distribution (${sdist.filename})` +
-        `${chain.length > 1 ? `; it comes in through ${chain.join(' → ')}` : ''}, and ${Inputs.BuildSdists} is 'never'. Set ${Inputs.BuildSdists}: pure to build it when it is pure Python, or lock a version that ships a wheel.`,
-      p.name,
-      `${p.name}==${p.version}`,
-      o.target.runtime,
-      o.target.architecture,
-      [],
-      chain
-    )
-  }
-  const message = explainNoWheel({
-    requirement: `${p.name}==${p.version}`,
-    project: p.name,
-    target: o.target,
-    lock: req.display,
-    listings: [
-      { url: `${req.display} (${p.name} ${p.version})`, files: files.map(f => f.filename) }
-    ],
-    chain: chain.length > 1 ? chain : undefined,
-    direct: chain.length > 1 ? { name: chain[0].split(' ')[0] } : undefined
-  })
+  if (sdist && !compiled && o.buildSdists === 'pure') return pick(sdist)
+  const message =
+    sdist && !compiled
+      ? `${p.name} ${p.version} is locked in ${req.display} with no wheel for ${describeTarget(o.target)}, only a source distribution (${sdist.filename})` +
+        `${chain.length > 1 ? `; it comes in through ${chain.join(' → ')}` : ''}, and ${Inputs.BuildSdists} is 'never'. Set ${Inputs.BuildSdists}: pure to build it when it is pure Python, or lock a version that ships a wheel.`
+      : explainNoWheel({
+          requirement: `${p.name}==${p.version}`,
+          project: p.name,
+          target: o.target,
+          lock: req.display,
+          listings: [
+            { url: `${req.display} (${p.name} ${p.version})`, files: files.map(f => f.filename) }
+          ],
+          chain: chain.length > 1 ? chain : undefined,
+          direct: chain.length > 1 ? { name: chain[0].split(' ')[0] } : undefined
+        })
   throw new NoCompatibleWheelError(
     message,
     p.name,
