@@ -100,7 +100,7 @@ export function installInputs(raw: RawInputs, workspace: string): InstallInputs 
       'an http(s):// or file:// URL of a PEP 503 simple index'
     )
   for (const arg of pipArgs) {
-    if (RESERVED_PIP_ARGS.includes(arg.split('=')[0]))
+    if (RESERVED_PIP_ARGS.some(flag => spellsPipOption(arg, flag)))
       throw new InputError(
         Inputs.PipArgs,
         arg,
