@@ -24,8 +24,6 @@ import {
 } from './http-failures'
 import { Sink, copyLocal, readLocal, type Answer } from './http-answers'
 
-export { DEFAULT_TIMEOUTS, HttpError, type HttpFailure, type HttpTimeouts } from './http-failures'
-
 export interface HttpClientOptions {
   /** where the proxy variables are read (default process.env) */
   readonly env?: Environment

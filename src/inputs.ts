@@ -15,9 +15,6 @@ import type { DestinationInputs, HandoffInputs } from './deliver/inputs'
 import { releaseInputs, type ReleaseInputs } from './release/inputs'
 import { compareWith, type CompareWith } from './contents/inputs'
 
-export type { BuildSdists, CodeArtifactRepository } from './resolve/inputs'
-export type { CompareWith } from './contents/inputs'
-
 export type ActionInputs = Readonly<
   { workspace: string } & TargetInputs &
     InstallInputs &

@@ -29,7 +29,8 @@ import {
   publishOtherLayer,
   layersOf
 } from '../helpers/aws-fixtures'
-import { deliverLayer, deliverToRegions, RegionsFailedError } from '../../src/deliver/deliver'
+import { deliverLayer, deliverToRegions } from '../../src/deliver/deliver'
+import { RegionsFailedError } from '../../src/deliver/regions'
 import { FunctionUpdateError, updateFunctions } from '../../src/deliver/functions'
 import { keepVersions, versionsInUse } from '../../src/deliver/retention'
 import { shareLayerVersion } from '../../src/deliver/share'

@@ -29,7 +29,8 @@ import {
   type TestZip,
   layerVersions
 } from '../helpers/aws-fixtures'
-import { deliverLayer, DeliveryError } from '../../src/deliver/deliver'
+import { deliverLayer } from '../../src/deliver/deliver'
+import { DeliveryError } from '../../src/deliver/publish'
 import { layerObjectKey, uploadZip } from '../../src/deliver/upload'
 import { AwsError } from '../../src/deliver/errors'
 import type { AwsClients } from '../../src/deliver/clients'

@@ -14,7 +14,8 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { HttpClient, type HttpTimeouts } from '../../src/http'
+import { HttpClient } from '../../src/http'
+import { type HttpTimeouts } from '../../src/http-failures'
 import type { FetchOptions } from '../../src/fetch/fetch'
 import { FetchError, HashMismatchError } from '../../src/fetch/files'
 import { IndexPageError } from '../../src/python/index-page'
@@ -259,10 +260,12 @@ test('a lock whose URLs point at an unreachable host: with index-url set the fil
 test('the files URL unreachable but the lock names a reachable index: found there by name', async () => {
   const index = await serve(serveShapedIndex(indexRoot))
   const dead = `http://127.0.0.1:${await closedPort()}/files/`
-  // pylock.toml records the index beside each URL (uv.lock's source.registry is not read into it yet)
-  const { pinned } = await lockOf('pylock', index.plainUrl, dead)
-  const house = await fetchInto(pinned, { timeouts: { ...FAST, attempts: 2 } })
-  assert.deepEqual(names(house), LOCKED_WHEELS)
+  // pylock.toml records the index beside each URL, uv.lock as each package's source.registry
+  for (const kind of ['pylock', 'uv'] as const) {
+    const { pinned } = await lockOf(kind, index.plainUrl, dead)
+    const house = await fetchInto(pinned, { timeouts: { ...FAST, attempts: 2 } })
+    assert.deepEqual(names(house), LOCKED_WHEELS, kind)
+  }
 })
 
 test('index pages naming `../` or `..%2F` files: an error naming the page and the entry, nothing written outside', async () => {

@@ -14,7 +14,8 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { HttpClient, HttpError, type HttpTimeouts } from '../../src/http'
+import { HttpClient } from '../../src/http'
+import { HttpError, type HttpTimeouts } from '../../src/http-failures'
 import {
   serveClosingIndex,
   serveFailingIndex,

@@ -18,7 +18,11 @@ import type { Plan } from '../../src/plan'
 import { findRuntime, type Architecture } from '../../src/runtimes'
 import { inputFormat } from '../../src/resolve/formats'
 import { resolvePinnedSet } from '../../src/resolve/resolve'
-import { IndexAnswerError, IndexStallError, NoCompatibleWheelError } from '../../src/resolve/pip'
+import {
+  IndexAnswerError,
+  IndexStallError,
+  NoCompatibleWheelError
+} from '../../src/resolve/pip-errors'
 import { InputError } from '../../src/errors'
 import { hermeticPipEnv } from '../helpers/pip-env'
 import { captureLog, type CapturedLog } from '../helpers/log'

@@ -10,13 +10,8 @@ import { existsSync, promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes'
-import {
-  SmokeTestError,
-  layerModules,
-  smokeTest,
-  smokeTestLayer,
-  topLevelModules
-} from '../../src/smoke/smoke'
+import { SmokeTestError, smokeTest, smokeTestLayer } from '../../src/smoke/smoke'
+import { layerModules, topLevelModules } from '../../src/smoke/modules'
 import { smokeInterpreter } from '../../src/smoke/interpreter'
 import type { LayerEntry } from '../../src/assemble/entries'
 import { makeWheel } from '../helpers/wheels'

@@ -16,7 +16,7 @@ import { InputError } from '../../src/errors'
 import { findRuntime, markerEnvironment } from '../../src/runtimes'
 import { pinnedFromLock, readLock } from '../../src/resolve/locks'
 import type { LockRequest } from '../../src/resolve/locks/lock'
-import { NoCompatibleWheelError } from '../../src/resolve/pip'
+import { NoCompatibleWheelError } from '../../src/resolve/pip-errors'
 import type { AllowedRoots } from '../../src/resolve/paths'
 import { LOCK_FILES, dummyFacts, renderLock, type LockKind } from '../helpers/lock-fixtures'
 

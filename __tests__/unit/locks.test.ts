@@ -5,11 +5,19 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import { InputError } from '../../src/errors'
 import { findRuntime, markerEnvironment, type Architecture } from '../../src/runtimes'
 import { readLock } from '../../src/resolve/locks'
 import type { LockRequest } from '../../src/resolve/locks/lock'
-import { LOCK_FILES, dummyFacts, renderLock, type LockKind } from '../helpers/lock-fixtures'
+import {
+  LOCK_FILES,
+  LOCK_FIXTURES,
+  dummyFacts,
+  renderLock,
+  type LockKind
+} from '../helpers/lock-fixtures'
 
 const FORMAT = { uv: 'uv', poetry: 'poetry', pipfile: 'pipfile', pylock: 'pylock' } as const
 const INDEX = 'https://pypi.example.org/simple/'
@@ -319,6 +327,40 @@ source = { directory = "libs/unused" }
     ]
   )
   assert.match(s.skipped.join('\n'), /^unused 1\.0\.0: not required/m)
+})
+
+test('uv.lock: each package from a registry carries it as its index (where fetch looks when a URL fails)', () => {
+  // real: astral-sh/uv test/packages/built-by-uv/uv.lock (fixtures/locks/real/README.md), all PyPI
+  const real = readFileSync(path.join(LOCK_FIXTURES, 'real', 'uv.lock'), 'utf8')
+  const s = read('uv', { text: real })
+  assert.deepEqual(
+    s.packages.map(p => [p.name, p.index]),
+    [
+      ['anyio', 'https://pypi.org/simple'],
+      ['idna', 'https://pypi.org/simple'],
+      ['sniffio', 'https://pypi.org/simple']
+    ]
+  )
+  // an explicit second index, as uv writes one ([[tool.uv.index]] + [tool.uv.sources]; the shape
+  // `source = { registry = "https://download.pytorch.org/whl/cpu" }` is quoted from uv.lock files
+  // in astral-sh/uv#11406): that package's index is its own registry, not the first one
+  const TORCH_CPU = 'https://download.pytorch.org/whl/cpu'
+  const two = text('uv').replace(
+    /(name = "fastpkg"\nversion = "2\.0"\nsource = \{ registry = )"[^"]*"/,
+    `$1"${TORCH_CPU}"`
+  )
+  assert.notEqual(two, text('uv'))
+  const byName = new Map(read('uv', { text: two }).packages.map(p => [p.name, p.index]))
+  assert.equal(byName.get('fastpkg'), TORCH_CPU)
+  assert.equal(byName.get('plainpkg'), INDEX)
+  // a direct URL has no index to fall back on
+  const direct = text('uv').replace(
+    /(name = "plainpkg"\nversion = "1\.0"\nsource = )\{ registry = "[^"]*" \}/,
+    '$1{ url = "https://files.example.org/plainpkg-1.0-py3-none-any.whl" }'
+  )
+  assert.notEqual(direct, text('uv'))
+  const plain = read('uv', { text: direct }).packages.find(p => p.name === 'plainpkg')
+  assert.equal(plain?.index, undefined)
 })
 
 test('credentials from the environment, as the tools read them: Pipenv ${VAR} in source URLs, Poetry POETRY_HTTP_BASIC_<SOURCE>_*', () => {

@@ -4,11 +4,11 @@ import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes
 import { explainNoWheel } from '../../src/resolve/no-wheel'
 import { parseSimplePage } from '../../src/python/index-page'
 import {
-  compareVersions,
   describeTargets,
   parseDistributionFile,
   targetsAccepting
 } from '../../src/python/wheel-tags'
+import { compareVersions } from '../../src/python/pep440'
 import { Redactor, redactUrl, urlSecrets } from '../../src/credentials'
 
 const rt = (v: string): Runtime => {

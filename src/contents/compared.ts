@@ -9,7 +9,7 @@ import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambd
 import type { S3Client } from '@aws-sdk/client-s3'
 import { Inputs } from '../constants'
 import { InputError, LayerActionError, messageOf } from '../errors'
-import type { CompareWith } from '../inputs'
+import type { CompareWith } from './inputs'
 import { explainAwsError, layerArnFor } from '../deliver/errors'
 import { listLayerVersions } from '../deliver/layers'
 import type { NamedVersion } from './diff'

@@ -4,7 +4,8 @@
  * signature: it never reaches a message.
  */
 import { LayerActionError } from '../errors'
-import { HttpClient, HttpError } from '../http'
+import { HttpClient } from '../http'
+import { HttpError } from '../http-failures'
 
 /** `suffix`: the last bytes of the file; `start`/`end`: inclusive offsets. */
 export type RangeRequest =

@@ -12,7 +12,7 @@ import {
   type S3Client
 } from '@aws-sdk/client-s3'
 import { AwsError, explainAwsError, partitionOf, s3ObjectArn } from '../deliver/errors'
-import { normalizeProject } from '../python/wheel-tags'
+import { normalizeProject } from '../python/names'
 import type { NamedVersion } from './diff'
 import { rangeHeader } from '../http'
 import { parseContentRange, type RangeSource } from './http-range'

@@ -3,7 +3,7 @@
  * central directory (nothing else is read): this run's zip, or another version's.
  */
 import { LayerActionError } from '../errors'
-import { normalizeProject } from '../python/wheel-tags'
+import { normalizeProject } from '../python/names'
 import { readCentralDirectory, readEntry, type CentralEntry } from '../zip/reader'
 import { parseCoreMetadata, type CoreMetadata } from './metadata'
 

@@ -6,7 +6,8 @@
 import * as core from '@actions/core'
 import { ACTION_NAME, ACTION_VERSION } from '../constants'
 import { createClients } from '../deliver/clients'
-import { bucketForRegion, type DeliveryResult } from '../deliver/deliver'
+import type { DeliveryResult } from '../deliver/deliver'
+import { bucketForRegion } from '../deliver/publish'
 import { messageOf } from '../errors'
 import type { ActionInputs } from '../inputs'
 import {

@@ -11,9 +11,6 @@ import { inEveryRegion } from './regions'
 import { shareLayerVersion } from './share'
 import type { Log, UploadOptions } from './upload'
 
-export { bucketForRegion, DeliveryError } from './publish'
-export { RegionsFailedError, type RegionFailure } from './regions'
-
 export interface DeliveryRequest {
   region: string
   /** the published name (`<layer-name>-<environment>` when an environment is given) */

@@ -18,7 +18,6 @@ import { keepVersions, versionsInUse } from './retention'
 import type { Log } from './upload'
 
 // inputs.ts validates share-with with it; its home is share.ts
-export { parsePrincipal } from './share'
 
 export interface FleetOptions {
   /** the clients of a region; default: the SDK's own resolution, one set per region */

@@ -8,8 +8,8 @@ import { Inputs } from '../constants'
 import { InputError } from '../errors'
 import { integer, list, type RawInputs } from '../input-values'
 import { resolveRegion } from './clients'
-import { bucketForRegion } from './deliver'
-import { parsePrincipal } from './fleet'
+import { bucketForRegion } from './publish'
+import { parsePrincipal } from './share'
 import { DESCRIPTION_MAX, LAYER_NAME_MAX, LAYER_NAME_PATTERN, validateLicenseInfo } from './layers'
 
 export interface DestinationInputs {

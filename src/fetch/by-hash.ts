@@ -6,14 +6,10 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { IndexFile, IndexReader } from '../python/index-page'
-import {
-  compareVersions,
-  parseDistributionFile,
-  wheelRank,
-  type Target
-} from '../python/wheel-tags'
+import { parseDistributionFile, wheelRank, type Target } from '../python/wheel-tags'
+import { compareVersions } from '../python/pep440'
 import type { Hashes, PinnedArtifact, PinnedEntry } from '../resolve/pinned'
-import { hashFile } from './files'
+import { hashFile } from '../digests'
 
 export interface HashLookup {
   readonly target: Target

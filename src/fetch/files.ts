@@ -8,12 +8,14 @@
  */
 import * as core from '@actions/core'
 import { createHash, type Hash } from 'node:crypto'
-import { createReadStream, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import { LayerActionError } from '../errors'
+import { hashFile } from '../digests'
 import { Inputs } from '../constants'
 import type { Redactor } from '../credentials'
-import { HttpError, type HttpClient } from '../http'
+import { type HttpClient } from '../http'
+import { HttpError } from '../http-failures'
 import type { IndexFile, IndexReader } from '../python/index-page'
 import type { Hashes } from '../resolve/pinned'
 
@@ -61,18 +63,6 @@ function known(hashes: Hashes): [string, readonly string[]][] {
   return Object.entries(hashes)
     .filter(([a, v]) => ALGORITHMS.has(a) && v.length > 0)
     .map(([a, v]) => [a, v.map(d => d.toLowerCase())])
-}
-
-/** The digests of a file on disk (sha256 always). */
-export async function hashFile(
-  file: string,
-  algorithms: Iterable<string> = []
-): Promise<Map<string, string>> {
-  const hashes = new Map<string, Hash>([['sha256', createHash('sha256')]])
-  for (const a of algorithms) if (!hashes.has(a)) hashes.set(a, createHash(a))
-  for await (const chunk of createReadStream(file))
-    for (const h of hashes.values()) h.update(chunk as Buffer)
-  return new Map([...hashes].map(([a, h]) => [a, h.digest('hex')]))
 }
 
 function mismatch(

@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { PinnedArtifact, PinnedSet } from '../resolve/pinned'
 import type { HouseWheel, Wheelhouse } from './wheelhouse'
-import { hashFile } from './files'
+import { hashFile } from '../digests'
 
 /** In the wheelhouse, so it travels with the cache entry; never pruned. */
 export const RECORD_FILE = 'layer-action-wheelhouse.json'

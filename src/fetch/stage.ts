@@ -11,7 +11,7 @@ import { HttpClient } from '../http'
 import type { ActionInputs } from '../inputs'
 import type { Plan } from '../plan'
 import type { PinnedSet } from '../resolve/pinned'
-import { findInterpreter } from '../smoke/smoke'
+import { findInterpreter } from '../smoke/interpreter'
 import {
   pruneWheelhouse,
   readRequirementFiles,

@@ -5,11 +5,11 @@
  * here is compiled for the runner, not for Lambda.
  */
 import * as core from '@actions/core'
-import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { LayerActionError } from '../errors'
+import { sha256File } from '../digests'
 import { wheelMachine } from '../runtimes'
 import { pipRedactor } from '../credentials'
 import { compareVersions } from './pep440'
@@ -231,9 +231,7 @@ export async function buildSourceWheel(o: SourceBuild): Promise<BuiltWheel> {
       name: parsed?.project ?? built[0],
       version: parsed?.version ?? '',
       pure: isPureWheel(built[0]),
-      sha256: createHash('sha256')
-        .update(await readFile(file))
-        .digest('hex')
+      sha256: await sha256File(file)
     }
   } finally {
     await rm(scratch, { recursive: true, force: true })

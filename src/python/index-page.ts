@@ -5,15 +5,16 @@
  * (`<index>/<project>/` holding the files), or one flat folder of distribution files, as pip's
  * `--find-links` takes it. Every file name is a checked base name (../filenames.ts).
  */
-import { getExecOutput } from '@actions/exec'
 import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { HttpClient, HttpError } from '../http'
+import { HttpClient } from '../http'
+import { HttpError } from '../http-failures'
 import { redactUrl, withoutUserInfo } from '../credentials'
 import { LayerActionError, messageOf } from '../errors'
 import { baseNameOf, UnsafeFileNameError } from './filenames'
-import { normalizeProject, parseDistributionFile } from './wheel-tags'
+import { parseDistributionFile } from './wheel-tags'
+import { normalizeProject } from './names'
 
 export const PYPI_SIMPLE = 'https://pypi.org/simple/'
 
@@ -277,66 +278,4 @@ export async function readProjectPage(
   } finally {
     await client.close()
   }
-}
-
-/** The value of `--flag value` / `--flag=value` (every occurrence) in an argument list. */
-function flagValues(args: readonly string[], flags: readonly string[]): string[] {
-  const values: string[] = []
-  args.forEach((arg, i) => {
-    for (const flag of flags) {
-      if (arg === flag && i + 1 < args.length) values.push(args[i + 1])
-      else if (flag.startsWith('--') && arg.startsWith(`${flag}=`))
-        values.push(arg.slice(flag.length + 1))
-      else if (!flag.startsWith('--') && arg.startsWith(flag) && arg.length > flag.length)
-        values.push(arg.slice(flag.length))
-    }
-  })
-  return values
-}
-
-/** `pip config list` as `section.key → value` (`:env:.index-url` for PIP_INDEX_URL). */
-async function pipConfig(python: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
-  const config = new Map<string, string>()
-  try {
-    const out = await getExecOutput(python, ['-m', 'pip', 'config', 'list'], {
-      env: env as Record<string, string>,
-      silent: true,
-      ignoreReturnCode: true
-    })
-    for (const line of out.stdout.split('\n')) {
-      const m = /^([^=\s]+)=(['"]?)(.*)\2$/.exec(line.trim())
-      if (m) config.set(m[1], m[3])
-    }
-  } catch {
-    // no pip config available: the defaults apply
-  }
-  return config
-}
-
-/**
- * The indexes `pip download` would read, in pip's own precedence: command line, then PIP_* variables,
- * then the `[download]` and `[global]` sections of its config files, then PyPI.
- */
-export async function configuredIndexUrls(o: {
-  python: string
-  indexUrl?: string
-  pipArgs: readonly string[]
-  env: NodeJS.ProcessEnv
-}): Promise<string[]> {
-  const config = await pipConfig(o.python, o.env)
-  const fromConfig = (key: string): string | undefined =>
-    o.env[`PIP_${key.toUpperCase().replace(/-/g, '_')}`] ??
-    config.get(`:env:.${key}`) ??
-    config.get(`download.${key}`) ??
-    config.get(`global.${key}`)
-  const primary =
-    flagValues(o.pipArgs, ['--index-url', '-i']).at(-1) ||
-    o.indexUrl ||
-    fromConfig('index-url') ||
-    PYPI_SIMPLE
-  const extras = [
-    ...flagValues(o.pipArgs, ['--extra-index-url']),
-    ...(fromConfig('extra-index-url') ?? '').split(/\s+/)
-  ].filter(Boolean)
-  return [...new Set([primary, ...extras])]
 }

@@ -217,6 +217,3 @@ function compare(lhs: string, op: Operator, rhs: string, versions: boolean): boo
 export function evaluateMarker(marker: string | Marker, ctx: MarkerContext): boolean {
   return evaluate(typeof marker === 'string' ? parseMarker(marker) : marker, ctx)
 }
-
-/** for fetch/download.ts until its rewrite: the one PEP 440 module is ./pep440 */
-export { compareVersion, parseVersion, specifierMatches, versionMatches } from './pep440'

@@ -1,11 +1,14 @@
 /**
  * Running pip: the user's environment (PIP_* variables and pip's configuration keep working) set up
- * for the log, every line echoed with credentials removed, pip's own error lines picked out.
+ * for the log, every line echoed with credentials removed, pip's own error lines picked out. Also
+ * what pip would read without running it: the options in pip-args, and the indexes its
+ * configuration names.
  */
 import * as core from '@actions/core'
 import { LayerActionError } from '../errors'
 import type { Redactor } from '../credentials'
 import { ProcessStartError, runProcess, type ProcessResult } from './process'
+import { PYPI_SIMPLE } from './index-page'
 
 /** pip could not be started, or failed for a reason the caller does not explain better. */
 export class PipError extends LayerActionError {}
@@ -67,4 +70,72 @@ export function pipFailureLines(result: ProcessResult, redactor: Redactor): stri
   const chosen =
     first >= 0 ? lines.slice(first).filter(Boolean).slice(0, 25) : lines.filter(Boolean).slice(-15)
   return redactor.redact(chosen.join('\n'))
+}
+
+/** The one reader of pip-args: the value of `--flag value` / `--flag=value` / `-fvalue` (every occurrence). */
+export function pipOptionValues(args: readonly string[], flags: readonly string[]): string[] {
+  const values: string[] = []
+  args.forEach((arg, i) => {
+    for (const flag of flags) {
+      if (arg === flag && i + 1 < args.length) values.push(args[i + 1])
+      else if (flag.startsWith('--') && arg.startsWith(`${flag}=`))
+        values.push(arg.slice(flag.length + 1))
+      else if (!flag.startsWith('--') && arg.startsWith(flag) && arg.length > flag.length)
+        values.push(arg.slice(flag.length))
+    }
+  })
+  return values
+}
+
+/**
+ * Whether a pip-args word is the long option `flag`, as pip's optparse reads it: `--flag`,
+ * `--flag=value`, or an abbreviation no shorter than `shortest` (the shortest one pip takes as it).
+ */
+export function spellsPipOption(arg: string, flag: string, shortest = flag): boolean {
+  const name = arg.split('=')[0]
+  return name.startsWith(shortest) && flag.startsWith(name)
+}
+
+/** `pip config list` as `section.key → value` (`:env:.index-url` for PIP_INDEX_URL); nothing is logged, values may hold credentials. */
+async function pipConfig(python: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+  const config = new Map<string, string>()
+  try {
+    const out = await runProcess(python, ['-m', 'pip', 'config', 'list'], { env })
+    for (const line of out.stdout.split('\n')) {
+      const m = /^([^=\s]+)=(['"]?)(.*)\2$/.exec(line.trim())
+      if (m) config.set(m[1], m[3])
+    }
+  } catch (error) {
+    // no Python to ask: the defaults apply
+    if (!(error instanceof ProcessStartError)) throw error
+  }
+  return config
+}
+
+/**
+ * The indexes `pip download` would read, in pip's own precedence: command line, then PIP_* variables,
+ * then the `[download]` and `[global]` sections of its config files, then PyPI.
+ */
+export async function configuredIndexUrls(o: {
+  python: string
+  indexUrl?: string
+  pipArgs: readonly string[]
+  env: NodeJS.ProcessEnv
+}): Promise<string[]> {
+  const config = await pipConfig(o.python, o.env)
+  const fromConfig = (key: string): string | undefined =>
+    o.env[`PIP_${key.toUpperCase().replace(/-/g, '_')}`] ??
+    config.get(`:env:.${key}`) ??
+    config.get(`download.${key}`) ??
+    config.get(`global.${key}`)
+  const primary =
+    pipOptionValues(o.pipArgs, ['--index-url', '-i']).at(-1) ||
+    o.indexUrl ||
+    fromConfig('index-url') ||
+    PYPI_SIMPLE
+  const extras = [
+    ...pipOptionValues(o.pipArgs, ['--extra-index-url']),
+    ...(fromConfig('extra-index-url') ?? '').split(/\s+/)
+  ].filter(Boolean)
+  return [...new Set([primary, ...extras])]
 }

@@ -21,15 +21,21 @@ export interface ProcessOptions {
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void
   /** the process is killed (SIGKILL) when it runs longer */
   readonly timeoutMs?: number
+  /** written to its stdin, which is then closed (without it, stdin is closed at once) */
+  readonly input?: string
 }
 
 /** The command could not be started at all (not installed, not executable). */
 export class ProcessStartError extends LayerActionError {
+  /** the system's reason: `ENOENT` when the command is not there */
+  readonly errno?: string
+
   constructor(
     readonly command: string,
     cause: unknown
   ) {
     super(`Could not run ${command}: ${messageOf(cause)}`, { cause })
+    this.errno = (cause as NodeJS.ErrnoException | undefined)?.code
   }
 }
 
@@ -44,8 +50,11 @@ export function runProcess(
     const child = spawn(command, [...args], {
       env: o.env ?? process.env,
       cwd: o.cwd,
-      stdio: ['ignore', 'pipe', 'pipe']
+      stdio: 'pipe'
     })
+    // a child may exit before reading its stdin (e.g. a bad argument): its exit code says so
+    child.stdin.on('error', () => undefined)
+    child.stdin.end(o.input)
     const output = { stdout: '', stderr: '' }
     let timedOut = false
     const timer =

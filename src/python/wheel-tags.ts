@@ -10,7 +10,6 @@ import {
   type Architecture,
   type Runtime
 } from '../runtimes'
-import { compareVersions } from './pep440'
 import { normalizeProject } from './names'
 
 export interface Tag {
@@ -33,8 +32,6 @@ export interface Target {
   runtime: Runtime
   architecture: Architecture
 }
-
-export { normalizeProject }
 
 const SDIST = /^(.+)-([^-]+?)\.(tar\.gz|tar\.bz2|tar\.xz|zip|tgz|tar)$/i
 
@@ -133,8 +130,6 @@ export function describeTargets(targets: readonly Target[]): string {
     return `${texts[0]} (${ARCHITECTURES.join(', ')})`
   return byArch.map((g, i) => `${texts[i]} (${g.architecture})`).join('; ')
 }
-
-export { compareVersions }
 
 /** `python3.11 (Amazon Linux 2, glibc 2.26, x86_64)` */
 export function describeTarget(target: Target): string {

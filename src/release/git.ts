@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
 import { LayerActionError } from '../errors'
+import { ProcessStartError, runProcess } from '../python/process'
 
 export interface GitResult {
   exitCode: number
@@ -53,42 +53,23 @@ export class Git {
     return new Git(cwd, { ...env, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never' })
   }
 
-  exec(args: readonly string[], options: GitExecOptions = {}): Promise<GitResult> {
+  async exec(args: readonly string[], options: GitExecOptions = {}): Promise<GitResult> {
     core.debug(`git ${redact(args.join(' '))}`)
-    return new Promise<GitResult>((resolve, reject) => {
-      const child = spawn('git', args, {
-        cwd: this.cwd,
-        env: this.env,
-        stdio: ['pipe', 'pipe', 'pipe']
-      })
-      const stdout: Buffer[] = []
-      const stderr: Buffer[] = []
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
-      child.on('error', error => {
-        const code = (error as NodeJS.ErrnoException).code
-        reject(
-          code === 'ENOENT'
-            ? new LayerActionError(
-                'git was not found on the PATH: versioning and tagging need git on the runner.',
-                { cause: error }
-              )
-            : error
-        )
-      })
-      child.on('close', code => {
-        const result: GitResult = {
-          exitCode: code ?? 1,
-          stdout: Buffer.concat(stdout).toString('utf8'),
-          stderr: Buffer.concat(stderr).toString('utf8')
-        }
-        if (result.exitCode !== 0 && !options.allowFailure) reject(new GitError(args, result))
-        else resolve(result)
-      })
-      // git may exit before reading stdin (e.g. a bad argument); that is reported by its exit code.
-      child.stdin.on('error', () => undefined)
-      child.stdin.end(options.input ?? '')
+    const run = runProcess('git', args, { cwd: this.cwd, env: this.env, input: options.input })
+    const result = await run.catch((error: unknown) => {
+      if (!(error instanceof ProcessStartError) || error.errno !== 'ENOENT') throw error
+      throw new LayerActionError(
+        'git was not found on the PATH: versioning and tagging need git on the runner.',
+        { cause: error }
+      )
     })
+    const gitResult: GitResult = {
+      exitCode: result.code,
+      stdout: result.stdout,
+      stderr: result.stderr
+    }
+    if (gitResult.exitCode !== 0 && !options.allowFailure) throw new GitError(args, gitResult)
+    return gitResult
   }
 }
 

@@ -13,7 +13,7 @@ import {
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import { ACTION_NAME, ACTION_VERSION, Inputs } from '../constants'
 import { LayerActionError, messageOf } from '../errors'
-import type { CodeArtifactRepository } from '../inputs'
+import type { CodeArtifactRepository } from './inputs'
 import { DEFAULT_MAX_ATTEMPTS } from '../deliver/clients'
 import { Redactor } from '../credentials'
 

@@ -4,11 +4,11 @@
  * the requirements (a layer cannot hold an editable install, and pip must not build for the runner).
  */
 import { promises as fs } from 'node:fs'
-import { createHash } from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Inputs } from '../constants'
 import { InputError } from '../errors'
+import { sha256File } from '../digests'
 import {
   expandEnv,
   logicalLines,
@@ -53,9 +53,6 @@ const VCS = /^(git|hg|svn|bzr)\+/i
 const OPTION =
   /^(-r|--requirement|-c|--constraint|-e|--editable|-f|--find-links)(?:\s*=\s*|\s+|(?=[^\s=-]))(\S+)\s*(.*)$/
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
-
-/** for fetch/cache.ts until its rewrite: the one lexer is python/requirements.ts */
-export { expandEnv, logicalLines, walkRequirementFiles }
 
 /** `./libs/common[extra]; marker` → path, extras, marker. */
 function splitPathRequirement(text: string): { target: string; extras: string; marker: string } {
@@ -211,12 +208,6 @@ export async function findLocalPackages(
   return { files, locals, hashes }
 }
 
-async function sha256(file: string): Promise<string> {
-  return createHash('sha256')
-    .update(await fs.readFile(file))
-    .digest('hex')
-}
-
 /**
  * Copies of the requirements files into `outDir` with every local package replaced by
  * `name[extras] @ file:///…/name-1.0-py3-none-any.whl` (its built wheel) and every relative -r,
@@ -241,7 +232,7 @@ export async function rewriteRequirements(
       const wheel = local && wheels.get(local.source)
       if (local && wheel) {
         const marker = local.marker ? ` ; ${local.marker}` : ''
-        const hash = tree.hashes ? ` --hash=sha256:${await sha256(wheel.file)}` : ''
+        const hash = tree.hashes ? ` --hash=sha256:${await sha256File(wheel.file)}` : ''
         replacement = `${wheel.name}${local.extras} @ ${pathToFileURL(wheel.file).href}${marker}${hash}`
       } else {
         const option = OPTION.exec(expandEnv(line.text, env))

@@ -6,7 +6,6 @@ import { RUNTIMES, wheelMachine } from '../runtimes'
 import type { ProjectListing } from '../python/index-page'
 import {
   accepts,
-  compareVersions,
   describeTarget,
   describeTargets,
   parseDistributionFile,
@@ -15,9 +14,7 @@ import {
   type DistributionFile,
   type Target
 } from '../python/wheel-tags'
-
-/** for fetch/download.ts until its rewrite: the one describeTarget is python/wheel-tags' */
-export { describeTarget }
+import { compareVersions } from '../python/pep440'
 
 const MAX_FILES = 10
 

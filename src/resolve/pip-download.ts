@@ -3,11 +3,11 @@
  * the report items read from the wheels themselves (their METADATA gives Requires-Dist), every file
  * pinned by its `file:` URL and SHA-256.
  */
-import { createHash } from 'node:crypto'
 import { closeSync, openSync } from 'node:fs'
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { mkdtemp } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { sha256File } from '../digests'
 import { normalizeProject } from '../python/names'
 import {
   expandEnv,
@@ -86,10 +86,4 @@ async function wheelMetadata(
   } finally {
     closeSync(fd)
   }
-}
-
-export async function sha256File(file: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(file))
-    .digest('hex')
 }

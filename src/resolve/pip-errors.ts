@@ -9,7 +9,8 @@ import type { Architecture, Runtime } from '../runtimes'
 import { redactUrl, type Redactor } from '../credentials'
 import { PipError, pipFailureLines } from '../python/pip'
 import type { ProcessResult } from '../python/process'
-import { configuredIndexUrls, readProjectPage, type ProjectListing } from '../python/index-page'
+import { readProjectPage, type ProjectListing } from '../python/index-page'
+import { configuredIndexUrls, pipOptionValues } from '../python/pip'
 import { compareVersions, specifierMatches } from '../python/pep440'
 import { parseRequirement } from '../python/requirements'
 import { accepts, describeTarget, parseDistributionFile } from '../python/wheel-tags'
@@ -21,7 +22,7 @@ import type { PipOptions } from './pip'
 export const PIP_TIMEOUT_SECONDS = 30
 
 export function userSetTimeout(pipArgs: readonly string[]): boolean {
-  return pipArgs.some(a => a === '--timeout' || a.startsWith('--timeout='))
+  return pipOptionValues(pipArgs, ['--timeout']).length > 0
 }
 
 /** No wheel of a requirement fits the runtime; the message lists what exists and what to change. */

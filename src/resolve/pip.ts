@@ -11,19 +11,11 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { platformTags, type Architecture, type Runtime } from '../runtimes'
 import { pipRedactor, redactUrl, type Redactor } from '../credentials'
-import { PipError, runPip } from '../python/pip'
+import { runPip } from '../python/pip'
 import type { ProcessResult } from '../python/process'
 import { pipForTarget } from './pip-target'
 import { PIP_TIMEOUT_SECONDS, explainPipFailure, userSetTimeout } from './pip-errors'
 import { readPipReport, type ReportItem } from './pip-report'
-
-export { PipError }
-export {
-  IndexAnswerError,
-  IndexStallError,
-  NoCompatibleWheelError,
-  PIP_TIMEOUT_SECONDS
-} from './pip-errors'
 
 /** The flags that make pip choose wheels for the Lambda runtime instead of the runner. */
 export function pipTargetArgs(runtime: Runtime, architecture: Architecture): string[] {

@@ -14,6 +14,7 @@ import { InputError } from '../errors'
 import { specifierMatches } from '../python/pep440'
 import { normalizeProject } from '../python/names'
 import { parseRequirement } from '../python/requirements'
+import { isTable } from './locks/fields'
 
 export interface PyprojectRequest {
   /** the file as the user named it (for messages), e.g. `layers/api/pyproject.toml` */
@@ -28,8 +29,17 @@ export interface PyprojectRequest {
 
 type Table = Record<string, unknown>
 
-function isTable(value: unknown): value is Table {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+/** What a pyproject.toml declares, each table checked for the shape PEP 621 and PEP 735 give it. */
+interface Declared {
+  /** the project's own name, normalised: a requirement naming it means its dependencies */
+  readonly self?: string
+  readonly dependencies: readonly string[]
+  /** `[project.optional-dependencies]` as written (its names, for messages) */
+  readonly optional?: Table
+  /** normalised extra → its requirements */
+  readonly extras: ReadonlyMap<string, string[]>
+  /** normalised group → its name as written and its entries (checked as they are read) */
+  readonly groups: ReadonlyMap<string, { name: string; entries: unknown }>
 }
 
 /**
@@ -38,6 +48,102 @@ function isTable(value: unknown): value is Table {
  * Throws InputError naming `requirements`, `extras` or `groups`, the file, and what is allowed.
  */
 export function pyprojectRequirements(text: string, o: PyprojectRequest): string[] {
+  const { self, dependencies, optional, extras, groups } = declared(text, o)
+  const lines: string[] = []
+  const activeExtras = new Set<string>()
+  /** Adds one requirement; one naming the project itself adds the project's dependencies (and its extras) instead. */
+  const add = (requirement: string, marker: string | undefined, where: string): void => {
+    const m = parseRequirement(requirement)
+    if (!m || requirement.trim().startsWith('-'))
+      throw new InputError(
+        Inputs.Requirements,
+        o.display,
+        `PEP 508 requirement strings in ${where}; ${JSON.stringify(requirement)} is not one (pip options and editable installs belong in a requirements file)`
+      )
+    const own = m.marker || undefined
+    const combined = own && marker ? `(${marker}) and (${own})` : (own ?? marker)
+    if (self !== undefined && m.project === self) {
+      // the project's own extras (`all = ["me[aws,pg]"]`): its dependencies, never the project
+      for (const extra of m.extras) addExtra(extra, combined, `${where} (${m.name}[${extra}])`)
+      if (!where.startsWith('[project] dependencies'))
+        for (const d of dependencies) add(d, combined, '[project] dependencies')
+      return
+    }
+    // as written, up to its marker (PEP 508: the first ';')
+    const base = absolutePaths(requirement.split(';')[0].trim(), o.directory)
+    const line = combined ? `${base} ; ${combined}` : base
+    if (!lines.includes(line)) lines.push(line)
+  }
+  const addExtra = (extra: string, marker: string | undefined, where: string): void => {
+    const key = normalizeProject(extra)
+    const list = extras.get(key)
+    if (!list) {
+      const defined = [...(optional ? Object.keys(optional) : [])]
+      throw new InputError(
+        Inputs.Extras,
+        extra,
+        defined.length > 0
+          ? `an extra that ${o.display} defines in [project.optional-dependencies]: ${defined.join(', ')}`
+          : `nothing: ${o.display} defines no extras ([project.optional-dependencies] is ${optional ? 'empty' : 'absent'})${where === 'extras' ? '' : ` (asked for by ${where})`}`
+      )
+    }
+    // extras that name each other (`all = ["me[aws]"]`, `aws = ["me[all]"]`) stop at the cycle
+    if (activeExtras.has(key)) return
+    activeExtras.add(key)
+    for (const r of list) add(r, marker, `[project.optional-dependencies] ${extra}`)
+    activeExtras.delete(key)
+  }
+  const addGroup = (group: string, trail: readonly string[]): void => {
+    const key = normalizeProject(group)
+    const found = groups.get(key)
+    if (!found) {
+      const defined = [...groups.values()].map(g => g.name)
+      const included = trail.length > 0 ? ` (included by group ${trail.at(-1)})` : ''
+      throw new InputError(
+        Inputs.Groups,
+        group,
+        defined.length > 0
+          ? `a group that ${o.display} defines in [dependency-groups]: ${defined.join(', ')}${included}`
+          : `nothing: ${o.display} defines no dependency groups ([dependency-groups], PEP 735)${included}`
+      )
+    }
+    if (trail.includes(key))
+      throw new InputError(
+        Inputs.Groups,
+        group,
+        `dependency groups without a cycle: ${[...trail, key].join(' → ')} in ${o.display}`
+      )
+    if (!Array.isArray(found.entries))
+      throw new InputError(
+        Inputs.Requirements,
+        o.display,
+        `[dependency-groups] ${found.name} must be a list (PEP 735)`
+      )
+    for (const entry of found.entries) {
+      if (typeof entry === 'string') add(entry, undefined, `[dependency-groups] ${found.name}`)
+      else if (
+        isTable(entry) &&
+        typeof entry['include-group'] === 'string' &&
+        Object.keys(entry).length === 1
+      )
+        addGroup(entry['include-group'], [...trail, key])
+      else
+        throw new InputError(
+          Inputs.Requirements,
+          o.display,
+          `[dependency-groups] ${found.name} entries that are requirement strings or {include-group = "…"} tables (PEP 735); found ${JSON.stringify(entry)}`
+        )
+    }
+  }
+
+  for (const d of dependencies) add(d, undefined, '[project] dependencies')
+  for (const extra of o.extras) addExtra(extra, undefined, 'extras')
+  for (const group of o.groups) addGroup(group, [])
+  return lines
+}
+
+/** Parses the file and checks the tables the requirements come from; the first problem is an InputError. */
+function declared(text: string, o: PyprojectRequest): Declared {
   let doc: Table
   try {
     doc = parse(text)
@@ -136,98 +242,7 @@ export function pyprojectRequirements(text: string, o: PyprojectRequest): string
   const groups = new Map<string, { name: string; entries: unknown }>()
   for (const [name, entries] of Object.entries(groupsTable ?? {}))
     groups.set(normalizeProject(name), { name, entries })
-
-  const lines: string[] = []
-  const activeExtras = new Set<string>()
-  /** Adds one requirement; one naming the project itself adds the project's dependencies (and its extras) instead. */
-  const add = (requirement: string, marker: string | undefined, where: string): void => {
-    const m = parseRequirement(requirement)
-    if (!m || requirement.trim().startsWith('-'))
-      throw new InputError(
-        Inputs.Requirements,
-        o.display,
-        `PEP 508 requirement strings in ${where}; ${JSON.stringify(requirement)} is not one (pip options and editable installs belong in a requirements file)`
-      )
-    const own = m.marker || undefined
-    const combined = own && marker ? `(${marker}) and (${own})` : (own ?? marker)
-    if (self !== undefined && m.project === self) {
-      // the project's own extras (`all = ["me[aws,pg]"]`): its dependencies, never the project
-      for (const extra of m.extras) addExtra(extra, combined, `${where} (${m.name}[${extra}])`)
-      if (!where.startsWith('[project] dependencies'))
-        for (const d of dependencies) add(d, combined, '[project] dependencies')
-      return
-    }
-    // as written, up to its marker (PEP 508: the first ';')
-    const base = absolutePaths(requirement.split(';')[0].trim(), o.directory)
-    const line = combined ? `${base} ; ${combined}` : base
-    if (!lines.includes(line)) lines.push(line)
-  }
-  const addExtra = (extra: string, marker: string | undefined, where: string): void => {
-    const key = normalizeProject(extra)
-    const list = extras.get(key)
-    if (!list) {
-      const defined = [...(optional ? Object.keys(optional) : [])]
-      throw new InputError(
-        Inputs.Extras,
-        extra,
-        defined.length > 0
-          ? `an extra that ${o.display} defines in [project.optional-dependencies]: ${defined.join(', ')}`
-          : `nothing: ${o.display} defines no extras ([project.optional-dependencies] is ${optional ? 'empty' : 'absent'})${where === 'extras' ? '' : ` (asked for by ${where})`}`
-      )
-    }
-    // extras that name each other (`all = ["me[aws]"]`, `aws = ["me[all]"]`) stop at the cycle
-    if (activeExtras.has(key)) return
-    activeExtras.add(key)
-    for (const r of list) add(r, marker, `[project.optional-dependencies] ${extra}`)
-    activeExtras.delete(key)
-  }
-  const addGroup = (group: string, trail: readonly string[]): void => {
-    const key = normalizeProject(group)
-    const found = groups.get(key)
-    if (!found) {
-      const defined = [...groups.values()].map(g => g.name)
-      const included = trail.length > 0 ? ` (included by group ${trail.at(-1)})` : ''
-      throw new InputError(
-        Inputs.Groups,
-        group,
-        defined.length > 0
-          ? `a group that ${o.display} defines in [dependency-groups]: ${defined.join(', ')}${included}`
-          : `nothing: ${o.display} defines no dependency groups ([dependency-groups], PEP 735)${included}`
-      )
-    }
-    if (trail.includes(key))
-      throw new InputError(
-        Inputs.Groups,
-        group,
-        `dependency groups without a cycle: ${[...trail, key].join(' → ')} in ${o.display}`
-      )
-    if (!Array.isArray(found.entries))
-      throw new InputError(
-        Inputs.Requirements,
-        o.display,
-        `[dependency-groups] ${found.name} must be a list (PEP 735)`
-      )
-    for (const entry of found.entries) {
-      if (typeof entry === 'string') add(entry, undefined, `[dependency-groups] ${found.name}`)
-      else if (
-        isTable(entry) &&
-        typeof entry['include-group'] === 'string' &&
-        Object.keys(entry).length === 1
-      )
-        addGroup(entry['include-group'], [...trail, key])
-      else
-        throw new InputError(
-          Inputs.Requirements,
-          o.display,
-          `[dependency-groups] ${found.name} entries that are requirement strings or {include-group = "…"} tables (PEP 735); found ${JSON.stringify(entry)}`
-        )
-    }
-  }
-
-  for (const d of dependencies) add(d, undefined, '[project] dependencies')
-  for (const extra of o.extras) addExtra(extra, undefined, 'extras')
-  for (const group of o.groups) addGroup(group, [])
-  return lines
+  return { self, dependencies, optional: optional as Table | undefined, extras, groups }
 }
 
 /** `[project] requires-python` that excludes the target runtime: an input error naming both. */

@@ -11,6 +11,7 @@ import type { Plan } from '../plan'
 import { markerEnvironment } from '../runtimes'
 import { Redactor, pipRedactor, withoutUserInfo } from '../credentials'
 import { codeArtifactIndexUrl, createCodeArtifactClient } from './codeartifact'
+import { pipOptionValues } from '../python/pip'
 import { logIndex, type PipOptions } from './pip'
 import { describeMarkerEnvironment } from './pip-target'
 import { writePyprojectRequirements } from './pyproject'
@@ -131,16 +132,9 @@ export async function resolvePinnedSet(
  */
 function indexFor(pip: PipOptions): (url: string) => string | undefined {
   const env = pip.env ?? process.env
-  const fromArgs = pip.pipArgs.flatMap((a, i) =>
-    /^--(extra-)?index-url$/.test(a)
-      ? [pip.pipArgs[i + 1] ?? '']
-      : /^--(extra-)?index-url=/.test(a)
-        ? [a.slice(a.indexOf('=') + 1)]
-        : []
-  )
   const known = [
     pip.indexUrl ?? '',
-    ...fromArgs,
+    ...pipOptionValues(pip.pipArgs, ['--index-url', '-i', '--extra-index-url']),
     env.PIP_INDEX_URL ?? '',
     ...(env.PIP_EXTRA_INDEX_URL ?? '').split(/\s+/)
   ].filter(u => /^https?:\/\//i.test(u))

@@ -15,13 +15,12 @@ import { assertPure, buildSourceWheel, type BuiltWheel } from '../python/build'
 import { pipFailureLines, runPip } from '../python/pip'
 import { describeTarget, parseDistributionFile } from '../python/wheel-tags'
 import { findLocalPackages, rewriteRequirements } from './local-packages'
-import { NoCompatibleWheelError, resolveReport, type PipOptions } from './pip'
+import { resolveReport, type PipOptions } from './pip'
+import { NoCompatibleWheelError } from './pip-errors'
 import { pinnedFromReport, type ReportItem } from './pip-report'
-import { downloadedItems, sha256File } from './pip-download'
+import { sha256File } from '../digests'
+import { downloadedItems } from './pip-download'
 import type { PinnedEntry } from './pinned'
-
-/** for fetch/download.ts until its rewrite: the builder lives in python/build.ts */
-export { assertPure, buildSourceWheel }
 
 /** A wheel of the layer that was built on the runner, for the log and the job summary. */
 export interface BuiltSource {

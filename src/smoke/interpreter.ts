@@ -3,12 +3,12 @@
  * Linux, the target's machine and CPython of the target's version. Asked before anything is
  * extracted, so a layer that cannot be imported here costs nothing.
  */
-import { spawn } from 'node:child_process'
 import { constants, promises as fs } from 'node:fs'
 import os from 'node:os'
 import * as path from 'node:path'
 import { messageOf } from '../errors'
 import { wheelMachine, type Architecture, type Runtime } from '../runtimes'
+import { ProcessStartError, runProcess, type ProcessResult } from '../python/process'
 
 /** A CPython of the target's version on this runner. */
 export interface Interpreter {
@@ -21,42 +21,6 @@ export interface Interpreter {
   machine: string
   /** `glibc 2.39` */
   libc: string
-}
-
-export interface ChildRun {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-  timedOut: boolean
-}
-
-/** Runs a short child process to its end, killed after `timeoutMs`. */
-export function runChild(
-  file: string,
-  args: string[],
-  o: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number }
-): Promise<ChildRun> {
-  return new Promise(resolve => {
-    const child = spawn(file, args, { env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
-      child.kill('SIGKILL')
-    }, o.timeoutMs)
-    child.stdout.on('data', d => (stdout += d))
-    child.stderr.on('data', d => (stderr += d))
-    child.on('error', error => {
-      clearTimeout(timer)
-      resolve({ code: 127, signal: null, stdout, stderr: messageOf(error), timedOut })
-    })
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr, timedOut })
-    })
-  })
 }
 
 async function executable(file: string): Promise<boolean> {
@@ -73,6 +37,21 @@ const PROBE =
   'import json, platform, sys; print(json.dumps([sys.implementation.name, list(sys.version_info[:2]), ' +
   'platform.machine(), platform.python_version(), sys.version, " ".join(platform.libc_ver())]))'
 
+/** What the probe printed, or why it did not run: the first line of its error, else its exit code. */
+async function probeInterpreter(
+  file: string,
+  env: NodeJS.ProcessEnv
+): Promise<string | ProcessResult> {
+  try {
+    const probe = await runProcess(file, ['-I', '-S', '-c', PROBE], { env, timeoutMs: 30000 })
+    if (probe.code === 0) return probe
+    return probe.stderr.trim().split('\n')[0] || `exit code ${probe.code}`
+  } catch (error) {
+    if (error instanceof ProcessStartError) return messageOf(error.cause)
+    throw error
+  }
+}
+
 /** The first `python3.X`, `python3` or `python` on PATH that is CPython of the runtime's version. */
 export async function findInterpreter(
   runtime: Runtime,
@@ -84,10 +63,9 @@ export async function findInterpreter(
     for (const dir of dirs) {
       const file = path.join(dir, name)
       if (!(await executable(file))) continue
-      const probe = await runChild(file, ['-I', '-S', '-c', PROBE], { env, timeoutMs: 30000 })
-      if (probe.code !== 0) {
-        const why = probe.stderr.trim().split('\n')[0] || `exit code ${probe.code}`
-        problems.push(`${file} does not run: ${why}`)
+      const probe = await probeInterpreter(file, env)
+      if (typeof probe === 'string') {
+        problems.push(`${file} does not run: ${probe}`)
         continue
       }
       try {

@@ -38,10 +38,6 @@ import {
   type SavedVerdict
 } from './verdict'
 
-export type { SmokeFailure } from './imports'
-export { findInterpreter } from './interpreter'
-export { layerModules, topLevelModules } from './modules'
-
 export interface SmokeResult {
   /** why nothing was imported (no such interpreter, another machine, no module); absent when the test ran or its verdict was reused */
   skipped?: string

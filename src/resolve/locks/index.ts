@@ -18,7 +18,7 @@ import {
 } from '../../python/wheel-tags'
 import type { InputFormat } from '../formats'
 import type { PinnedArtifact, PinnedEntry, PinnedSet } from '../pinned'
-import { NoCompatibleWheelError } from '../pip'
+import { NoCompatibleWheelError } from '../pip-errors'
 import { explainNoWheel } from '../no-wheel'
 import { containedPath, type AllowedRoots } from '../paths'
 import { where, type LockRequest, type LockSelection, type LockedPackage } from './lock'
@@ -26,8 +26,6 @@ import { readUvLock } from './uv'
 import { readPoetryLock } from './poetry'
 import { readPipfileLock } from './pipfile'
 import { readPylock } from './pylock'
-
-export type { LockedPackage, LockSelection } from './lock'
 
 /** Reads a lock and selects what the target installs (pure apart from the text it is given). */
 export function readLock(
@@ -176,30 +174,22 @@ function chooseArtifact(
   const compiled = parsed.some(d => d.kind === 'wheel' && d.tags.some(t => t.platform !== 'any'))
   const sdist = files.find(f => f.parsed?.kind === 'sdist')
   const chain = chainOf(p.name)
-  if (sdist && !compiled) {
-    if (o.buildSdists === 'pure') return pick(sdist)
-    throw new NoCompatibleWheelError(
-      `${p.name} ${p.version} is locked in ${req.display} with no wheel for ${describeTarget(o.target)}, only a source distribution (${sdist.filename})` +
-        `${chain.length > 1 ? `; it comes in through ${chain.join(' → ')}` : ''}, and ${Inputs.BuildSdists} is 'never'. Set ${Inputs.BuildSdists}: pure to build it when it is pure Python, or lock a version that ships a wheel.`,
-      p.name,
-      `${p.name}==${p.version}`,
-      o.target.runtime,
-      o.target.architecture,
-      [],
-      chain
-    )
-  }
-  const message = explainNoWheel({
-    requirement: `${p.name}==${p.version}`,
-    project: p.name,
-    target: o.target,
-    lock: req.display,
-    listings: [
-      { url: `${req.display} (${p.name} ${p.version})`, files: files.map(f => f.filename) }
-    ],
-    chain: chain.length > 1 ? chain : undefined,
-    direct: chain.length > 1 ? { name: chain[0].split(' ')[0] } : undefined
-  })
+  if (sdist && !compiled && o.buildSdists === 'pure') return pick(sdist)
+  const message =
+    sdist && !compiled
+      ? `${p.name} ${p.version} is locked in ${req.display} with no wheel for ${describeTarget(o.target)}, only a source distribution (${sdist.filename})` +
+        `${chain.length > 1 ? `; it comes in through ${chain.join(' → ')}` : ''}, and ${Inputs.BuildSdists} is 'never'. Set ${Inputs.BuildSdists}: pure to build it when it is pure Python, or lock a version that ships a wheel.`
+      : explainNoWheel({
+          requirement: `${p.name}==${p.version}`,
+          project: p.name,
+          target: o.target,
+          lock: req.display,
+          listings: [
+            { url: `${req.display} (${p.name} ${p.version})`, files: files.map(f => f.filename) }
+          ],
+          chain: chain.length > 1 ? chain : undefined,
+          direct: chain.length > 1 ? { name: chain[0].split(' ')[0] } : undefined
+        })
   throw new NoCompatibleWheelError(
     message,
     p.name,

@@ -9,7 +9,7 @@ import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
 import type { MarkerEnvironment } from '../../runtimes'
 import { MarkerSyntaxError, evaluateMarker } from '../../python/markers'
-import { normalizeProject } from '../../python/wheel-tags'
+import { normalizeProject } from '../../python/names'
 
 /** One distribution file the lock records. */
 export interface LockedFile {

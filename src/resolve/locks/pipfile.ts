@@ -10,7 +10,7 @@
  */
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { normalizeProject } from '../../python/wheel-tags'
+import { normalizeProject } from '../../python/names'
 import { PYPI_SIMPLE } from '../../python/index-page'
 import {
   asArray,

@@ -11,7 +11,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
-import { normalizeProject } from '../../python/wheel-tags'
+import { normalizeProject } from '../../python/names'
 import { PYPI_SIMPLE } from '../../python/index-page'
 import {
   asArray,

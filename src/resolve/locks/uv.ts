@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url'
 import { InputError } from '../../errors'
 import { Inputs } from '../../constants'
 import { specifierMatches, VersionSyntaxError } from '../../python/pep440'
-import { normalizeProject } from '../../python/wheel-tags'
+import { normalizeProject } from '../../python/names'
 import {
   asArray,
   asRecord,
@@ -157,6 +157,73 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
 
   const extras = new Set(req.extras.map(normalizeProject))
   const groups = new Set(req.groups.map(normalizeProject))
+  const { activated, edges, direct, skipped } = reach(req, roots, byName, { extras, groups })
+
+  // one version of a name for the target: two reached at once is a broken (or hand-edited) lock
+  const reached = new Map<string, UvPackage>()
+  for (const pkg of activated.keys()) {
+    const other = reached.get(pkg.name)
+    if (other)
+      throw new InputError(
+        Inputs.Requirements,
+        where(req, pkg.line),
+        `a uv.lock with one version of each package for the target: ${other.name} ${other.version} (${where(req, other.line)}) and ${pkg.name} ${pkg.version} (${where(req, pkg.line)}) are both required for ${req.env.sys_platform}/${req.env.platform_machine}/Python ${req.env.python_full_version}. Re-lock (uv lock)`
+      )
+    reached.set(pkg.name, pkg)
+  }
+
+  const selected: LockedPackage[] = []
+  for (const pkg of packages) {
+    if (!activated.has(pkg)) {
+      const told = skipped.some(l => l.startsWith(`${pkg.name} ${pkg.version}: `))
+      if (!roots.includes(pkg) && !told)
+        skipped.push(skipLine(pkg.name, pkg.version, notReached(pkg, roots)))
+      continue
+    }
+    if (roots.includes(pkg)) continue
+    const locked = lockedPackage(req, pkg)
+    if (locked)
+      selected.push({ ...locked, dependencies: [...(edges.get(pkg) ?? [])], line: pkg.line })
+    else
+      skipped.push(
+        skipLine(pkg.name, pkg.version, 'a virtual workspace member: nothing to install')
+      )
+  }
+  const taken = [
+    `main dependencies of ${roots.map(r => r.name).join(', ')}`,
+    ...(extras.size ? [`extras ${[...extras].join(', ')}`] : []),
+    ...(groups.size ? [`groups ${[...groups].join(', ')}`] : [])
+  ]
+  return {
+    packages: selected,
+    direct,
+    skipped,
+    notes,
+    summary: `${req.display} (uv lock version 1, revision ${revision}): ${taken.join(' + ')}`
+  }
+}
+
+/** The walk from the roots: each package the target installs, with the extras it was reached with. */
+interface Reached {
+  readonly activated: Map<UvPackage, Set<string>>
+  /** package → the names it depends on (the roots' are `direct`) */
+  readonly edges: Map<UvPackage, Set<string>>
+  readonly direct: Set<string>
+  /** a line for each dependency whose marker excludes the target */
+  readonly skipped: string[]
+}
+
+/**
+ * Walks `dependencies` (with their markers) from the roots, `[package.optional-dependencies]` for
+ * the extras a package is reached with, and the roots' `[package.dev-dependencies]` for `groups`.
+ */
+function reach(
+  req: LockRequest,
+  roots: readonly UvPackage[],
+  byName: ReadonlyMap<string, UvPackage[]>,
+  chosen: { extras: ReadonlySet<string>; groups: ReadonlySet<string> }
+): Reached {
+  const { extras, groups } = chosen
   // uv encodes conflicting extras/groups in markers as `extra == 'extra-7-project-cpu'`
   const markerExtras = new Set<string>(extras)
   for (const r of roots) {
@@ -222,49 +289,7 @@ export function readUvLock(req: LockRequest): LockSelection & { notes: string[] 
       }
     }
   }
-
-  // one version of a name for the target: two reached at once is a broken (or hand-edited) lock
-  const reached = new Map<string, UvPackage>()
-  for (const pkg of activated.keys()) {
-    const other = reached.get(pkg.name)
-    if (other)
-      throw new InputError(
-        Inputs.Requirements,
-        where(req, pkg.line),
-        `a uv.lock with one version of each package for the target: ${other.name} ${other.version} (${where(req, other.line)}) and ${pkg.name} ${pkg.version} (${where(req, pkg.line)}) are both required for ${req.env.sys_platform}/${req.env.platform_machine}/Python ${req.env.python_full_version}. Re-lock (uv lock)`
-      )
-    reached.set(pkg.name, pkg)
-  }
-
-  const selected: LockedPackage[] = []
-  for (const pkg of packages) {
-    if (!activated.has(pkg)) {
-      const told = skipped.some(l => l.startsWith(`${pkg.name} ${pkg.version}: `))
-      if (!roots.includes(pkg) && !told)
-        skipped.push(skipLine(pkg.name, pkg.version, notReached(pkg, roots)))
-      continue
-    }
-    if (roots.includes(pkg)) continue
-    const locked = lockedPackage(req, pkg)
-    if (locked)
-      selected.push({ ...locked, dependencies: [...(edges.get(pkg) ?? [])], line: pkg.line })
-    else
-      skipped.push(
-        skipLine(pkg.name, pkg.version, 'a virtual workspace member: nothing to install')
-      )
-  }
-  const taken = [
-    `main dependencies of ${roots.map(r => r.name).join(', ')}`,
-    ...(extras.size ? [`extras ${[...extras].join(', ')}`] : []),
-    ...(groups.size ? [`groups ${[...groups].join(', ')}`] : [])
-  ]
-  return {
-    packages: selected,
-    direct,
-    skipped,
-    notes,
-    summary: `${req.display} (uv lock version 1, revision ${revision}): ${taken.join(' + ')}`
-  }
+  return { activated, edges, direct, skipped }
 }
 
 function notReached(pkg: UvPackage, roots: readonly UvPackage[]): string {
@@ -299,9 +324,11 @@ function lockedPackage(req: LockRequest, pkg: UvPackage): LockedPackage | undefi
   const dir = str(source.editable) ?? str(source.directory)
   if (dir)
     return { name: pkg.name, version: pkg.version, files: [], directory: localPath(req, dir) }
-  // a local registry (find-links directory) records paths relative to itself
+  // a remote registry is the index the files came from (fetch looks there when a URL fails); a
+  // local one (a find-links directory) records paths relative to itself
   const registry = str(source.registry)
-  const base = registry && !/^[a-z]+:\/\//i.test(registry) ? registry : undefined
+  const index = registry && /^[a-z]+:\/\//i.test(registry) ? registry : undefined
+  const base = registry && !index ? registry : undefined
   const files = asArray(pkg.raw.wheels).map(w => uvFile(req, w, base))
   const sdist = asRecord(pkg.raw.sdist)
   if (Object.keys(sdist).length > 0) files.push(uvFile(req, sdist, base))
@@ -316,7 +343,7 @@ function lockedPackage(req: LockRequest, pkg: UvPackage): LockedPackage | undefi
       url: str(source.url),
       hashes: {}
     })
-  return { name: pkg.name, version: pkg.version, files }
+  return { name: pkg.name, version: pkg.version, files, ...(index ? { index } : {}) }
 }
 
 /** uv writes `>=3.10` or `>=3.12, <3.14`; one it cannot read is left to uv to have checked. */
