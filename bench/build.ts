@@ -87,6 +87,7 @@ const MARKS: [string, RegExp][] = [
   ['zip done', /zipped, .* CodeSha256/],
   ['extract done', /^Extracted \d+ files for the smoke test/],
   ['smoke done', /^Smoke test with|^Smoke test: passed for these bytes/],
+  ['contents', /^::group::Contents/],
   ['tag', /^::group::Tag/]
 ]
 
@@ -103,6 +104,7 @@ function phasesOf(marks: Map<string, number>, total: number): Record<string, num
     'smoke test verdict from the cache (beside the zip)': marks.has('extract done')
       ? NaN
       : at('smoke done') - at('zip'),
+    "contents: the zip's packages read back, the SBOM": at('tag') - at('contents'),
     'tag, outputs, summary, exit': total - at('tag')
   }
   for (const [k, v] of Object.entries(out)) if (Number.isNaN(v)) delete out[k]

@@ -8,16 +8,13 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ok, ROOT, runAction } from '../helpers/action'
-import { makeIndex, makeWheel, serveIndex, type ServedIndex } from '../helpers/wheels'
 import { hermeticPipEnv } from '../helpers/pip-env'
-import { createSandbox, commit, git, isolateGit, type Sandbox } from '../helpers/git'
 import { localPython } from '../helpers/python'
-import { startCacheServer, type CacheServer } from '../helpers/cache-server'
+import { greetingProject, type GreetingProject } from '../helpers/greeting'
 
 const DIST = path.join(ROOT, 'dist')
 
@@ -38,39 +35,13 @@ function scriptsDefining(marker: string): string[] {
 }
 
 const PY = localPython()
-let dir: string
-let home: string
-let index: ServedIndex
-let sandbox: Sandbox
-let server: CacheServer
+let project: GreetingProject
 
 before(async () => {
-  home = await isolateGit()
-  dir = await mkdtemp(path.join(os.tmpdir(), 'layer-e2e-lazy-'))
-  const wheels = path.join(dir, 'wheels')
-  await makeIndex(path.join(dir, 'index'), [
-    await makeWheel(wheels, {
-      name: 'greeting',
-      version: '1.0.0',
-      tags: 'py3-none-any',
-      modules: { 'greeting/__init__.py': 'def hello():\n    return "hi"\n' }
-    })
-  ])
-  index = await serveIndex(path.join(dir, 'index'))
-  server = await startCacheServer()
-  sandbox = await createSandbox()
-  await writeFile(path.join(sandbox.work, 'requirements.txt'), 'greeting\n')
-  git(sandbox.work, ['add', 'requirements.txt'])
-  commit(sandbox.work, 'feat: first layer')
+  project = await greetingProject('layer-e2e-lazy-')
 })
 
-after(async () => {
-  await index?.close()
-  await server?.close()
-  await sandbox?.remove()
-  await rm(dir, { recursive: true, force: true })
-  await rm(home, { recursive: true, force: true })
-})
+after(() => project?.close())
 
 test('start-up parses none of the SDKs: each is defined in a chunk of its own, not in index.js', () => {
   for (const [library, marker] of Object.entries(LIBRARIES)) {
@@ -83,8 +54,8 @@ test('start-up parses none of the SDKs: each is defined in a chunk of its own, n
 
 test('a build with publish: false never loads the AWS SDK or Octokit; the cache client and CycloneDX load when used', async () => {
   // the hook runs in the action's process and writes the path of every script it loads
-  const loaded = path.join(dir, 'loaded.txt')
-  const hook = path.join(dir, 'record-loads.mjs')
+  const loaded = path.join(project.dir, 'loaded.txt')
+  const hook = path.join(project.dir, 'record-loads.mjs')
   await writeFile(
     hook,
     `import { registerHooks } from 'node:module'
@@ -102,21 +73,19 @@ registerHooks({
       inputs: {
         'layer-name': 'common',
         'python-version': PY,
-        'index-url': index.url,
+        'index-url': project.index.url,
         publish: 'false',
         cache: 'true',
         sbom: 'true',
         'compare-with': 'auto'
       },
-      workspace: sandbox.work,
+      workspace: project.sandbox.work,
       env: {
         ...hermeticPipEnv(),
-        ACTIONS_CACHE_URL: server.url,
-        ACTIONS_RUNTIME_TOKEN: 'runtime-token',
-        ACTIONS_CACHE_SERVICE_V2: '',
+        ...project.cacheEnv,
         NODE_OPTIONS: `--import=${hook}`
       },
-      runnerTemp: path.join(dir, 'runner-temp')
+      runnerTemp: path.join(project.dir, 'runner-temp')
     })
   )
   const scripts = new Set(
