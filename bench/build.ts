@@ -5,10 +5,13 @@
 // loopback Actions cache service, the wheelhouse removed between runs as on a fresh runner: smoke test
 // off; on, testing once and keeping its verdict; on, with the verdict cached), and the zip step's
 // peak memory in a process of its own. The whole builds run with cache: false: their smoke test is
-// the cold one (bench/smoke.ts has it alone, and against one interpreter as before).
+// the cold one (bench/smoke.ts has it alone, and against one interpreter as before). The warm build:
+// the cache restored from the build before, one requirement changed (tabulate 0.8.10 → 0.10.0),
+// against the seeds' pipeline on the same requirements in the same run.
 //
 //   node --import tsx bench/build.ts [--runs 3] [--requirements <file>] [--smoke-test false]
 //                                    [--baseline-dist <dir holding another build's index.js>]
+//                                    [--only whole,exact,warm,zip,cold]
 //
 // With --baseline-dist, that bundle (e.g. main's dist/, from `git worktree add`) builds the same
 // requirements too, alternating with this one: the difference of the medians is what a change costs.
@@ -84,6 +87,7 @@ const MARKS: [string, RegExp][] = [
   ['zip done', /zipped, .* CodeSha256/],
   ['extract done', /^Extracted \d+ files for the smoke test/],
   ['smoke done', /^Smoke test with|^Smoke test: passed for these bytes/],
+  ['contents', /^::group::Contents/],
   ['tag', /^::group::Tag/]
 ]
 
@@ -100,6 +104,7 @@ function phasesOf(marks: Map<string, number>, total: number): Record<string, num
     'smoke test verdict from the cache (beside the zip)': marks.has('extract done')
       ? NaN
       : at('smoke done') - at('zip'),
+    "contents: the zip's packages read back, the SBOM": at('tag') - at('contents'),
     'tag, outputs, summary, exit': total - at('tag')
   }
   for (const [k, v] of Object.entries(out)) if (Number.isNaN(v)) delete out[k]
@@ -119,6 +124,8 @@ async function runOurs(
     workspace,
     env: o.env ?? hermeticEnv(),
     runnerTemp: o.runnerTemp,
+    // as users run it: in debug, @actions/cache also lists each archive it restores (tar -t)
+    debug: false,
     onLine: (line, ms) => {
       for (const [name, re] of MARKS) if (!marks.has(name) && re.test(line)) marks.set(name, ms)
     }
@@ -160,9 +167,11 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       requirements: { type: 'string' },
       'smoke-test': { type: 'string', default: 'true' },
-      'baseline-dist': { type: 'string' }
+      'baseline-dist': { type: 'string' },
+      only: { type: 'string', default: 'whole,exact,warm,zip,cold' }
     }
   })
+  const only = new Set(values.only.split(','))
   const baseline = values['baseline-dist']
     ? path.resolve(values['baseline-dist'], 'index.js')
     : undefined
@@ -207,7 +216,7 @@ async function main(): Promise<void> {
 
   const results = { ours: [] as Result[], seeds: [] as Result[], baseline: [] as Result[] }
   try {
-    for (let run = 0; run < runs; run++) {
+    for (let run = 0; run < (only.has('whole') ? runs : 0); run++) {
       // alternate who goes first, so neither always meets a cold page cache
       const order: ('ours' | 'seeds' | 'baseline')[] =
         run % 2 ? ['seeds', 'ours'] : ['ours', 'seeds']
@@ -225,8 +234,8 @@ async function main(): Promise<void> {
         )
       }
     }
-    report(results, runs)
-    if (baseline) {
+    if (only.has('whole')) report(results, runs)
+    if (baseline && only.has('whole')) {
       const a = median(results.ours.map(r => r.seconds))
       const b = median(results.baseline.map(r => r.seconds))
       console.log(
@@ -234,14 +243,20 @@ async function main(): Promise<void> {
           `(runs: ours ${results.ours.map(r => r.seconds.toFixed(2)).join(', ')}; baseline ${results.baseline.map(r => r.seconds.toFixed(2)).join(', ')})`
       )
     }
-    const wheelhouse = await exactHits(work, requirements, runs)
-    const step = await measureZipStep(wheelhouse)
-    console.log(
-      `\nzip step alone (bare node, its own process: central directories, merge, slim, zip): ${step.seconds.toFixed(2)} s, ` +
-        `peak RSS ${mb(step.maxRssBytes)} (an idle node: ${mb(step.idleRssBytes)}), zip ${step.zipSize} bytes`
-    )
-    console.log(verificationCost(await measureVerification(wheelhouse, Math.max(runs, 3))))
-    if (!values.requirements) await coldComparison({ runs, latencyMs: 20, bytesPerSecond: 50e6 })
+    if (only.has('exact') || only.has('zip')) {
+      const wheelhouse = await exactHits(work, requirements, only.has('exact') ? runs : 0)
+      if (only.has('zip')) {
+        const step = await measureZipStep(wheelhouse)
+        console.log(
+          `\nzip step alone (bare node, its own process: central directories, merge, slim, zip): ${step.seconds.toFixed(2)} s, ` +
+            `peak RSS ${mb(step.maxRssBytes)} (an idle node: ${mb(step.idleRssBytes)}), zip ${step.zipSize} bytes`
+        )
+        console.log(verificationCost(await measureVerification(wheelhouse, Math.max(runs, 3))))
+      }
+    }
+    if (only.has('warm')) await warmBuilds(work, requirements, runs, script)
+    if (!values.requirements && only.has('cold'))
+      await coldComparison({ runs, latencyMs: 20, bytesPerSecond: 50e6 })
   } finally {
     await fs.rm(work, { recursive: true, force: true })
   }
@@ -293,7 +308,8 @@ async function exactHits(work: string, requirements: string, runs: number): Prom
     const times: Record<'off' | 'on', number[]> = { off: [], on: [] }
     // the first rebuild with the smoke test on tests the layer and keeps its verdict; the others reuse it
     let tested: Result | undefined
-    for (let i = 0; i < runs + 1; i++) {
+    // runs 0: only the first run, for the wheelhouse the zip step is measured on
+    for (let i = 0; i < (runs > 0 ? runs + 1 : 0); i++) {
       for (const smoke of [false, true]) {
         if (i === runs && !smoke) continue
         await fs.rm(path.join(runnerTemp, 'layer-action'), { recursive: true, force: true })
@@ -322,11 +338,12 @@ async function exactHits(work: string, requirements: string, runs: number): Prom
         }
       }
     }
-    console.log(
-      `exact-hit rebuild (no pip, cache restored from loopback): median ${median(times.off).toFixed(2)} s without the smoke test, ` +
-        `${median(times.on).toFixed(2)} s with it and its verdict cached (target ≤ 1.5 s); ` +
-        `${tested?.seconds.toFixed(2)} s for the one that tested the layer and kept the verdict`
-    )
+    if (runs > 0)
+      console.log(
+        `exact-hit rebuild (no pip, cache restored from loopback): median ${median(times.off).toFixed(2)} s without the smoke test, ` +
+          `${median(times.on).toFixed(2)} s with it and its verdict cached (target ≤ 1.5 s); ` +
+          `${tested?.seconds.toFixed(2)} s for the one that tested the layer and kept the verdict`
+      )
     // leave the wheelhouse for the zip step's measurement
     await fs.rm(path.join(runnerTemp, 'layer-action'), { recursive: true, force: true })
     await runOurs(workspace, false, { cache: true, env, runnerTemp })
@@ -334,6 +351,80 @@ async function exactHits(work: string, requirements: string, runs: number): Prom
     await server.close()
   }
   return wheelhouse
+}
+
+/** The requirement the warm build changes: two versions of it are on the mirror. */
+const CHANGED = ['tabulate==0.8.10', 'tabulate==0.10.0']
+
+/**
+ * Warm builds: each starts on a fresh runner whose Actions cache holds the build of the same
+ * requirements with one pin different (a new cache service, filled by a run of those), so the
+ * restore is a partial hit, pip resolves again and one wheel is downloaded; the layer's bytes are
+ * new, so the smoke test runs. The seeds' pipeline builds the same changed requirements.
+ */
+async function warmBuilds(
+  work: string,
+  requirements: string,
+  runs: number,
+  script: string
+): Promise<void> {
+  const workspace = path.join(work, 'warm')
+  const seeds = path.join(work, 'warm-seeds')
+  const runnerTemp = path.join(work, 'warm-runner-temp')
+  const [before, after] = CHANGED.map(pin => `${requirements.trimEnd()}\n${pin}\n`)
+  for (const dir of [workspace, seeds]) await fs.mkdir(dir, { recursive: true })
+  await fs.writeFile(path.join(seeds, 'requirements.txt'), after)
+  console.log(`\nwarm build: the cache of the build before restored, ${CHANGED.join(' → ')}`)
+  const times: Record<'on' | 'off' | 'seeds', number[]> = { on: [], off: [], seeds: [] }
+  const phases: Record<string, number>[] = []
+  for (let run = 0; run < runs; run++) {
+    for (const who of run % 2
+      ? (['seeds', 'off', 'on'] as const)
+      : (['on', 'off', 'seeds'] as const)) {
+      if (who === 'seeds') {
+        times.seeds.push((await runSeedsHere(seeds, script)).seconds)
+        continue
+      }
+      const server = await startCacheServer()
+      try {
+        const env = {
+          ...hermeticEnv(),
+          ACTIONS_CACHE_URL: server.url,
+          ACTIONS_RUNTIME_TOKEN: 'bench',
+          ACTIONS_CACHE_SERVICE_V2: ''
+        }
+        const fresh = () =>
+          fs.rm(path.join(runnerTemp, 'layer-action'), { recursive: true, force: true })
+        await fresh()
+        await fs.writeFile(path.join(workspace, 'requirements.txt'), before)
+        await runOurs(workspace, false, { cache: true, env, runnerTemp })
+        await fresh()
+        await fs.writeFile(path.join(workspace, 'requirements.txt'), after)
+        const r = await runOurs(workspace, who === 'on', { cache: true, env, runnerTemp })
+        if (!/Restored cached wheels of an earlier build/.test(r.stdout ?? ''))
+          throw new Error('the warm build restored no earlier build')
+        times[who].push(r.seconds)
+        if (who === 'on' && r.phases) phases.push({ total: r.seconds, ...r.phases })
+      } finally {
+        await server.close()
+      }
+    }
+    console.log(
+      `run ${run + 1}: smoke test on ${times.on[run].toFixed(2)} s, off ${times.off[run].toFixed(2)} s, seeds' pipeline ${times.seeds[run].toFixed(2)} s`
+    )
+  }
+  const seedsMedian = median(times.seeds)
+  const ratio = (xs: number[]) =>
+    `median ${median(xs).toFixed(2)} s, ratio ${(median(xs) / seedsMedian).toFixed(2)}`
+  console.log(`warm build, smoke test on (the default): ${ratio(times.on)} (target ≤ 0.15)`)
+  console.log(`warm build, smoke test off:              ${ratio(times.off)}`)
+  console.log(`seeds' pipeline, same requirements:      median ${seedsMedian.toFixed(2)} s`)
+  const typical = phases.sort((x, y) => x.total - y.total)[Math.floor(phases.length / 2)]
+  console.log(
+    `phases of the median warm build with the smoke test (${typical.total.toFixed(2)} s):`
+  )
+  for (const [phase, secs] of Object.entries(typical))
+    if (phase !== 'total') console.log(`  ${phase.padEnd(52)} ${secs.toFixed(2)} s`)
 }
 
 await main()

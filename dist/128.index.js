@@ -2,28 +2,29 @@ export const id = 128;
 export const ids = [128];
 export const modules = {
 
-/***/ 5128:
+/***/ 55128:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
-// ESM COMPAT FLAG
-__webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
-  githubRelease: () => (/* binding */ githubRelease),
-  releaseOnGitHub: () => (/* binding */ releaseOnGitHub)
+  githubRelease: () => (/* binding */ githubRelease)
 });
 
+// UNUSED EXPORTS: releaseOnGitHub
+
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var core = __webpack_require__(3838);
+var core = __webpack_require__(33838);
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 22 modules
-var github = __webpack_require__(2413);
+var github = __webpack_require__(92413);
 // EXTERNAL MODULE: ./src/errors.ts
-var errors = __webpack_require__(3916);
+var errors = __webpack_require__(83916);
 // EXTERNAL MODULE: ./src/release/changelog.ts
-var changelog = __webpack_require__(2495);
+var changelog = __webpack_require__(42495);
 // EXTERNAL MODULE: external "node:timers/promises"
-var promises_ = __webpack_require__(8500);
+var promises_ = __webpack_require__(58500);
+// EXTERNAL MODULE: ./src/markdown.ts
+var markdown = __webpack_require__(83758);
 ;// CONCATENATED MODULE: ./src/release/github-release.ts
 /**
  * The GitHub Release of a tag: its changelog and one table environment → region → layer version
@@ -134,7 +135,13 @@ async function upsertRelease(octokit, r, o = {}) {
             if (release && holdsRows(release.body, r.layer, r.rows)) {
                 if (writes === 0)
                     log(`Release ${r.tag} already lists these layer versions`);
-                return { url: release.html_url, id: release.id, status, writes };
+                return {
+                    url: release.html_url,
+                    id: release.id,
+                    uploadUrl: release.upload_url,
+                    status,
+                    writes
+                };
             }
             const body = mergeReleaseBody(release?.body, r.changelog, r.layer, r.rows);
             if (!release) {
@@ -188,7 +195,7 @@ async function upsertRelease(octokit, r, o = {}) {
             const check = await readRelease(octokit, r);
             if (check && holdsRows(check.body, r.layer, r.rows)) {
                 log(`Release ${r.tag} ${status}: ${check.html_url} (${r.rows.length} row(s) for ${r.layer})`);
-                return { url: check.html_url, id: check.id, status, writes };
+                return { url: check.html_url, id: check.id, uploadUrl: check.upload_url, status, writes };
             }
             log(`Release ${r.tag}: another job wrote over our rows; merging them in again`);
         }
@@ -202,7 +209,7 @@ async function upsertRelease(octokit, r, o = {}) {
 }
 /** The annotated tag's message as markdown: `Features:` lines become headings; HTML escaped. */
 function tagMessageToMarkdown(message) {
-    return (0,changelog/* escapeMarkdown */.FV)(message)
+    return (0,markdown/* escapeMarkdown */.FV)(message)
         .split('\n')
         .map(line => line.replace(/^([A-Z][A-Za-z ]+):$/, '### $1'))
         .join('\n')
@@ -242,11 +249,11 @@ async function releaseOnGitHub(r, o = {}) {
     if (!owner || !repo)
         throw new errors/* LayerActionError */.Ic(`github-release needs the repository (owner/name) from GITHUB_REPOSITORY, which is '${repository}': run the action in a GitHub Actions job`);
     const octokit = r.octokit ??
-        (0,github/* getOctokit */.Q)(r.token, {
+        (0,github.getOctokit)(r.token, {
             // read at call time: GitHub Enterprise Server sets it to https://HOST/api/v3
             baseUrl: r.apiUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com'
         });
-    const message = (await tagMessage(r.git, tag)) || (0,changelog/* formatTagMessage */.vn)(r.release);
+    const message = (await tagMessage(r.git, tag)) || (0,changelog/* formatTagMessage */.v)(r.release);
     const outcome = await upsertRelease(octokit, {
         owner,
         repo,
@@ -262,7 +269,7 @@ async function releaseOnGitHub(r, o = {}) {
     return { tag, outcome };
 }
 /** The stage run() calls: this run's inputs, plan, tag and layer versions → releaseOnGitHub. */
-function githubRelease(inputs, plan, tag, deliveries) {
+function githubRelease(inputs, plan, tag, deliveries, o = {}) {
     return releaseOnGitHub({
         token: inputs.githubToken,
         environment: inputs.environment,
@@ -271,7 +278,7 @@ function githubRelease(inputs, plan, tag, deliveries) {
         tag,
         deliveries,
         git: plan.git
-    });
+    }, o);
 }
 
 

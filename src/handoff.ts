@@ -7,14 +7,23 @@ import * as core from '@actions/core'
 import type { ActionInputs } from './inputs'
 import type { Plan } from './plan'
 import type { ZipResult } from './assemble/zip'
-import { changesOf, Fleet, type FleetOptions } from './deliver/fleet'
-import { releasesThisCommit, type DeliveryResult } from './deliver/deliver'
+import type { FleetOptions } from './deliver/fleet'
+import type { DeliveryResult } from './deliver/deliver'
+import { changesOf, releasesThisCommit } from './deliver/outcome'
 import { tagRelease, type TagOutcome } from './release/release'
-import { githubRelease, type GitHubReleaseResult } from './release/github'
+import type { GitHubReleaseResult } from './release/github'
 import type { UpsertReleaseOptions } from './release/github-release'
-import { sbomBesideZips } from './contents/sbom-upload'
-import { attachSbomToRelease } from './contents/release-asset'
 import { LayerActionError } from './errors'
+import {
+  FUNCTIONS,
+  HandOffError,
+  HEALTH,
+  PUBLISH,
+  RELEASE,
+  SBOM,
+  SETTLE,
+  TAG
+} from './handoff-steps'
 
 /** What the hand-off did: the layer version in each region, the tag, the GitHub Release. */
 export interface HandOff {
@@ -27,39 +36,6 @@ export interface HandOff {
   changes: string[]
   /** the SBOM's key beside the zip, '' when none */
   sbomS3Key: string
-}
-
-/** The hand-off's steps, as logs, errors and the failure summary name them. */
-export const PUBLISH = 'Publish'
-export const SBOM = 'SBOM beside the zip'
-export const FUNCTIONS = 'Update functions'
-export const HEALTH = 'Health check'
-export const SETTLE = 'SSM parameters and retention'
-export const TAG = 'Tag'
-export const RELEASE = 'GitHub Release'
-/** in the order they run */
-export const HAND_OFF_STEPS = [PUBLISH, SBOM, FUNCTIONS, HEALTH, SETTLE, TAG, RELEASE] as const
-
-/** A step after the publish failed. The versions exist: a rerun of this commit reuses them and completes the rest. */
-export class HandOffError extends LayerActionError {
-  constructor(
-    readonly step: string,
-    readonly deliveries: readonly DeliveryResult[],
-    /** the steps that did not run */
-    readonly notDone: readonly string[],
-    cause: LayerActionError,
-    /** what the Tag step did, when the failure came after it */
-    readonly tag?: TagOutcome
-  ) {
-    const arns = deliveries.map(d => d.layerVersionArn).join(', ')
-    const one = deliveries.length === 1
-    super(
-      `${cause.message}\n${step} failed; ${arns} ${one ? 'is' : 'are'} in place` +
-        `${notDone.length > 0 ? `, not done: ${notDone.join(', ')}` : ''}. Re-run this job: it ` +
-        `reuses ${one ? 'that version' : 'those versions'} and completes what is missing.`,
-      { cause }
-    )
-  }
 }
 
 /**
@@ -78,8 +54,11 @@ export async function handOff(
     sbom?: string
   } = {}
 ): Promise<HandOff> {
-  const fleet = new Fleet(inputs, plan, o)
-  const deliveries = inputs.publish ? await core.group(PUBLISH, () => fleet.publish(zip)) : []
+  // the AWS SDK loads only to publish, Octokit only for a GitHub Release (chunks of their own)
+  const fleet = inputs.publish
+    ? new (await import('./deliver/fleet')).Fleet(inputs, plan, o)
+    : undefined
+  const deliveries = fleet ? await core.group(PUBLISH, () => fleet.publish(zip)) : []
   const published = deliveries.length > 0
   const sbom = o.sbom ?? ''
   const steps = [
@@ -101,11 +80,14 @@ export async function handOff(
     }
   }
   const sbomS3Key = steps.includes(SBOM)
-    ? await step(SBOM, () => sbomBesideZips(inputs, deliveries, sbom))
+    ? await step(SBOM, async () =>
+        (await import('./contents/sbom-upload')).sbomBesideZips(inputs, deliveries, sbom)
+      )
     : ''
-  if (steps.includes(FUNCTIONS)) await step(FUNCTIONS, () => fleet.updateFunctions(deliveries))
-  if (steps.includes(HEALTH)) await step(HEALTH, () => fleet.checkHealth(deliveries))
-  if (steps.includes(SETTLE)) await step(SETTLE, () => fleet.settle(deliveries))
+  if (fleet && steps.includes(FUNCTIONS))
+    await step(FUNCTIONS, () => fleet.updateFunctions(deliveries))
+  if (fleet && steps.includes(HEALTH)) await step(HEALTH, () => fleet.checkHealth(deliveries))
+  if (fleet && steps.includes(SETTLE)) await step(SETTLE, () => fleet.settle(deliveries))
   const tag = (tagged = await step(TAG, () =>
     tagRelease({
       enabled: inputs.tag,
@@ -118,6 +100,8 @@ export async function handOff(
   // github-release: false makes no GitHub API call at all
   const release = steps.includes(RELEASE)
     ? await step(RELEASE, async () => {
+        const { githubRelease } = await import('./release/github')
+        const { attachSbomToRelease } = await import('./contents/release-asset')
         const written = await githubRelease(inputs, plan, tag, deliveries, o.github)
         // the SBOM is part of the release: an asset of its own per layer, replaced by a rerun
         if (written.outcome && sbom)

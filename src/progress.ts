@@ -9,13 +9,13 @@ import type { ActionInputs } from './inputs'
 import type { ZipResult } from './assemble/zip'
 import { formatBytes } from './assemble/size'
 import type { DeliveryResult } from './deliver/deliver'
-import { DeliveryError } from './deliver/publish'
+import { DeliveryError } from './deliver/outcome'
 import { RegionsFailedError } from './deliver/regions'
 import type { TagOutcome } from './release/release'
 import type { GitHubReleaseResult } from './release/github'
 import { LayerActionError, messageOf } from './errors'
 import { code, escapeMarkdown, fenced, row } from './markdown'
-import { HAND_OFF_STEPS, HandOffError, TAG } from './handoff'
+import { HAND_OFF_STEPS, HandOffError, TAG } from './handoff-steps'
 
 type HandOffStep = (typeof HAND_OFF_STEPS)[number]
 

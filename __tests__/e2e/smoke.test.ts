@@ -5,58 +5,27 @@
  */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { ok, runAction } from '../helpers/action'
-import { makeIndex, makeWheel, serveIndex, type ServedIndex } from '../helpers/wheels'
 import { hermeticPipEnv } from '../helpers/pip-env'
-import { createSandbox, commit, git, isolateGit, type Sandbox } from '../helpers/git'
 import { localPython } from '../helpers/python'
-import { startCacheServer, type CacheServer } from '../helpers/cache-server'
+import { greetingProject, type GreetingProject } from '../helpers/greeting'
 
 const PY = localPython()
 
-let dir: string
-let home: string
-let index: ServedIndex
-let sandbox: Sandbox
-let server: CacheServer
+let project: GreetingProject
 
 before(async () => {
-  home = await isolateGit()
-  dir = await mkdtemp(path.join(os.tmpdir(), 'layer-e2e-smoke-'))
-  const wheels = path.join(dir, 'wheels')
-  await makeIndex(path.join(dir, 'index'), [
-    await makeWheel(wheels, {
-      name: 'greeting',
-      version: '1.0.0',
-      tags: 'py3-none-any',
-      modules: { 'greeting/__init__.py': 'def hello():\n    return "hi"\n' }
-    })
-  ])
-  index = await serveIndex(path.join(dir, 'index'))
-  server = await startCacheServer()
-  sandbox = await createSandbox()
-  await writeFile(path.join(sandbox.work, 'requirements.txt'), 'greeting\n')
-  git(sandbox.work, ['add', 'requirements.txt'])
-  commit(sandbox.work, 'feat: first layer')
+  project = await greetingProject('layer-e2e-smoke-')
 })
 
-after(async () => {
-  await index?.close()
-  await server?.close()
-  await sandbox?.remove()
-  await rm(dir, { recursive: true, force: true })
-  await rm(home, { recursive: true, force: true })
-})
+after(() => project?.close())
 
 test('the smoke test verdict: kept by the first run, reused by the next (named in the log and the summary), tested again once its key is deleted', async () => {
   const env = {
     ...hermeticPipEnv(),
-    ACTIONS_CACHE_URL: server.url,
-    ACTIONS_RUNTIME_TOKEN: 'runtime-token',
-    ACTIONS_CACHE_SERVICE_V2: '',
+    ...project.cacheEnv,
     GITHUB_RUN_ID: '1001',
     GITHUB_SERVER_URL: 'https://github.example',
     GITHUB_REPOSITORY: 'org/repo'
@@ -64,21 +33,21 @@ test('the smoke test verdict: kept by the first run, reused by the next (named i
   const inputs = {
     'layer-name': 'common',
     'python-version': PY,
-    'index-url': index.url,
+    'index-url': project.index.url,
     publish: 'false',
     cache: 'true'
   }
   // one RUNNER_TEMP, as on a runner: the cache entries' versions cover their paths
-  const runnerTemp = path.join(dir, 'runner-temp')
+  const runnerTemp = path.join(project.dir, 'runner-temp')
   const again = async (runId: string) => {
     // a new job: nothing on disk but what the cache restores
     await rm(path.join(runnerTemp, 'layer-action'), { recursive: true, force: true })
     return ok(
       await runAction({
         inputs,
-        workspace: sandbox.work,
+        workspace: project.sandbox.work,
         env: { ...env, GITHUB_RUN_ID: runId },
-        tmp: dir,
+        tmp: project.dir,
         runnerTemp
       })
     )
@@ -94,7 +63,7 @@ test('the smoke test verdict: kept by the first run, reused by the next (named i
     first.stdout
   )?.[1]
   assert.ok(key, first.stdout)
-  assert.ok(server.entries().some(e => e.key === key))
+  assert.ok(project.server.entries().some(e => e.key === key))
   assert.match(
     first.summary,
     /\| Smoke test \| 1 module imports on .*cache key <code>layer-action-smoke-/
@@ -115,7 +84,7 @@ test('the smoke test verdict: kept by the first run, reused by the next (named i
   assert.equal(second.outputs['code-sha256'], first.outputs['code-sha256'])
 
   // gh cache delete <key>
-  server.remove(key)
+  project.server.remove(key)
   const third = await again('1003')
   assert.match(third.stdout, /Smoke test with .*: 1 of 1 top-level modules import/)
   assert.match(third.stdout, /Kept the smoke test verdict \(layer-action-smoke-[^)]+-run1003\)/)

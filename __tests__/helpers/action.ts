@@ -93,6 +93,8 @@ export async function runAction(o: {
   runnerTemp?: string
   /** each line of stdout as it arrives, with milliseconds since the start (benches time phases by it) */
   onLine?: (line: string, ms: number) => void
+  /** RUNNER_DEBUG=1 (the default here); benches turn it off to time the run as users have it */
+  debug?: boolean
 }): Promise<ActionRun> {
   const dir = await mkdtemp(path.join(o.tmp ?? os.tmpdir(), 'layer-runner-'))
   const outputFile = path.join(dir, 'output')
@@ -107,7 +109,7 @@ export async function runAction(o: {
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_ACTIONS: 'true',
     RUNNER_TEMP: o.runnerTemp ?? path.join(dir, 'temp'),
-    RUNNER_DEBUG: '1'
+    RUNNER_DEBUG: o.debug === false ? '' : '1'
   }
   // LAYER_ACTION_NODE runs the bundle under another Node, e.g. 24 as the runner does
   const child = spawn(

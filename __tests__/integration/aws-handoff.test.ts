@@ -35,7 +35,7 @@ import {
 } from '../helpers/aws-fixtures'
 import { deliverLayer } from '../../src/deliver/deliver'
 import { findIdenticalVersion } from '../../src/deliver/reuse'
-import { HealthCheckError } from '../../src/deliver/health'
+import { HealthCheckError } from '../../src/deliver/outcome'
 import { handOff } from '../../src/handoff'
 import type { AwsClients } from '../../src/deliver/clients'
 import type { ActionInputs } from '../../src/inputs'

@@ -30,8 +30,9 @@ import {
   layerVersions
 } from '../helpers/aws-fixtures'
 import { deliverLayer } from '../../src/deliver/deliver'
-import { DeliveryError } from '../../src/deliver/publish'
-import { layerObjectKey, uploadZip } from '../../src/deliver/upload'
+import { layerObjectKey } from '../../src/deliver/names'
+import { DeliveryError } from '../../src/deliver/outcome'
+import { uploadZip } from '../../src/deliver/upload'
 import { AwsError } from '../../src/deliver/errors'
 import type { AwsClients } from '../../src/deliver/clients'
 

@@ -1,13 +1,18 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { InputError } from '../../src/errors'
-import { createClients, resolveRegion } from '../../src/deliver/clients'
-import { bucketForRegion } from '../../src/deliver/publish'
+import { createClients } from '../../src/deliver/clients'
 import { explainAwsError, type AwsContext } from '../../src/deliver/errors'
 import { functionInRegion, withLayer } from '../../src/deliver/functions'
-import { parsePrincipal } from '../../src/deliver/share'
-import { layerArnOf, layerDescription, validateLayerName } from '../../src/deliver/layers'
-import { layerObjectKey } from '../../src/deliver/upload'
+import { layerArnOf } from '../../src/deliver/layers'
+import {
+  bucketForRegion,
+  layerDescription,
+  layerObjectKey,
+  parsePrincipal,
+  resolveRegion,
+  validateLayerName
+} from '../../src/deliver/names'
 
 test('object key: <prefix>/<layer>/<YYYYMMDD-HHMMSS>/<layer>.zip in UTC, slashes trimmed', () => {
   const t = new Date('2026-01-02T03:04:05.678Z')

@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { RECORD_FILE, recordedPinnedSet, writeRecord } from '../../src/fetch/record'
 import { pruneWheelhouse } from '../../src/fetch/cache'
+import { hashFile } from '../../src/digests'
 import type { HouseWheel, Wheelhouse } from '../../src/fetch/wheelhouse'
 import type { Hashes, PinnedSet } from '../../src/resolve/pinned'
 import { captureLog } from '../helpers/log'
@@ -100,4 +101,23 @@ test('a changed or missing wheel, or a local path package, means resolving again
     'key-1'
   )
   assert.equal(await quietly(() => recordedPinnedSet(dir, 'key-1')), undefined)
+})
+
+test('a wheel checked once and then altered in place (same size, same modification time) is read again: the digests kept for the fetch are not taken for it', async () => {
+  await writeRecord(house, 'key-1')
+  const a = house.wheels[0].file
+  // a whole second, so that the same time can be set again to the nanosecond
+  const stamp = new Date('2026-01-01T00:00:00Z')
+  await fs.utimes(a, stamp, stamp)
+  assert.ok(await quietly(() => recordedPinnedSet(dir, 'key-1')))
+  // one byte changed, the size and the modification time as they were: only the change time differs
+  await fs.writeFile(a, 'wheel A')
+  await fs.utimes(a, stamp, stamp)
+  assert.equal((await hashFile(a)).get('sha256'), sha('wheel A'))
+  assert.equal(await quietly(() => recordedPinnedSet(dir, 'key-1')), undefined)
+  await fs.writeFile(a, 'wheel a')
+  assert.equal((await hashFile(a)).get('sha256'), sha('wheel a'))
+  // asked for another algorithm, the file is read for it
+  const sha512 = createHash('sha512').update('wheel a').digest('hex')
+  assert.equal((await hashFile(a, ['sha512'])).get('sha512'), sha512)
 })

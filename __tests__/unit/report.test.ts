@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { healthFailureSummary, outputsOf, summaryOf, type RunResult } from '../../src/report'
-import { HealthCheckError } from '../../src/deliver/health'
+import { HealthCheckError } from '../../src/deliver/outcome'
 import { Outputs } from '../../src/constants'
 import { findRuntime } from '../../src/runtimes'
 import type { ActionInputs } from '../../src/inputs'

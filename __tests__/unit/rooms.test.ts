@@ -25,10 +25,10 @@ function sourceFiles(dir: string): string[] {
   )
 }
 
-/** Relative imports and re-exports of one file, static ones only (a dynamic import() is lazy). */
-function importsOf(file: string): Edge[] {
+/** Imports and re-exports of one file, static ones only (a dynamic import() is lazy). */
+function declarationsOf(file: string): { spec: string; typeOnly: boolean }[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest)
-  const edges: Edge[] = []
+  const found: { spec: string; typeOnly: boolean }[] = []
   for (const node of source.statements) {
     let spec: ts.Expression | undefined
     let typeOnly = false
@@ -47,13 +47,20 @@ function importsOf(file: string): Edge[] {
       spec = node.moduleSpecifier
       typeOnly = node.isTypeOnly
     }
-    if (!spec || !ts.isStringLiteral(spec) || !spec.text.startsWith('.')) continue
-    const base = path.resolve(path.dirname(file), spec.text.replace(/\.js$/, ''))
-    const to = [`${base}.ts`, path.join(base, 'index.ts')].find(existsSync)
-    assert.ok(to, `${path.relative(SRC, file)} imports ${spec.text}, which is not a file`)
-    edges.push({ to, typeOnly })
+    if (spec && ts.isStringLiteral(spec)) found.push({ spec: spec.text, typeOnly })
   }
-  return edges
+  return found
+}
+
+/** Relative imports and re-exports of one file, static ones only. */
+function importsOf(file: string): Edge[] {
+  return declarationsOf(file).flatMap(({ spec, typeOnly }) => {
+    if (!spec.startsWith('.')) return []
+    const base = path.resolve(path.dirname(file), spec.replace(/\.js$/, ''))
+    const to = [`${base}.ts`, path.join(base, 'index.ts')].find(existsSync)
+    assert.ok(to, `${path.relative(SRC, file)} imports ${spec}, which is not a file`)
+    return [{ to, typeOnly }]
+  })
 }
 
 const files = sourceFiles(SRC)
@@ -116,6 +123,21 @@ test('python/ holds primitives: it imports no stage (resolve, fetch, assemble, s
         .map(e => `${path.relative(SRC, f)} → ${path.relative(SRC, e.to)}`)
     )
   assert.deepEqual(crossings, [])
+})
+
+test('start-up loads no SDK: what main.ts reaches by static imports imports neither the AWS SDK, Octokit, the Actions cache nor CycloneDX (they load on the paths that use them)', () => {
+  const heavy = /^(@aws-sdk\/|@smithy\/|@actions\/github|@actions\/cache|@cyclonedx\/)/
+  const reached = new Map([[path.join(SRC, 'main.ts'), 'main.ts']])
+  for (const [f, via] of reached)
+    for (const e of graph.get(f) ?? [])
+      if (!e.typeOnly && !reached.has(e.to))
+        reached.set(e.to, `${via} → ${path.relative(SRC, e.to)}`)
+  const loaded = [...reached].flatMap(([f, via]) =>
+    declarationsOf(f)
+      .filter(d => !d.typeOnly && heavy.test(d.spec))
+      .map(d => `${via} imports ${d.spec}`)
+  )
+  assert.deepEqual(loaded, [])
 })
 
 test('the checks above can fail: a planted cycle is found, and the reader sees real imports', () => {

@@ -7,9 +7,10 @@
 import * as core from '@actions/core'
 import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda'
 import type { S3Client } from '@aws-sdk/client-s3'
-import { Inputs } from '../constants'
+import { ACTION_NAME, ACTION_VERSION, Inputs } from '../constants'
+import { createClients } from '../deliver/clients'
 import { InputError, LayerActionError, messageOf } from '../errors'
-import type { CompareWith } from './inputs'
+import { comparesWith, type CompareWith } from './inputs'
 import { explainAwsError, layerArnFor } from '../deliver/errors'
 import { listLayerVersions } from '../deliver/layers'
 import type { NamedVersion } from './diff'
@@ -61,7 +62,7 @@ function parseLayerVersionArn(arn: string) {
 
 /** The version compare-with names; undefined when nothing is to be compared (or no version exists yet). */
 async function target(req: CompareRequest, clientsFor: (region: string) => RegionClients) {
-  if (req.compareWith === 'none' || (req.compareWith === 'auto' && !req.publish)) return undefined
+  if (!comparesWith(req.compareWith, req.publish)) return undefined
   if (req.compareWith.startsWith('arn:')) return parseLayerVersionArn(req.compareWith)
   const versions = await listLayerVersions(clientsFor(req.region).lambda, req.layerName)
   const latest = versions[0]?.Version
@@ -173,5 +174,18 @@ async function readZip(source: RangeSource, label: string, req: CompareRequest) 
     packages: zip.packages.map(p => ({ name: p.key, version: p.metadata.version })),
     unzippedSize: zip.unzippedSize,
     read: zip.read
+  }
+}
+
+/** The clients of each region, made on first use. */
+export function regionClients(): (region: string) => RegionClients {
+  const made = new Map<string, RegionClients>()
+  return region => {
+    let clients = made.get(region)
+    if (!clients) {
+      clients = createClients({ region, userAgent: `${ACTION_NAME}/${ACTION_VERSION}` })
+      made.set(region, clients)
+    }
+    return clients
   }
 }

@@ -7,17 +7,17 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import * as core from '@actions/core'
 import type { ZipResult } from '../assemble/zip'
-import { ACTION_NAME, ACTION_VERSION } from '../constants'
-import { createClients } from '../deliver/clients'
+import { ACTION_VERSION } from '../constants'
 import { InputError, messageOf } from '../errors'
 import type { Wheelhouse } from '../fetch/wheelhouse'
 import type { ActionInputs } from '../inputs'
 import type { Plan } from '../plan'
-import { readComparedLayer, type ComparedLayer, type RegionClients } from './compared'
+import type { ComparedLayer, CompareRequest, RegionClients } from './compared'
 import { diffPackages, type Changes } from './diff'
 import type { ContentsView } from './markdown'
 import { readZipPackages, type LayerPackage } from './packages'
-import { layerSbom, type PackageOrigin } from './sbom'
+import type { PackageOrigin } from './sbom'
+import { comparesWith } from './inputs'
 import { requirementGraph } from '../python/graph'
 import { markerEnvironment } from '../runtimes'
 
@@ -55,7 +55,7 @@ export async function layerContents(
   let compared: ComparedLayer | undefined
   let notCompared: string | undefined
   try {
-    compared = await readComparedLayer(
+    compared = await readCompared(
       {
         compareWith: inputs.compareWith,
         publish: inputs.publish,
@@ -66,7 +66,7 @@ export async function layerContents(
         own: { codeSha256: zip.sha256, packages: named, unzippedSize: zip.unzippedSize },
         tmpDir: plan.workDir
       },
-      o.clientsFor ?? regionClients()
+      o.clientsFor
     )
     if (!compared) notCompared = notComparedReason(inputs)
   } catch (error: unknown) {
@@ -114,6 +114,8 @@ async function writeSbom(
   const origins = new Map<string, PackageOrigin>(
     wheelhouse.wheels.map(w => [w.name, { sha256: w.sha256, wheel: path.basename(w.file) }])
   )
+  // CycloneDX loads only with sbom: true (a chunk of its own)
+  const { layerSbom } = await import('./sbom')
   const json = layerSbom(
     {
       layerName: inputs.publishedName,
@@ -169,19 +171,17 @@ function graphOf(
 
 function notComparedReason(inputs: ActionInputs): string {
   if (inputs.compareWith === 'none') return 'compare-with: none'
-  if (inputs.compareWith === 'auto' && !inputs.publish)
+  if (!comparesWith(inputs.compareWith, inputs.publish))
     return 'compare-with: auto compares only when publishing (set compare-with: latest)'
   return `${inputs.publishedName} has no version yet`
 }
 
-function regionClients(): (region: string) => RegionClients {
-  const made = new Map<string, RegionClients>()
-  return region => {
-    let clients = made.get(region)
-    if (!clients) {
-      clients = createClients({ region, userAgent: `${ACTION_NAME}/${ACTION_VERSION}` })
-      made.set(region, clients)
-    }
-    return clients
-  }
+/** The version compare-with names, read; the AWS clients load only then (a chunk of their own). */
+async function readCompared(
+  req: CompareRequest,
+  clientsFor?: (region: string) => RegionClients
+): Promise<ComparedLayer | undefined> {
+  if (!comparesWith(req.compareWith, req.publish)) return undefined
+  const { readComparedLayer, regionClients } = await import('./compared')
+  return readComparedLayer(req, clientsFor ?? regionClients())
 }

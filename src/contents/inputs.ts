@@ -18,3 +18,8 @@ export function compareWith(given: string): CompareWith {
     'auto, latest, none, or a layer version ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>)'
   )
 }
+
+/** Whether there is a version to compare with: auto compares only when publishing. */
+export function comparesWith(compare: CompareWith, publish: boolean): boolean {
+  return compare !== 'none' && !(compare === 'auto' && !publish)
+}

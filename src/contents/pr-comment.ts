@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs'
 import * as core from '@actions/core'
-import { getOctokit } from '@actions/github'
 import { ACTION_VERSION } from '../constants'
 import { messageOf } from '../errors'
 import type { ActionInputs } from '../inputs'
@@ -137,8 +136,12 @@ export async function commentOnPullRequest(o: {
   }
   if (!o.token && !o.octokit) return skip("'github-token' is empty")
   try {
+    // Octokit loads only to write a comment (a chunk of its own)
     const octokit =
-      o.octokit ?? getOctokit(o.token, { baseUrl: env.GITHUB_API_URL || 'https://api.github.com' })
+      o.octokit ??
+      (await import('@actions/github')).getOctokit(o.token, {
+        baseUrl: env.GITHUB_API_URL || 'https://api.github.com'
+      })
     const outcome = await upsertComment(octokit, pr, commentMarker(o.layerName), o.body)
     core.info(`Pull-request comment ${outcome.status}: ${outcome.url ?? ''}`)
     return outcome

@@ -7,7 +7,7 @@ import * as core from '@actions/core'
 import { ACTION_NAME, ACTION_VERSION } from '../constants'
 import { createClients } from '../deliver/clients'
 import type { DeliveryResult } from '../deliver/deliver'
-import { bucketForRegion } from '../deliver/publish'
+import { bucketForRegion } from '../deliver/names'
 import { messageOf } from '../errors'
 import type { ActionInputs } from '../inputs'
 import {

@@ -32,18 +32,6 @@ export interface ClientOptions {
 export const DEFAULT_MAX_ATTEMPTS = 5
 export const USER_AGENT_NAME = 'layer-action'
 
-/** The region of the layer: the input, then AWS_REGION, then AWS_DEFAULT_REGION. */
-export function resolveRegion(
-  input: string,
-  env: NodeJS.ProcessEnv = process.env
-): string | undefined {
-  for (const value of [input, env.AWS_REGION, env.AWS_DEFAULT_REGION]) {
-    const region = value?.trim()
-    if (region) return region
-  }
-  return undefined
-}
-
 /** The endpoint the SDK will use for S3 from the environment, if one is configured there. */
 export function s3EndpointFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (/^(true|1)$/i.test(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')) return undefined

@@ -6,7 +6,8 @@ import { LayerActionError, messageOf } from '../errors'
 import type { Architecture } from '../runtimes'
 import type { AwsClients } from './clients'
 import type { FunctionResult } from './functions'
-import { DeliveryError, publishOrReuse } from './publish'
+import { DeliveryError } from './outcome'
+import { publishOrReuse } from './publish'
 import { inEveryRegion } from './regions'
 import { shareLayerVersion } from './share'
 import type { Log, UploadOptions } from './upload'
@@ -62,11 +63,6 @@ export interface DeliveryResult {
   functions: FunctionResult[]
   /** what this run changed in this region, one line each; empty when nothing was left to do */
   changes: string[]
-}
-
-/** True when this run releases a version of this commit: published now, or by an earlier run. */
-export function releasesThisCommit(d: DeliveryResult): boolean {
-  return d.published || d.rerun
 }
 
 export interface DeliveryOptions {

@@ -9,15 +9,14 @@ import type { Plan } from '../plan'
 import type { ZipResult } from '../assemble/zip'
 import { ACTION_NAME, ACTION_VERSION } from '../constants'
 import { createClients, type AwsClients } from './clients'
-import { deliverToRegions, releasesThisCommit, type DeliveryResult } from './deliver'
+import { deliverToRegions, type DeliveryResult } from './deliver'
+import { releasesThisCommit } from './outcome'
 import { functionInRegion, FunctionUpdateError, updateFunctions, type Sleep } from './functions'
 import { checkHealth } from './health'
 import { deleteStaleParameters, parameterBase, writeLayerParameters } from './parameters'
 import { inEveryRegion } from './regions'
 import { keepVersions, versionsInUse } from './retention'
 import type { Log } from './upload'
-
-// inputs.ts validates share-with with it; its home is share.ts
 
 export interface FleetOptions {
   /** the clients of a region; default: the SDK's own resolution, one set per region */
@@ -170,11 +169,4 @@ export class Fleet {
     const stale = await deleteStaleParameters(ssm, base, d.layerArn, remaining, { log })
     d.changes.push(...stale.map(name => `deleted ${name}`))
   }
-}
-
-/** The lines of what this run changed, `region: what`; empty when nothing was left to do. */
-export function changesOf(deliveries: readonly DeliveryResult[]): string[] {
-  return deliveries.flatMap(d =>
-    d.changes.map(c => (deliveries.length > 1 ? `${d.region}: ${c}` : c))
-  )
 }

@@ -6,10 +6,11 @@
  */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda'
 import * as core from '@actions/core'
-import { LayerActionError, messageOf } from '../errors'
+import { messageOf } from '../errors'
 import type { AwsClients } from './clients'
 import type { DeliveryResult } from './deliver'
 import { explainAwsError } from './errors'
+import { HealthCheckError, type HealthFailure } from './outcome'
 import {
   functionArnFor,
   functionInRegion,
@@ -18,32 +19,6 @@ import {
   type UpdateFunctionsOptions
 } from './functions'
 import type { Log } from './upload'
-
-export interface HealthFailure {
-  name: string
-  region: string
-  /** what the function returned (`errorType: errorMessage`) or why it could not be invoked */
-  error: string
-}
-
-/** A health check failed; the functions were put back (rolledBack) unless `notRestored` says otherwise. */
-export class HealthCheckError extends LayerActionError {
-  constructor(
-    message: string,
-    readonly deliveries: DeliveryResult[],
-    readonly failure: HealthFailure,
-    /** each function put back, `name (region)`, with the layer ARNs it is back on */
-    readonly restored: Restored[],
-    readonly notRestored: { name: string; error: string }[]
-  ) {
-    super(message)
-  }
-
-  /** true when at least one function was put back on its previous layers */
-  get rolledBack(): boolean {
-    return this.restored.length > 0
-  }
-}
 
 const MAX_ERROR = 1000
 

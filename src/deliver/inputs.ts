@@ -7,10 +7,15 @@ import * as core from '@actions/core'
 import { Inputs } from '../constants'
 import { InputError } from '../errors'
 import { integer, list, type RawInputs } from '../input-values'
-import { resolveRegion } from './clients'
-import { bucketForRegion } from './publish'
-import { parsePrincipal } from './share'
-import { DESCRIPTION_MAX, LAYER_NAME_MAX, LAYER_NAME_PATTERN, validateLicenseInfo } from './layers'
+import {
+  bucketForRegion,
+  DESCRIPTION_MAX,
+  LAYER_NAME_MAX,
+  LAYER_NAME_PATTERN,
+  parsePrincipal,
+  resolveRegion,
+  validateLicenseInfo
+} from './names'
 
 export interface DestinationInputs {
   readonly layerName: string

@@ -1,5 +1,5 @@
 /**
- * Lambda layer versions: name rules, listing and reading versions, publishing from S3.
+ * Lambda layer versions (their name rules are in names.ts): listing and reading versions, publishing from S3.
  * Limits are Lambda's API model (PublishLayerVersion, AddLayerVersionPermission, read 2026-11).
  */
 import {
@@ -10,43 +10,9 @@ import {
   type LayerVersionsListItem,
   type Runtime
 } from '@aws-sdk/client-lambda'
-import { InputError } from '../errors'
 import type { Architecture } from '../runtimes'
 import { explainAwsError, layerArnFor } from './errors'
-
-/** LayerName: `[a-zA-Z0-9-_]+`, 1 to 140 characters. */
-export const LAYER_NAME_PATTERN = /^[a-zA-Z0-9_-]+$/
-export const LAYER_NAME_MAX = 140
-/** Description: at most 256 characters. */
-export const DESCRIPTION_MAX = 256
-/** LicenseInfo: at most 512 characters. */
-export const LICENSE_INFO_MAX = 512
-
-/** Throws an InputError naming `input` unless `name` is a layer name Lambda accepts. */
-export function validateLayerName(name: string, input = 'layer-name'): string {
-  if (name.length < 1 || name.length > LAYER_NAME_MAX || !LAYER_NAME_PATTERN.test(name)) {
-    throw new InputError(
-      input,
-      name,
-      `a Lambda layer name is 1 to ${LAYER_NAME_MAX} characters of letters, digits, '-' and '_' ` +
-        `(with 'environment' set, '<layer-name>-<environment>' must fit these rules)`
-    )
-  }
-  return name
-}
-
-export function validateLicenseInfo(value: string, input = 'license-info'): string {
-  if ([...value].length > LICENSE_INFO_MAX) {
-    throw new InputError(input, value, `at most ${LICENSE_INFO_MAX} characters (Lambda's limit)`)
-  }
-  return value
-}
-
-/** The description cut to Lambda's limit, marked with an ellipsis when cut. */
-export function layerDescription(text: string): string {
-  const chars = [...text]
-  return chars.length <= DESCRIPTION_MAX ? text : chars.slice(0, DESCRIPTION_MAX - 1).join('') + '…'
-}
+import { layerDescription, validateLayerName, validateLicenseInfo } from './names'
 
 /** `arn:…:layer:name:7` → `arn:…:layer:name` */
 export function layerArnOf(layerVersionArn: string): string {

@@ -4,7 +4,7 @@
  * ListLayerVersions returns and that lives exactly as long as the version. A user's `description`
  * is cut to leave room for the record, so the record is always there, and always last.
  */
-import { DESCRIPTION_MAX } from './layers'
+import { DESCRIPTION_MAX } from './names'
 
 /** A full git object name: SHA-1 (40 hex digits) or SHA-256 (64). */
 const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/

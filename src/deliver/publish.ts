@@ -5,29 +5,15 @@
  * recording the commit in the description.
  */
 import * as core from '@actions/core'
-import { LayerActionError, messageOf } from '../errors'
+import { messageOf } from '../errors'
 import type { AwsClients } from './clients'
 import type { DeliveryRequest, DeliveryResult } from './deliver'
-import { publishLayerVersion, validateLayerName, type LayerVersionInfo } from './layers'
+import { publishLayerVersion, type LayerVersionInfo } from './layers'
+import { bucketForRegion, validateLayerName } from './names'
+import { DeliveryError } from './outcome'
 import { commitOf, commitRecord, describeVersion } from './provenance'
 import { findIdenticalVersion, type IdenticalSearch } from './reuse'
 import { uploadZip, type Log, type UploadOptions } from './upload'
-
-/** A region's delivery failed; `result` is set when a layer version was published before it did. */
-export class DeliveryError extends LayerActionError {
-  constructor(
-    message: string,
-    readonly region: string,
-    readonly result?: DeliveryResult,
-    options?: { cause?: unknown }
-  ) {
-    super(message, options)
-  }
-}
-
-export function bucketForRegion(bucket: string, region: string): string {
-  return bucket.replace(/\{region\}/g, region)
-}
 
 export async function publishOrReuse(
   clients: AwsClients,

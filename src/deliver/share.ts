@@ -8,47 +8,9 @@ import {
   type LambdaClient
 } from '@aws-sdk/client-lambda'
 import * as core from '@actions/core'
-import { InputError } from '../errors'
 import { explainAwsError, layerArnFor } from './errors'
+import { parsePrincipal } from './names'
 import type { Log } from './upload'
-
-export interface Principal {
-  /** as the user wrote it */
-  given: string
-  principal: string
-  organizationId?: string
-  /** deterministic, so a rerun names the same statement */
-  statementId: string
-}
-
-const ACCOUNT = /^\d{12}$/
-const ORGANIZATION = /^o-[a-z0-9]{10,32}$/
-const ROOT_ARN = /^arn:aws[a-zA-Z-]*:iam::(\d{12}):root$/
-
-/** One share-with entry → AddLayerVersionPermission's Principal / OrganizationId / StatementId. */
-export function parsePrincipal(given: string, input = 'share-with'): Principal {
-  const value = given.trim()
-  if (value === '*') return { given: value, principal: '*', statementId: 'layer-action-public' }
-  if (ACCOUNT.test(value)) {
-    return { given: value, principal: value, statementId: `layer-action-${value}` }
-  }
-  const root = ROOT_ARN.exec(value)
-  if (root) return { given: value, principal: value, statementId: `layer-action-${root[1]}` }
-  if (ORGANIZATION.test(value)) {
-    return {
-      given: value,
-      principal: '*',
-      organizationId: value,
-      statementId: `layer-action-${value}`
-    }
-  }
-  throw new InputError(
-    input,
-    given,
-    "each entry is a 12-digit AWS account ID, an organization ID ('o-' and 10 to 32 lower-case " +
-      "letters or digits), or '*' (every AWS account)"
-  )
-}
 
 export interface ShareResult {
   given: string

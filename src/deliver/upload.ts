@@ -12,14 +12,6 @@ import { formatBytes } from '../assemble/size'
 
 export type Log = (line: string) => void
 
-/** `<prefix>/<layer>/<YYYYMMDD-HHMMSS>/<layer>.zip`, UTC; an empty prefix adds no leading slash. */
-export function layerObjectKey(prefix: string, layerName: string, now: Date): string {
-  const iso = now.toISOString() // 2026-11-22T10:45:12.345Z
-  const stamp = `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`
-  const trimmed = prefix.replace(/^\/+|\/+$/g, '')
-  return [trimmed, layerName, stamp, `${layerName}.zip`].filter(part => part !== '').join('/')
-}
-
 export interface UploadRequest {
   bucket: string
   key: string

@@ -3,11 +3,11 @@
  * files not already present are fetched; on an exact hit the recorded pinned set is used and pip
  * does not run (./record.ts). Any cache trouble is a warning and the build goes on.
  */
-import * as cache from '@actions/cache'
 import * as core from '@actions/core'
 import { createHash } from 'node:crypto'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
+import { actionsCache } from '../actions-cache'
 import { messageOf } from '../errors'
 import { platformTags, type Architecture, type Runtime } from '../runtimes'
 import { withoutUserInfo } from '../credentials'
@@ -85,15 +85,17 @@ export interface CacheRestore {
 
 let unavailableTold = false
 
-function available(): boolean {
-  if (cache.isFeatureAvailable()) return true
+/** The Actions cache client, or undefined (said once) where there is no cache service. */
+async function wheelCache(): Promise<typeof import('@actions/cache') | undefined> {
+  const cache = await actionsCache()
+  if (cache) return cache
   if (!unavailableTold) {
     unavailableTold = true
     core.info(
       'No Actions cache service here (a local run?): wheels are downloaded without a cache.'
     )
   }
-  return false
+  return undefined
 }
 
 /** Restores the wheelhouse: the exact key, else the newest entry of the same runtime and architecture. */
@@ -102,7 +104,8 @@ export async function restoreWheelhouse(o: {
   key: string
   restoreKeys: readonly string[]
 }): Promise<CacheRestore> {
-  if (!available()) return { status: 'unavailable', key: o.key }
+  const cache = await wheelCache()
+  if (!cache) return { status: 'unavailable', key: o.key }
   try {
     await fs.mkdir(o.wheelhouse, { recursive: true })
     const matchedKey = await cache.restoreCache([o.wheelhouse], o.key, [...o.restoreKeys])
@@ -166,7 +169,8 @@ export async function saveWheelhouse(o: {
     core.info('Wheel cache unchanged: nothing to save')
     return false
   }
-  if (!available()) return false
+  const cache = await wheelCache()
+  if (!cache) return false
   try {
     const id = await cache.saveCache([o.wheelhouse], o.restored.key)
     if (id === -1) return false

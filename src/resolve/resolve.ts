@@ -10,7 +10,6 @@ import type { ActionInputs } from '../inputs'
 import type { Plan } from '../plan'
 import { markerEnvironment } from '../runtimes'
 import { Redactor, pipRedactor, withoutUserInfo } from '../credentials'
-import { codeArtifactIndexUrl, createCodeArtifactClient } from './codeartifact'
 import { pipOptionValues } from '../python/pip'
 import { logIndex, type PipOptions } from './pip'
 import { describeMarkerEnvironment } from './pip-target'
@@ -154,6 +153,8 @@ function indexFor(pip: PipOptions): (url: string) => string | undefined {
 /** index-url, or the CodeArtifact repository's URL with a fresh token (masked before it is returned). */
 export async function effectiveIndexUrl(inputs: ActionInputs): Promise<string> {
   if (!inputs.codeartifact) return inputs.indexUrl
+  // the CodeArtifact client (the AWS SDK) loads only for a run that names a repository
+  const { codeArtifactIndexUrl, createCodeArtifactClient } = await import('./codeartifact')
   const client = createCodeArtifactClient({ region: inputs.regions[0] })
   try {
     return await codeArtifactIndexUrl(client, inputs.codeartifact)

@@ -5,6 +5,7 @@
  * <key>`) makes the next run test again.
  */
 import * as core from '@actions/core'
+import { actionsCache } from '../actions-cache'
 import { createHash } from 'node:crypto'
 import { createReadStream, promises as fs } from 'node:fs'
 import path from 'node:path'
@@ -108,12 +109,11 @@ export function verdictKey(o: {
   return `${PREFIX}-${o.runtime.identifier}-${o.architecture}-${hash.slice(0, 32)}`
 }
 
-/** The Actions cache client, loaded only when a verdict is looked up: start-up does not pay for it. */
-async function actionsCache(): Promise<typeof import('@actions/cache') | undefined> {
-  const cache = await import('@actions/cache')
-  if (cache.isFeatureAvailable()) return cache
-  core.debug('No Actions cache service here: the smoke test verdict is not kept')
-  return undefined
+/** The Actions cache client, or undefined (said at debug level) where there is no cache service. */
+async function verdictCache(): Promise<typeof import('@actions/cache') | undefined> {
+  const cache = await actionsCache()
+  if (!cache) core.debug('No Actions cache service here: the smoke test verdict is not kept')
+  return cache
 }
 
 /** The run that is testing now, as the key of its pass will name it. */
@@ -137,7 +137,7 @@ export async function restoreVerdict(
   env: NodeJS.ProcessEnv = process.env
 ): Promise<SavedVerdict | undefined> {
   try {
-    const cache = await actionsCache()
+    const cache = await verdictCache()
     if (!cache) return undefined
     const key = await cache.restoreCache([dir], identity, [`${identity}-`], { lookupOnly: true })
     const named = key ? /^-([\w.]+)-run(\w+)$/.exec(key.slice(identity.length)) : null
@@ -163,7 +163,7 @@ export async function saveVerdict(
   note: { modules: readonly string[] }
 ): Promise<boolean> {
   try {
-    const cache = await actionsCache()
+    const cache = await verdictCache()
     if (!cache) return false
     await fs.rm(dir, { recursive: true, force: true })
     await fs.mkdir(dir, { recursive: true })
