@@ -137,13 +137,13 @@ const OPTION_CASES: OptionCase[] = [
     config: `[global]\nproxy = ${Q}\n[install]\nproxy = ${P}\n`
   },
   {
-    name: 'PIP_PROXY beats the config, an empty PIP_PROXY unsets nothing',
+    name: "PIP_PROXY beats the config's [install]",
     env: { PIP_PROXY: P },
     args: [],
     config: `[install]\nproxy = ${Q}\n`
   },
   {
-    name: 'PIP_PROXY= is dropped',
+    name: 'PIP_PROXY= is dropped: it unsets nothing',
     env: { PIP_PROXY: '' },
     args: [],
     config: `[global]\nproxy = ${P}\n`
