@@ -28,8 +28,8 @@ var inputs = __webpack_require__(2809);
 var deliver_errors = __webpack_require__(57150);
 // EXTERNAL MODULE: ./src/deliver/layers.ts
 var deliver_layers = __webpack_require__(47171);
-// EXTERNAL MODULE: ./src/http.ts + 2 modules
-var src_http = __webpack_require__(98454);
+// EXTERNAL MODULE: ./src/http.ts + 1 modules
+var src_http = __webpack_require__(915);
 // EXTERNAL MODULE: ./src/contents/http-range.ts
 var http_range = __webpack_require__(15140);
 // EXTERNAL MODULE: ./src/contents/own-upload.ts

@@ -11,7 +11,7 @@ export const modules = {
 /* harmony export */ });
 /* unused harmony export displayUrl */
 /* harmony import */ var _errors__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(83916);
-/* harmony import */ var _http__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(98454);
+/* harmony import */ var _http__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(915);
 /* harmony import */ var _http_failures__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(14559);
 /**
  * Byte ranges of a file behind a URL (a layer version's pre-signed `Content.Location`), through the
@@ -78,7 +78,7 @@ async function fetchRange(url, range, http = new _http__WEBPACK_IMPORTED_MODULE_
 /* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(53711);
 /* harmony import */ var _deliver_errors__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(57150);
 /* harmony import */ var _python_names__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(3442);
-/* harmony import */ var _http__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(98454);
+/* harmony import */ var _http__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(915);
 /* harmony import */ var _http_range__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(15140);
 /* harmony import */ var _sbom__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(96425);
 /**

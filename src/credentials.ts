@@ -84,14 +84,16 @@ export class Redactor {
   }
 }
 
-/** Index credentials from every place pip may read them: the index URL, pip-args, PIP_* variables. */
+/** Index and proxy credentials from every place pip may read them: the index URL, pip-args, PIP_* variables. */
 export function pipRedactor(o: {
   indexUrl?: string
   pipArgs?: readonly string[]
   env?: NodeJS.ProcessEnv
 }): Redactor {
   const env = o.env ?? process.env
-  const fromEnv = [env.PIP_INDEX_URL, env.PIP_EXTRA_INDEX_URL].filter((u): u is string => !!u)
+  const fromEnv = [env.PIP_INDEX_URL, env.PIP_EXTRA_INDEX_URL, env.PIP_PROXY].filter(
+    (u): u is string => !!u
+  )
   return new Redactor([
     ...(o.indexUrl ? [o.indexUrl] : []),
     ...(o.pipArgs ?? []),

@@ -1,7 +1,8 @@
 /**
  * The one HTTP client for what the action downloads itself: index pages, PEP 658 metadata, wheels,
  * byte ranges. It is undici 7 (Node 20 and the runner's Node 24 alike): its Agent and ProxyAgent
- * (the proxy pip would take, ./proxies.ts), its redirect interceptor (credentials dropped when the
+ * (the proxy pip would take, from pip's --proxy or the environment, ./proxies.ts; the CA bundle and
+ * client certificate pip would present, likewise), its redirect interceptor (credentials dropped when the
  * host changes), its RetryHandler (connection errors, 429, 5xx and stalls retried with backoff; a
  * download cut off midway resumes with a Range request) and its header and body timeouts, which are
  * the stall timeout. `file:` URLs are read from disk with the same answers, so callers need no
@@ -13,7 +14,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { Agent, ProxyAgent, RetryHandler, interceptors, type Dispatcher } from 'undici'
 import { messageOf } from './errors'
 import { takeBasicAuth, withoutUserInfo } from './credentials'
-import { proxyFor, type Environment } from './proxies'
+import { caFileFor, pipNetworkOfRun, proxyFor, type Environment, type PipNetwork } from './proxies'
 import {
   DEFAULT_TIMEOUTS,
   HttpError,
@@ -27,6 +28,8 @@ import { Sink, copyLocal, readLocal, type Answer } from './http-answers'
 export interface HttpClientOptions {
   /** where the proxy variables are read (default process.env) */
   readonly env?: Environment
+  /** pip's --proxy, --cert, --client-cert (default: this run's, from pip-args, PIP_* and pip's config files; ./proxies.ts pipNetworkOfRun) */
+  readonly pip?: PipNetwork
   readonly timeouts?: Partial<HttpTimeouts>
   readonly sleep?: (ms: number) => Promise<void>
   /** URLs carrying user-info (the index, CodeArtifact): each one's credentials go to its own scheme, host and port only */
@@ -55,27 +58,38 @@ export interface GetOptions {
 export type HttpResponse<T> = Answer<T>
 
 /**
- * The certificates pip would trust instead of the default ones: `PIP_CERT` (pip's --cert), else
- * `REQUESTS_CA_BUNDLE` or `CURL_CA_BUNDLE` (requests), else `SSL_CERT_FILE` (OpenSSL): a
- * TLS-intercepting corporate proxy's CA reaches both pip and this client. A `ca` given to Node
- * replaces its defaults, NODE_EXTRA_CA_CERTS included, so that file is added back by hand.
+ * What the TLS handshakes present: the CA bundle pip would verify with (./proxies.ts caFileFor:
+ * REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, pip's --cert, SSL_CERT_FILE), so a TLS-intercepting corporate
+ * proxy's CA reaches both pip and this client, and pip's --client-cert (one PEM file holding the key
+ * and the certificate, as pip takes it). A `ca` given to Node replaces its defaults,
+ * NODE_EXTRA_CA_CERTS included, so that file is added back by hand.
  */
-function caBundle(env: Environment): string[] | undefined {
-  const file = env.PIP_CERT || env.REQUESTS_CA_BUNDLE || env.CURL_CA_BUNDLE || env.SSL_CERT_FILE
-  if (!file) return undefined
-  return [file, env.NODE_EXTRA_CA_CERTS].filter((f): f is string => !!f).map(readBundle)
+function tlsOf(env: Environment, pip: PipNetwork): { ca?: string[]; cert?: string; key?: string } {
+  const file = caFileFor(env, pip)
+  const bundles = [file, file && env.NODE_EXTRA_CA_CERTS].filter((f): f is string => !!f)
+  const ca = bundles.map(f =>
+    readPem(
+      f,
+      "certificate bundle (pip's cert, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS)"
+    )
+  )
+  const pem = pip.clientCert && readPem(pip.clientCert, "client certificate (pip's client-cert)")
+  return { ...(ca.length > 0 ? { ca } : {}), ...(pem ? { cert: pem, key: pem } : {}) }
 }
 
-function readBundle(file: string): string {
+function readPem(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8')
   } catch (error) {
-    throw new HttpError(
-      `Could not read the certificate bundle ${file} (from PIP_CERT, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS): ${messageOf(error)}`,
-      file,
-      'other'
-    )
+    throw new HttpError(`Could not read ${file}, the ${what}: ${messageOf(error)}`, file, 'other')
   }
+}
+
+/** The agents' settings once pip's options are known. */
+interface Road {
+  readonly pip: PipNetwork
+  readonly tls: { ca?: string[]; cert?: string; key?: string }
+  readonly agentOptions: Agent.Options
 }
 
 export class HttpClient {
@@ -83,8 +97,10 @@ export class HttpClient {
   private readonly env: Environment
   private readonly sleep: (ms: number) => Promise<void>
   private readonly credentials: URL[]
-  private readonly agentOptions: Agent.Options
-  private readonly tls: { ca?: string[] }
+  private readonly pip?: PipNetwork
+  private readonly connections: number
+  private road?: Promise<Road>
+  private ready?: Road
   private readonly agents = new Map<string, Dispatcher>()
   private readonly dispatch: Dispatcher['dispatch']
 
@@ -95,32 +111,48 @@ export class HttpClient {
     this.credentials = (o.credentials ?? [])
       .filter(u => /^https?:\/\/[^/@]*@/i.test(u))
       .map(u => new URL(u))
-    const ca = caBundle(this.env)
-    this.tls = ca ? { ca } : {}
-    this.agentOptions = {
-      headersTimeout: this.timeouts.stallMs,
-      bodyTimeout: this.timeouts.stallMs,
-      connect: { timeout: Math.min(this.timeouts.connectMs, this.timeouts.stallMs), ...this.tls },
-      connections: o.connections ?? 16
-    }
+    this.pip = o.pip
+    this.connections = o.connections ?? 16
+    // reached only after roadAhead(): request() waits for it before dispatching
     const route: Dispatcher['dispatch'] = (opts, handler) =>
-      this.agentFor(String(opts.origin)).dispatch(opts, handler)
+      this.agentFor(String(opts.origin), this.ready as Road).dispatch(opts, handler)
     this.dispatch = interceptors.redirect({ maxRedirections: 10 })(route)
   }
 
+  /** pip's options (read once, on the first request: a run that downloads nothing starts no pip) and the TLS they make. */
+  private roadAhead(): Promise<Road> {
+    this.road ??= (this.pip ? Promise.resolve(this.pip) : pipNetworkOfRun(this.env)).then(pip => {
+      const tls = tlsOf(this.env, pip)
+      this.ready = {
+        pip,
+        tls,
+        agentOptions: {
+          headersTimeout: this.timeouts.stallMs,
+          bodyTimeout: this.timeouts.stallMs,
+          connect: { timeout: Math.min(this.timeouts.connectMs, this.timeouts.stallMs), ...tls },
+          connections: this.connections
+        }
+      }
+      return this.ready
+    })
+    return this.road
+  }
+
   /** A direct Agent, or a ProxyAgent per proxy, as pip would route `origin`. */
-  private agentFor(origin: string): Dispatcher {
-    const proxy = proxyFor(origin, this.env) ?? ''
+  private agentFor(origin: string, road: Road): Dispatcher {
+    const proxy = proxyFor(origin, this.env, road.pip) ?? ''
     let agent = this.agents.get(proxy)
     if (!agent) {
+      // the client certificate goes to the index, not to the proxy (urllib3 gives it to the tunnelled connection)
+      const { cert: _cert, key: _key, ...proxyTls } = road.tls
       agent = proxy
         ? new ProxyAgent({
-            ...this.agentOptions,
+            ...road.agentOptions,
             uri: proxy,
-            requestTls: this.tls,
-            proxyTls: this.tls
+            requestTls: road.tls,
+            proxyTls
           })
-        : new Agent(this.agentOptions)
+        : new Agent(road.agentOptions)
       this.agents.set(proxy, agent)
     }
     return agent
@@ -174,6 +206,7 @@ export class HttpClient {
     o: GetOptions,
     onData: (chunk: Buffer) => void
   ): Promise<{ status: number; headers: IncomingHttpHeaders }> {
+    const road = await this.roadAhead()
     const url = new URL(rawUrl)
     // named in errors without user-info and without its query (a pre-signed URL's signature)
     const shown = withoutUserInfo(rawUrl).replace(/\?[^#]*/, '?…')
@@ -228,7 +261,7 @@ export class HttpClient {
         url: shown,
         ms: Date.now() - started,
         timeouts: t,
-        proxy: proxyFor(shown, this.env)
+        proxy: proxyFor(shown, this.env, road.pip)
       })
     }
   }

@@ -9,6 +9,22 @@
  *   without a port), IPv4 addresses and CIDR blocks (`10.0.0.0/8`).
  * undici's EnvHttpProxyAgent differs on two points (it sends https through HTTP_PROXY when
  * HTTPS_PROXY is unset, and it knows no CIDR), hence this choice before undici's ProxyAgent.
+ *
+ * pip's own options come first (read in pypa/pip at 6d309205, 26.3.dev0; paths under src/pip/_internal/
+ * and src/pip/_vendor/requests/):
+ * - where the value comes from: the command line (the last --proxy wins), else PIP_PROXY, else the
+ *   config files' `[install]` section (the command that resolves; `pip install`), else `[global]`
+ *   (cli/parser.py:230 `override_order = ["global", self.name, ":env:"]`; empty values are dropped
+ *   there, :249, so `proxy =` in a file or PIP_PROXY= unsets nothing). `pip config list` already
+ *   merges the files (configuration.py:45, global < user < site < PIP_CONFIG_FILE).
+ * - what it does (cli/index_command.py:125-136): a --proxy sets `session.proxies = {http: P,
+ *   https: P}` and `session.trust_env = False`, so requests (sessions.py:845-860) reads no proxy
+ *   variable, no NO_PROXY and no REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE: every http(s) URL goes through P.
+ *   `--proxy ""` or --no-proxy-env (pip 26.2+) turn the environment off the same way: direct.
+ * - pip 22.1 to 24.0 kept trust_env on, but passed session.proxies to each request
+ *   (network/session.py:535 `kwargs.setdefault("proxies", self.proxies)`), where the environment's
+ *   proxies only `setdefault` missing schemes (sessions.py:849-851) and NO_PROXY only empties that
+ *   environment dict (utils.py:879): P still carried every http(s) URL, NO_PROXY's hosts included.
  */
 import net from 'node:net'
 
@@ -71,11 +87,95 @@ function bypassed(url: URL, env: Environment, proxies: Map<string, string>): boo
   return false
 }
 
-/** The proxy URL pip would use for `url` with this environment, or undefined for a direct connection. */
-export function proxyFor(url: string | URL, env: Environment): string | undefined {
+/** What pip's own options say about the network: --proxy, --no-proxy-env, --cert, --client-cert. */
+export interface PipNetwork {
+  /** --proxy: a URL, '' for none (pip 26.2+), undefined when pip is given none */
+  readonly proxy?: string
+  /** --no-proxy-env: the proxy variables are not read (pip 26.2+) */
+  readonly noProxyEnv?: boolean
+  /** --cert: a CA bundle's path */
+  readonly cert?: string
+  /** --client-cert: one PEM file holding the client's private key and certificate */
+  readonly clientCert?: string
+}
+
+/** A proxy as requests takes it: a value without a scheme is http:// (adapters.py:493 prepend_scheme_if_needed). */
+export function proxyUrl(proxy: string): string {
+  return proxy.includes('://') ? proxy : `http://${proxy}`
+}
+
+/** Whether pip's options replace the proxy variables (requests' trust_env is off). */
+export function pipOverridesEnvironment(pip: PipNetwork): boolean {
+  return pip.proxy !== undefined || pip.noProxyEnv === true
+}
+
+/** The proxy URL pip would use for `url` with this environment and these options, or undefined for a direct connection. */
+export function proxyFor(
+  url: string | URL,
+  env: Environment,
+  pip: PipNetwork = {}
+): string | undefined {
   const u = typeof url === 'string' ? new URL(url) : url
+  if (pipOverridesEnvironment(pip)) {
+    if (!pip.proxy || (u.protocol !== 'http:' && u.protocol !== 'https:')) return undefined
+    return proxyUrl(pip.proxy)
+  }
   const proxies = proxiesOf(env)
   if (bypassed(u, env, proxies)) return undefined
   const scheme = u.protocol.replace(/:$/, '')
   return proxies.get(scheme) ?? proxies.get('all')
+}
+
+/**
+ * The CA bundle pip would verify with: requests puts REQUESTS_CA_BUNDLE, then CURL_CA_BUNDLE, before
+ * the session's `verify` (pip's --cert) while it trusts the environment (sessions.py:855-865: the
+ * request's value wins merge_setting), and reads neither once a --proxy turned trust_env off; with
+ * no bundle at all, SSL_CERT_FILE (OpenSSL's default, which pip's truststore context reads).
+ */
+export function caFileFor(env: Environment, pip: PipNetwork = {}): string | undefined {
+  const fromRequests = pipOverridesEnvironment(pip)
+    ? undefined
+    : env.REQUESTS_CA_BUNDLE || env.CURL_CA_BUNDLE
+  return fromRequests || pip.cert || env.SSL_CERT_FILE || undefined
+}
+
+/** pip's strtobool, for --no-proxy-env from PIP_NO_PROXY_ENV or a config file */
+function pipTrue(value: string | undefined): boolean {
+  return /^(y|yes|t|true|on|1)$/i.test(value ?? '')
+}
+
+/** pip's network options from `option` (`proxy`, `cert`, …) → its value in pip's precedence, or undefined. */
+export function pipNetworkFrom(option: (name: string) => string | undefined): PipNetwork {
+  const proxy = option('proxy')
+  const cert = option('cert')
+  const clientCert = option('client-cert')
+  return {
+    ...(proxy !== undefined ? { proxy } : {}),
+    ...(pipTrue(option('no-proxy-env')) ? { noProxyEnv: true } : {}),
+    ...(cert ? { cert } : {}),
+    ...(clientCert ? { clientCert } : {})
+  }
+}
+
+/** The PIP_* variable of a pip option (`client-cert` → PIP_CLIENT_CERT); empty is unset, as pip drops it. */
+export function pipVariable(env: Environment, option: string): string | undefined {
+  return env[`PIP_${option.toUpperCase().replace(/-/g, '_')}`] || undefined
+}
+
+type PipNetworkReader = (env: Environment) => Promise<PipNetwork>
+let runNetwork: PipNetworkReader | undefined
+
+/**
+ * How this run reads pip's network options (pip-args, PIP_*, pip's config files), set once when the
+ * inputs are read, so every HttpClient takes pip's road without each caller passing it down.
+ */
+export function usePipNetwork(read: PipNetworkReader | undefined): void {
+  runNetwork = read
+}
+
+/** pip's network options for this run; the PIP_* variables alone before the inputs were read. */
+export function pipNetworkOfRun(env: Environment): Promise<PipNetwork> {
+  return runNetwork
+    ? runNetwork(env)
+    : Promise.resolve(pipNetworkFrom(name => pipVariable(env, name)))
 }

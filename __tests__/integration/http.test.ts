@@ -270,8 +270,12 @@ test('a Range request answers 206 with the bytes asked for; file: URLs answer li
   }
 })
 
-test("an https index signed by a private CA (a TLS-intercepting proxy's): trusted through REQUESTS_CA_BUNDLE as pip trusts it, also through HTTPS_PROXY, and through NODE_EXTRA_CA_CERTS beside a bundle pip reads; refused without, naming the URL", async () => {
-  const dir = path.join(tmp, 'tls')
+/**
+ * A private CA in `dir` (ca.pem), a server certificate it signed for 127.0.0.1 (server.pem,
+ * server.key), and a client's key and certificate it signed, in one PEM file as pip's --client-cert
+ * takes it (client.pem).
+ */
+async function privateCa(dir: string): Promise<string> {
   await fs.mkdir(dir, { recursive: true })
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' })
   run([
@@ -289,36 +293,49 @@ test("an https index signed by a private CA (a TLS-intercepting proxy's): truste
     '-subj',
     '/CN=corp test CA'
   ])
-  run([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=127.0.0.1'
-  ])
   await fs.writeFile(path.join(dir, 'san.ext'), 'subjectAltName = IP:127.0.0.1\n')
-  run([
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-extfile',
-    'san.ext'
-  ])
+  for (const [name, cn, ext] of [
+    ['server', '/CN=127.0.0.1', ['-extfile', 'san.ext']],
+    ['client', '/CN=runner', []]
+  ] as const) {
+    run([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      cn
+    ])
+    run([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      ...ext
+    ])
+  }
+  const client = await Promise.all(
+    ['client.key', 'client.pem'].map(f => fs.readFile(path.join(dir, f), 'utf8'))
+  )
+  await fs.writeFile(path.join(dir, 'client.pem'), client.join(''))
+  return dir
+}
+
+test("an https index signed by a private CA (a TLS-intercepting proxy's): trusted through REQUESTS_CA_BUNDLE as pip trusts it, also through HTTPS_PROXY, and through NODE_EXTRA_CA_CERTS beside a bundle pip reads; refused without, naming the URL", async () => {
+  const dir = await privateCa(path.join(tmp, 'tls'))
   const small = blobs.get('small.bin') as Buffer
   const server = https.createServer(
     {
@@ -360,6 +377,64 @@ test("an https index signed by a private CA (a TLS-intercepting proxy's): truste
     })
   } finally {
     await Promise.all([trusting, tunnelled, plain, extra].map(c => c.close()))
+    server.closeAllConnections()
+    await new Promise<void>(resolve => server.close(() => resolve()))
+  }
+})
+
+test("pip's --cert and --client-cert (PipNetwork) reach the TLS handshake as pip's session presents them: --cert trusted, REQUESTS_CA_BUNDLE before it unless pip's --proxy turned the environment off, the client certificate to a server that demands one", async () => {
+  const dir = await privateCa(path.join(tmp, 'tls-pip'))
+  const read = (f: string) => fs.readFile(path.join(dir, f))
+  const small = blobs.get('small.bin') as Buffer
+  const server = https.createServer(
+    {
+      key: await read('server.key'),
+      cert: await read('server.pem'),
+      // a server that takes only clients its CA signed
+      ca: await read('ca.pem'),
+      requestCert: true,
+      rejectUnauthorized: true
+    },
+    (_req, res) => res.writeHead(200, { 'content-length': small.length }).end(small)
+  )
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/files/small.bin`
+  const ca = path.join(dir, 'ca.pem')
+  const clientCert = path.join(dir, 'client.pem')
+  const system = '/etc/ssl/certs/ca-certificates.crt'
+  const clients = {
+    pip: new HttpClient({ env: {}, pip: { cert: ca, clientCert }, timeouts: FAST }),
+    // requests reads REQUESTS_CA_BUNDLE before the session's verify while it trusts the environment
+    requestsFirst: new HttpClient({
+      env: { REQUESTS_CA_BUNDLE: system },
+      pip: { cert: ca, clientCert },
+      timeouts: FAST
+    }),
+    // a --proxy turns trust_env off (pip 24.1+): the environment's bundle and proxies are not read
+    proxied: new HttpClient({
+      env: { REQUESTS_CA_BUNDLE: system, HTTPS_PROXY: 'http://127.0.0.1:9' },
+      pip: { proxy: proxy.url, cert: ca, clientCert },
+      timeouts: FAST
+    }),
+    noClientCert: new HttpClient({ env: {}, pip: { cert: ca }, timeouts: FAST })
+  }
+  try {
+    assert.equal(sha((await clients.pip.get(url)).body), sha(small))
+    const before = proxy.requests.length
+    assert.equal(sha((await clients.proxied.get(url)).body), sha(small))
+    assert.deepEqual(
+      proxy.requests.slice(before).map(r => r.method),
+      ['CONNECT']
+    )
+    await assert.rejects(clients.requestsFirst.get(url), (e: unknown) => {
+      assert.ok(e instanceof HttpError)
+      assert.match(e.message, /certificate/i)
+      return true
+    })
+    // the server refuses a client without a certificate
+    await assert.rejects(clients.noClientCert.get(url), (e: unknown) => e instanceof HttpError)
+  } finally {
+    await Promise.all(Object.values(clients).map(c => c.close()))
     server.closeAllConnections()
     await new Promise<void>(resolve => server.close(() => resolve()))
   }

@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { promises as fs } from 'node:fs'
+import { promises as fs, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { getInputs } from '../../src/inputs'
@@ -103,7 +103,8 @@ async function workspace(kind: LockKind | 'requirements', index: ShapedIndex): P
 async function wheelsOf(
   kind: LockKind | 'requirements',
   index: ShapedIndex,
-  runner?: string
+  runner?: string,
+  more: Record<string, string> = {}
 ): Promise<string[]> {
   const requirements = await workspace(kind, index)
   // a fresh runner each time unless told: no wheelhouse left by the previous build
@@ -119,7 +120,8 @@ async function wheelsOf(
       ? { groups: 'speedups' }
       : kind === 'requirements'
         ? {}
-        : { extras: 'speedups' })
+        : { extras: 'speedups' }),
+    ...more
   })
   try {
     const inputs = getInputs({
@@ -154,6 +156,100 @@ test('an index only a forward proxy reaches, HTTPS_PROXY/HTTP_PROXY set: require
   // and without the proxy the index is out of reach: the test's premise holds
   await assert.rejects(wheelsOf('uv', index))
   assert.ok(index.refused > 0)
+})
+
+/** A proxy URL carrying credentials, for the recording proxy (which takes any). */
+function withCredentials(url: string, user: string, password: string): string {
+  return url.replace('http://', `http://${user}:${password}@`)
+}
+
+/**
+ * requirements.txt (pip resolves, the fetcher downloads) and the lock `kind` (the fetcher alone),
+ * against an index only the proxy reaches, with pip's proxy set by `configure`: both go through the
+ * proxy (pip forwards GETs, the client tunnels), nothing goes around it, the password is masked and
+ * never printed.
+ */
+async function throughPipProxy(
+  kind: LockKind,
+  password: string,
+  configure: (proxyUrl: string) => Record<string, string>
+): Promise<void> {
+  const index = await serve(serveShapedIndex(indexRoot, { onlyFrom: proxy.sourceAddress }))
+  const before = proxy.requests.length
+  const lines = log.lines.length
+  const more = configure(withCredentials(proxy.url, 'corp', password))
+  assert.deepEqual(await wheelsOf('requirements', index, undefined, more), REQUIRED)
+  const ofPip = proxy.requests.slice(before)
+  assert.ok(
+    ofPip.some(r => r.method === 'GET' && r.target.startsWith(index.origin)),
+    'pip'
+  )
+  assert.ok(
+    ofPip.some(r => r.method === 'CONNECT' && index.origin.endsWith(r.target)),
+    'fetcher'
+  )
+  const locked = proxy.requests.length
+  assert.deepEqual(await wheelsOf(kind, index, undefined, more), LOCKED_WHEELS, kind)
+  assert.ok(
+    proxy.requests.slice(locked).some(r => r.method === 'CONNECT'),
+    `${kind}: the fetcher`
+  )
+  assert.equal(index.refused, 0, 'nothing went around the proxy')
+  assert.ok(index.requests.length > 0 && index.requests.every(r => r.from === proxy.sourceAddress))
+  // the proxy's credentials reached it (basic auth), and no log line shows them
+  const basic = `Basic ${Buffer.from(`corp:${password}`).toString('base64')}`
+  assert.ok(proxy.requests.slice(before).some(r => r.proxyAuthorization === basic))
+  const printed = log.lines.slice(lines)
+  assert.ok(printed.includes(`::add-mask::${password}`), 'masked')
+  assert.deepEqual(
+    printed.filter(l => l.includes(password) && !l.startsWith('::add-mask::')),
+    []
+  )
+}
+
+/** Runs `body` and puts process.env back as it was, whatever `body` set. */
+async function keepingEnv(body: () => Promise<void>): Promise<void> {
+  const saved = { ...process.env }
+  try {
+    await body()
+  } finally {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name]
+    Object.assign(process.env, saved)
+  }
+}
+
+test("pip's proxy from its config file ([global] proxy =, PIP_CONFIG_FILE) carries pip and the action's downloads: requirements.txt and uv.lock, no proxy variable set", async () => {
+  const home = path.join(tmp, 'home-config')
+  await fs.mkdir(home, { recursive: true })
+  const config = path.join(tmp, 'pip-proxy.conf')
+  await keepingEnv(() =>
+    throughPipProxy('uv', 'c0nfig-pw', url => {
+      writeFileSync(config, `[global]\nproxy = ${url}\n`)
+      // this machine's user config (a mirror, find-links) stays out: HOME is empty
+      process.env.HOME = home
+      process.env.XDG_CONFIG_HOME = path.join(home, '.config')
+      process.env.PIP_CONFIG_FILE = config
+      return {}
+    })
+  )
+})
+
+test('PIP_PROXY beats HTTPS_PROXY/HTTP_PROXY (a dead proxy here) and NO_PROXY, for pip and the action alike: requirements.txt and poetry.lock', async () => {
+  await keepingEnv(() =>
+    throughPipProxy('poetry', 'env-pw', url => {
+      process.env.PIP_PROXY = url
+      process.env.HTTPS_PROXY = 'http://127.0.0.1:9'
+      process.env.HTTP_PROXY = 'http://127.0.0.1:9'
+      process.env.NO_PROXY = '127.0.0.1'
+      return {}
+    })
+  )
+})
+
+test('pip-args --proxy carries pip and the action: requirements.txt and pylock.toml', async () => {
+  await keepingEnv(() =>
+    throughPipProxy('pylock', 'args-pw', url => ({ 'pip-args': `--proxy ${url}` }))
+  )
 })
 
 test('an index that closes every connection (HTTP/1.0, no Content-Length): requirements.txt and every lock format', async () => {

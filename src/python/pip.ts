@@ -6,9 +6,17 @@
  */
 import * as core from '@actions/core'
 import { LayerActionError } from '../errors'
-import type { Redactor } from '../credentials'
+import { Redactor } from '../credentials'
+import { pipNetworkFrom, pipVariable, proxyUrl, type PipNetwork } from '../proxies'
 import { ProcessStartError, runProcess, type ProcessResult } from './process'
 import { PYPI_SIMPLE } from './index-page'
+
+/**
+ * Any Python with pip runs pip: markers are evaluated for the target whatever runs it
+ * (resolve/pip-target.ts) and wheels are chosen by the target flags. python3 is on every runner, and
+ * after actions/setup-python it is the Python that was set up.
+ */
+export const PIP_PYTHON = 'python3'
 
 /** pip could not be started, or failed for a reason the caller does not explain better. */
 export class PipError extends LayerActionError {}
@@ -72,16 +80,25 @@ export function pipFailureLines(result: ProcessResult, redactor: Redactor): stri
   return redactor.redact(chosen.join('\n'))
 }
 
-/** The one reader of pip-args: the value of `--flag value` / `--flag=value` / `-fvalue` (every occurrence). */
-export function pipOptionValues(args: readonly string[], flags: readonly string[]): string[] {
+/**
+ * The one reader of pip-args: the value of `--flag value` / `--flag=value` / `-fvalue` (every
+ * occurrence); a long flag also as the abbreviations pip takes, down to `shortest[flag]`.
+ */
+export function pipOptionValues(
+  args: readonly string[],
+  flags: readonly string[],
+  shortest: Readonly<Record<string, string>> = {}
+): string[] {
   const values: string[] = []
   args.forEach((arg, i) => {
     for (const flag of flags) {
-      if (arg === flag && i + 1 < args.length) values.push(args[i + 1])
-      else if (flag.startsWith('--') && arg.startsWith(`${flag}=`))
-        values.push(arg.slice(flag.length + 1))
-      else if (!flag.startsWith('--') && arg.startsWith(flag) && arg.length > flag.length)
-        values.push(arg.slice(flag.length))
+      if (flag.startsWith('--')) {
+        if (!spellsPipOption(arg, flag, shortest[flag])) continue
+        const equals = arg.indexOf('=')
+        if (equals >= 0) values.push(arg.slice(equals + 1))
+        else if (i + 1 < args.length) values.push(args[i + 1])
+      } else if (arg === flag && i + 1 < args.length) values.push(args[i + 1])
+      else if (arg.startsWith(flag) && arg.length > flag.length) values.push(arg.slice(flag.length))
     }
   })
   return values
@@ -96,8 +113,21 @@ export function spellsPipOption(arg: string, flag: string, shortest = flag): boo
   return name.startsWith(shortest) && flag.startsWith(name)
 }
 
+/** One `pip config list` per interpreter and environment: the run reads pip's configuration once. */
+const configs = new Map<string, Promise<Map<string, string>>>()
+
 /** `pip config list` as `section.key → value` (`:env:.index-url` for PIP_INDEX_URL); nothing is logged, values may hold credentials. */
-async function pipConfig(python: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+function pipConfig(python: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+  const key = JSON.stringify([python, Object.entries(env).sort(([a], [b]) => a.localeCompare(b))])
+  let config = configs.get(key)
+  if (!config) {
+    config = readPipConfig(python, env)
+    configs.set(key, config)
+  }
+  return config
+}
+
+async function readPipConfig(python: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
   const config = new Map<string, string>()
   try {
     const out = await runProcess(python, ['-m', 'pip', 'config', 'list'], { env })
@@ -112,6 +142,47 @@ async function pipConfig(python: string, env: NodeJS.ProcessEnv): Promise<Map<st
   return config
 }
 
+/** The shortest abbreviation pip's optparse takes for each network option (`--prox`: `--pro` is also --progress-bar). */
+const NETWORK_OPTIONS: Readonly<Record<string, string>> = {
+  '--proxy': '--prox',
+  '--no-proxy-env': '--no-pr',
+  '--cert': '--ce',
+  '--client-cert': '--cl'
+}
+
+/**
+ * pip's network options as `pip install` takes them: pip-args (the last one wins), else PIP_*
+ * variables, else the `[install]` then `[global]` sections of its config files (see ../proxies.ts
+ * for what each does and the pip source it follows). A proxy's credentials are masked.
+ */
+export async function pipNetwork(o: {
+  python: string
+  pipArgs: readonly string[]
+  env: NodeJS.ProcessEnv
+}): Promise<PipNetwork> {
+  const config = await pipConfig(o.python, o.env)
+  const fromArgs = (option: string): string | undefined => {
+    const flag = `--${option}`
+    if (flag === '--no-proxy-env')
+      return o.pipArgs.some(a => spellsPipOption(a, flag, NETWORK_OPTIONS[flag]))
+        ? 'true'
+        : undefined
+    return pipOptionValues(o.pipArgs, [flag], NETWORK_OPTIONS).at(-1)
+  }
+  const network = pipNetworkFrom(
+    option =>
+      fromArgs(option) ??
+      pipVariable(o.env, option) ??
+      (config.get(`:env:.${option}`) ||
+        config.get(`install.${option}`) ||
+        config.get(`global.${option}`) ||
+        undefined)
+  )
+  // masked wherever it came from (pip-args are masked with the inputs, PIP_PROXY and the files here)
+  if (network.proxy) new Redactor([proxyUrl(network.proxy)]).register()
+  return network
+}
+
 /**
  * The indexes `pip download` would read, in pip's own precedence: command line, then PIP_* variables,
  * then the `[download]` and `[global]` sections of its config files, then PyPI.
@@ -124,7 +195,7 @@ export async function configuredIndexUrls(o: {
 }): Promise<string[]> {
   const config = await pipConfig(o.python, o.env)
   const fromConfig = (key: string): string | undefined =>
-    o.env[`PIP_${key.toUpperCase().replace(/-/g, '_')}`] ??
+    pipVariable(o.env, key) ??
     config.get(`:env:.${key}`) ??
     config.get(`download.${key}`) ??
     config.get(`global.${key}`)

@@ -1,7 +1,8 @@
 /**
  * What to install and from where: requirements (its format told by the file name), extras, groups,
  * build-sdists, index-url, pip-args and the CodeArtifact repository. Credentials in index-url and
- * pip-args are masked before anything can print them.
+ * pip-args are masked before anything can print them; pip's network options in pip-args (and PIP_*,
+ * and pip's config files) become the road of the action's own downloads.
  */
 import { existsSync, statSync } from 'node:fs'
 import path from 'node:path'
@@ -9,7 +10,8 @@ import { Inputs } from '../constants'
 import { InputError } from '../errors'
 import { Redactor, redactUrl } from '../credentials'
 import { list, oneOf, type RawInputs } from '../input-values'
-import { spellsPipOption } from '../python/pip'
+import { PIP_PYTHON, pipNetwork, spellsPipOption } from '../python/pip'
+import { usePipNetwork } from '../proxies'
 import { FORMATS_HELP, inputFormat, type InputFormat } from './formats'
 
 const BUILD_SDISTS = ['pure', 'never'] as const
@@ -58,25 +60,6 @@ const RESERVED_PIP_ARGS = [
   '--user'
 ]
 const CODEARTIFACT_NAME = /^[a-z][a-z0-9-]{1,49}$/
-/**
- * pip options that pip honours but the action's own downloads (fetch, the index reader) would not:
- * both read the environment variables named instead, so one setting serves both.
- */
-const PIP_ARGS_FROM_ENV = [
-  {
-    flag: '--proxy',
-    shortest: '--prox',
-    instead:
-      "set the proxy in the job's env instead: HTTPS_PROXY and HTTP_PROXY (NO_PROXY for exceptions), which pip and the action both read"
-  },
-  {
-    flag: '--cert',
-    shortest: '--ce',
-    instead:
-      "set the CA bundle in the job's env instead: PIP_CERT (a file's path), which pip and the action both read"
-  }
-]
-
 const CODEARTIFACT_REPOSITORY = /^[A-Za-z0-9][A-Za-z0-9._-]{1,99}$/
 
 export function installInputs(raw: RawInputs, workspace: string): InstallInputs {
@@ -106,15 +89,9 @@ export function installInputs(raw: RawInputs, workspace: string): InstallInputs 
         arg,
         `any pip option except ${RESERVED_PIP_ARGS.join(' ')}: the action sets these from python-version and architecture`
       )
-    const fromEnv = PIP_ARGS_FROM_ENV.find(o => spellsPipOption(arg, o.flag, o.shortest))
-    // the option's name only: a proxy URL may carry a password
-    if (fromEnv)
-      throw new InputError(
-        Inputs.PipArgs,
-        arg.split('=')[0],
-        `any pip option except ${fromEnv.flag}, which pip would follow and the action's own downloads would not; ${fromEnv.instead}`
-      )
   }
+  // the action's own downloads take pip's road: --proxy, --cert, --client-cert here, else PIP_* or pip's config files
+  usePipNetwork(env => pipNetwork({ python: PIP_PYTHON, pipArgs, env }))
   const codeartifact = codeArtifactRepository(raw, indexUrl)
   return {
     requirements,

@@ -9,8 +9,9 @@ import path from 'node:path'
 import type { ActionInputs } from '../inputs'
 import type { Plan } from '../plan'
 import { markerEnvironment } from '../runtimes'
+import { pipNetworkOfRun } from '../proxies'
 import { Redactor, pipRedactor, withoutUserInfo } from '../credentials'
-import { pipOptionValues } from '../python/pip'
+import { PIP_PYTHON, pipOptionValues } from '../python/pip'
 import { logIndex, type PipOptions } from './pip'
 import { describeMarkerEnvironment } from './pip-target'
 import { writePyprojectRequirements } from './pyproject'
@@ -19,13 +20,6 @@ import { isLock } from './formats'
 import { pinnedFromLock } from './locks'
 import { allowedRoots } from './paths'
 import type { PinnedSet } from './pinned'
-
-/**
- * Any Python with pip runs pip: markers are evaluated for the target whatever runs it
- * (pip-target.ts) and wheels are chosen by the target flags. python3 is on every runner, and after
- * actions/setup-python it is the Python that was set up.
- */
-const PIP_PYTHON = 'python3'
 
 export interface ResolveOptions {
   /** the index for the run: `index-url`, or CodeArtifact's (effectiveIndexUrl) */
@@ -73,6 +67,9 @@ export async function resolvePinnedSet(
     for (const line of pinned.skipped) core.info(`  left out ${line}`)
     return { entries: pinned.entries, skipped: pinned.skipped, summary: pinned.summary }
   }
+
+  // pip's proxy, wherever it is set, is masked before pip prints a line (the read is the fetch's too)
+  await pipNetworkOfRun(env)
 
   // pyproject.toml: its dependencies, extras and groups become a requirements file pip resolves as any other
   const fromPyproject =
