@@ -56,6 +56,7 @@ export async function run(): Promise<void> {
     const handed = await progress.step('hand-off', () =>
       handOff(inputs, plan, zip, { sbom: contents.sbom?.json })
     )
+    await wheelhouse.saved
     const built = builtOnRunner(wheelhouse)
     await progress.step('summary', () =>
       report({ inputs, plan, layer, smoke, zip, ...handed, built, contents })

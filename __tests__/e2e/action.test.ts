@@ -313,6 +313,43 @@ test('an exact cache hit runs no pip: the recorded resolution is used, and the z
   }
 })
 
+test('the wheel cache is saved beside the build: a run that fails after the fetch still leaves the wheels in the cache; a service that fails the upload is a warning, and the layer is built', async () => {
+  const server = await startCacheServer()
+  const cacheEnv = {
+    ...env(),
+    ACTIONS_CACHE_URL: server.url,
+    ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+    ACTIONS_CACHE_SERVICE_V2: ''
+  }
+  const runnerTemp = path.join(dir, 'runner-temp-save')
+  const go = (inputs: Record<string, string>) =>
+    runAction({ inputs, workspace: sandbox.work, env: cacheEnv, tmp: dir, runnerTemp })
+  try {
+    // a job whose publish fails (no such bucket) after the fetch: the save, begun beside the build, completes
+    const failed = await go(base({ bucket: 'no-such-bucket', 'smoke-test': 'false' }))
+    assert.notEqual(failed.exitCode, 0)
+    assert.equal(failed.errors.length, 1, failed.stdout)
+    assert.match(failed.errors[0], /no-such-bucket/)
+    assert.equal(server.entries().length, 1, failed.stdout)
+    assert.match(failed.stdout, /Saved the wheels in the Actions cache/)
+
+    // the next job restores them all: an exact hit
+    await rm(path.join(runnerTemp, 'layer-action'), { recursive: true, force: true })
+    const next = ok(await go(base({ publish: 'false', bucket: '', 'smoke-test': 'false' })))
+    assert.match(next.summary, /cache: exact/)
+
+    // changed requirements, and the service fails the upload: a warning, and the layer is built
+    await writeFile(path.join(sandbox.work, 'requirements.txt'), 'greeting\n')
+    server.failUploads = true
+    const refused = ok(await go(base({ publish: 'false', bucket: '', 'smoke-test': 'false' })))
+    assert.match(refused.stdout, /::warning::Failed to save/)
+    assert.ok(refused.outputs['code-sha256'])
+    assert.equal(server.entries().length, 1)
+  } finally {
+    await server.close()
+  }
+})
+
 test('publishes to moto: S3 key, CodeSha256, runtimes, architecture, every output, and the tag', async () => {
   const r = ok(await run(base({ environment: 'dev' })))
   const o = r.outputs

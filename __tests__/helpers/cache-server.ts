@@ -25,6 +25,8 @@ export interface CacheServer {
   lookups: number
   /** deletes an entry, as `gh cache delete <key>` does */
   remove(key: string): void
+  /** while true, every chunk upload answers 500 (a fault injected: the service failing mid-save) */
+  failUploads: boolean
   close(): Promise<void>
 }
 
@@ -38,7 +40,7 @@ export async function startCacheServer(): Promise<CacheServer> {
   const entries: Entry[] = []
   let nextId = 1
   let clock = 0
-  const state = { reservations: 0, lookups: 0 }
+  const state = { reservations: 0, lookups: 0, failUploads: false }
   const archive = (e: Entry): Buffer => {
     const out = Buffer.alloc(e.size ?? 0)
     for (const c of e.chunks) c.data.copy(out, c.start)
@@ -98,6 +100,10 @@ export async function startCacheServer(): Promise<CacheServer> {
       const entry = byId ? entries.find(e => e.id === Number(byId[1])) : undefined
       if (byId && !entry) return json(404, { message: 'no such cache' })
       if (entry && req.method === 'PATCH') {
+        if (state.failUploads) {
+          await body(req)
+          return json(500, { message: 'injected: the upload failed' })
+        }
         const start = Number(/bytes (\d+)-/.exec(req.headers['content-range'] ?? '')?.[1] ?? 0)
         entry.chunks.push({ start, data: await body(req) })
         return json(204)
@@ -132,6 +138,12 @@ export async function startCacheServer(): Promise<CacheServer> {
     },
     get lookups() {
       return state.lookups
+    },
+    get failUploads() {
+      return state.failUploads
+    },
+    set failUploads(value: boolean) {
+      state.failUploads = value
     },
     remove: (key: string) => {
       for (let i = entries.length - 1; i >= 0; i--) if (entries[i].key === key) entries.splice(i, 1)

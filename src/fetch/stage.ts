@@ -3,10 +3,12 @@
  * the recorded pinned set on an exact hit, record, prune, save), and the fetcher with its HTTP
  * client, mirror, credentials and build tools.
  */
+import * as core from '@actions/core'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Inputs } from '../constants'
 import { Redactor } from '../credentials'
+import { messageOf } from '../errors'
 import { HttpClient } from '../http'
 import type { ActionInputs } from '../inputs'
 import type { Plan } from '../plan'
@@ -113,10 +115,20 @@ export async function fetchWheels(
     })
     await writeRecord(wheelhouse, cached.key)
     if (cached.restored && cached.restored.status !== 'unavailable') {
-      // saved right away: a later failure (size, smoke test, AWS) still keeps the downloads
       const keep = [...wheelhouse.wheels.map(w => path.basename(w.file)), RECORD_FILE]
       await pruneWheelhouse(plan.wheelhouse, keep)
-      await saveWheelhouse({ wheelhouse: plan.wheelhouse, restored: cached.restored })
+      // begun now and not awaited here: the archive and its upload (seconds for a large layer on a
+      // hosted runner) overlap the assembly, zip and smoke test; a later failure (size, smoke test,
+      // AWS) still keeps the downloads, since the process ends only once the save has
+      const restored = cached.restored
+      const saved = saveWheelhouse({ wheelhouse: plan.wheelhouse, restored }).then(
+        () => undefined,
+        (error: unknown) =>
+          core.warning(
+            `Could not save the wheel cache (the layer is not affected): ${messageOf(error)}`
+          )
+      )
+      return { ...wheelhouse, saved }
     }
     return wheelhouse
   } finally {

@@ -32,6 +32,11 @@ export interface Wheelhouse {
   readonly pinned: PinnedSet
   /** how the Actions cache served this run ('off' with cache: false) */
   readonly cache: 'exact' | 'partial' | 'miss' | 'unavailable' | 'failed' | 'off'
+  /**
+   * The save of the wheelhouse to the Actions cache, under way beside assemble, zip and smoke test
+   * (it only reads the files); never rejects. run() awaits it before the summary.
+   */
+  readonly saved?: Promise<void>
 }
 
 /** The wheels built on the runner, as the job summary lists them. */
