@@ -6,7 +6,7 @@ import { fetchWheels, restoreWheels } from './fetch/stage'
 import { builtOnRunner, type Wheelhouse } from './fetch/wheelhouse'
 import { assembleLayer } from './assemble/layer'
 import { zipLayer } from './assemble/zip'
-import { smokeTestLayer } from './smoke/smoke'
+import { probeInterpreter, smokeTestLayer } from './smoke/smoke'
 import { layerContents } from './contents/contents'
 import { commentContents } from './contents/pr-comment'
 import { handOff } from './handoff'
@@ -28,6 +28,8 @@ export async function run(): Promise<void> {
   try {
     const inputs = await progress.step('inputs', getInputs)
     const plan = await progress.group('plan', 'Plan', () => makePlan(inputs))
+    // the smoke test's interpreter, probed while the wheels are restored and resolved
+    const interpreter = inputs.smokeTest ? probeInterpreter(inputs) : undefined
     const wheelhouse = await wheelhouseFor(inputs, plan, progress)
     const layer = await progress.group('assemble', `Assemble ${inputs.publishedName}`, () =>
       assembleLayer(inputs, wheelhouse)
@@ -42,7 +44,8 @@ export async function run(): Promise<void> {
                 architecture: inputs.architecture,
                 layerDir: plan.layerDir,
                 verdictDir: plan.smokeVerdictDir,
-                cache: inputs.cache
+                cache: inputs.cache,
+                interpreter
               })
             )
           : undefined

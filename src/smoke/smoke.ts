@@ -153,6 +153,20 @@ export async function smokeTest(o: {
   return importLayer(o.layerDir, found, { ...o, env, modules })
 }
 
+/**
+ * The interpreter smokeTestLayer will use, probed ahead of it so the probe overlaps the cache
+ * restore; an unexpected failure surfaces where the promise is awaited, not as an unhandled one.
+ */
+export function probeInterpreter(o: {
+  runtime: Runtime
+  architecture: Architecture
+  env?: NodeJS.ProcessEnv
+}): Promise<Interpreter | { skipped: string }> {
+  const found = smokeInterpreter(o.runtime, o.architecture, o.env ?? process.env)
+  found.catch(() => undefined)
+  return found
+}
+
 export interface SmokeLayerOptions {
   runtime: Runtime
   architecture: Architecture
@@ -165,6 +179,8 @@ export interface SmokeLayerOptions {
   env?: NodeJS.ProcessEnv
   /** this action's version; by default the fingerprint of the running bundle */
   action?: string
+  /** the interpreter, probed earlier (run() starts the probe while the wheels are restored) */
+  interpreter?: Promise<Interpreter | { skipped: string }>
   timeoutMs?: number
   workers?: number
 }
@@ -176,10 +192,11 @@ async function lookUpVerdict(
   o: SmokeLayerOptions,
   env: NodeJS.ProcessEnv
 ): Promise<{ identity?: string; saved?: SavedVerdict }> {
-  const action = o.cache ? (o.action ?? (await actionFingerprint())) : undefined
+  if (!o.cache) return {}
+  const [action, layer] = await Promise.all([o.action ?? actionFingerprint(), layerDigest(entries)])
   if (!action) return {}
   const identity = verdictKey({
-    layer: await layerDigest(entries),
+    layer,
     interpreter,
     runtime: o.runtime,
     architecture: o.architecture,
@@ -206,7 +223,7 @@ export async function smokeTestLayer(
     core.info('Smoke test: the layer has no top-level module to import')
     return { skipped: 'the layer has no top-level module to import', modules, failures: [] }
   }
-  const found = await smokeInterpreter(runtime, architecture, env)
+  const found = await (o.interpreter ?? smokeInterpreter(runtime, architecture, env))
   if ('skipped' in found) {
     core.notice(`Smoke test skipped: ${found.skipped}`)
     return { skipped: found.skipped, modules: [], failures: [] }
