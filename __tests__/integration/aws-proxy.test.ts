@@ -169,6 +169,9 @@ test('a proxy with credentials gets Proxy-Authorization; the password is in no l
     (error: Error) => void failures.push(`${error.message}\n${error.stack}`)
   )
   assert.equal(failures.length, 2)
+  assert.match(failures[0], /bucket 'no-such-bucket' does not exist/)
+  // the proxy that is not there: a network failure whose advice names the proxy variables
+  assert.match(failures[1], /Could not reach AWS .*\(ECONNREFUSED\)\..*\(HTTPS_PROXY /)
   const output = [...log, ...failures].join('\n')
   for (const secret of [PASSWORD, encodeURIComponent(PASSWORD)])
     assert.ok(!output.includes(secret), `the proxy password is in the output:\n${output}`)
