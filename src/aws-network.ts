@@ -29,7 +29,10 @@ const AGENT_OPTIONS = { keepAlive: true, maxSockets: 50 } as const
 
 /** What an agent does with a request before it has a socket; every http.Agent has it, @types/node omits it. */
 interface Routable {
-  addRequest(req: http.ClientRequest, options: http.RequestOptions): void
+  addRequest(
+    req: http.ClientRequest,
+    options: http.RequestOptions & { secureEndpoint: boolean }
+  ): void
 }
 
 /**
@@ -74,8 +77,14 @@ class RoutingAgent extends http.Agent {
 
   addRequest(req: http.ClientRequest, options: http.RequestOptions): void {
     const agent = this.agentFor(req.host, options.port)
-    // https-proxy-agent takes the TLS options of its tunnel's handshake from the request's, not its own
-    ;(agent as unknown as Routable).addRequest(req, { ...options, ...this.tls })
+    // https-proxy-agent takes the TLS options of its tunnel's handshake from the request's, not its
+    // own; and agent-base names a connection pool by `secureEndpoint`, else by the call stack, which
+    // differs when a socket is freed: without it no connection through the proxy is ever reused
+    ;(agent as unknown as Routable).addRequest(req, {
+      ...options,
+      ...this.tls,
+      secureEndpoint: this.secure
+    })
   }
 
   override destroy(): void {

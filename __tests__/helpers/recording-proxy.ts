@@ -25,6 +25,8 @@ export interface RecordingProxy {
   readonly url: string
   readonly sourceAddress: string
   readonly requests: ProxiedRequest[]
+  /** connections clients opened to this proxy so far */
+  readonly connections: number
   close(): Promise<void>
 }
 
@@ -58,7 +60,9 @@ export async function startRecordingProxy(
       url,
       { method: req.method, headers, localAddress: sourceAddress },
       up => {
-        res.writeHead(up.statusCode ?? 502, up.headers)
+        // hop-by-hop: the server's `Connection: close` is not the client's connection to this proxy
+        const { connection: _c, 'keep-alive': _k, ...answer } = up.headers
+        res.writeHead(up.statusCode ?? 502, answer)
         up.pipe(res)
       }
     )
@@ -87,7 +91,9 @@ export async function startRecordingProxy(
     upstream.on('error', () => client.destroy())
     client.on('error', () => upstream.destroy())
   })
+  let connections = 0
   server.on('connection', (socket: net.Socket) => {
+    connections++
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
@@ -97,6 +103,9 @@ export async function startRecordingProxy(
     url: `http://127.0.0.1:${port}`,
     sourceAddress,
     requests,
+    get connections() {
+      return connections
+    },
     close: () =>
       new Promise<void>(resolve => {
         for (const s of sockets) s.destroy()

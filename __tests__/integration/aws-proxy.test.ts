@@ -41,6 +41,7 @@ let zip: TestZip
 let proxy: RecordingProxy
 let fakeEndpoint: string
 let restoreEnv: () => void
+let connectionsBefore = 0
 const log: string[] = []
 const opts = { log: (line: string) => void log.push(line) }
 
@@ -119,6 +120,9 @@ test('the S3 upload and PublishLayerVersion go through HTTP_PROXY to an endpoint
     lines.every(l => l.includes(fakeEndpoint)),
     lines.join('\n')
   )
+  // keep-alive: the calls share connections to the proxy
+  const opened = proxy.connections - connectionsBefore
+  assert.ok(opened < lines.length, `${opened} connections for ${lines.length} calls`)
 })
 
 test('NO_PROXY naming the endpoint host goes direct; without it the same endpoint takes the proxy', async () => {
@@ -198,12 +202,16 @@ test('https: a CONNECT tunnel through HTTPS_PROXY, verified with AWS_CA_BUNDLE',
   // TLS for aws.example.test in front of moto; its certificate is trusted through AWS_CA_BUNDLE only
   const tlsDir = await mkdtemp(path.join(dir, 'tls-'))
   const tls = selfSignedCertificate(tlsDir, FAKE_HOST)
+  let calls = 0
   const front = https.createServer(tls, (req, res) => {
+    calls++
     const up = http.request(
       `${moto.endpoint}${req.url}`,
       { method: req.method, headers: req.headers },
       answer => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        // moto closes each connection; the front keeps its own open, as AWS does
+        const { connection: _c, 'keep-alive': _k, ...headers } = answer.headers
+        res.writeHead(answer.statusCode ?? 502, headers)
         answer.pipe(res)
       }
     )
@@ -231,6 +239,8 @@ test('https: a CONNECT tunnel through HTTPS_PROXY, verified with AWS_CA_BUNDLE',
       targets.every(t => t === `CONNECT ${FAKE_HOST}:443`),
       targets.join('\n')
     )
+    // keep-alive: the calls of the publish share tunnels
+    assert.ok(targets.length < calls, `${targets.length} tunnels for ${calls} calls`)
   } finally {
     await tunnelling.close()
     front.closeAllConnections()
