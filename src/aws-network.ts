@@ -69,7 +69,7 @@ class RoutingAgent extends http.Agent {
     if (!agent) {
       agent = this.secure
         ? new HttpsProxyAgent(url, { ...AGENT_OPTIONS, ...this.tls })
-        : new HttpProxyAgent(url, AGENT_OPTIONS)
+        : new HttpProxyAgent(url, { ...AGENT_OPTIONS, ...this.tls })
       this.proxied.set(url, agent)
     }
     return agent
