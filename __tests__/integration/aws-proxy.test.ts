@@ -95,6 +95,7 @@ beforeEach(async () => {
   await moto.reset()
   await createBucket(motoClients(moto, REGION).s3, BUCKET, REGION)
   proxy.requests.length = 0
+  connectionsBefore = proxy.connections
   log.length = 0
 })
 
