@@ -18,8 +18,8 @@ var core = __webpack_require__(33838);
 var dist_cjs = __webpack_require__(71696);
 // EXTERNAL MODULE: ./src/constants.ts
 var constants = __webpack_require__(27242);
-// EXTERNAL MODULE: ./src/deliver/clients.ts
-var deliver_clients = __webpack_require__(96045);
+// EXTERNAL MODULE: ./src/deliver/clients.ts + 1 modules
+var deliver_clients = __webpack_require__(77930);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(83916);
 // EXTERNAL MODULE: ./src/contents/inputs.ts
@@ -89,7 +89,7 @@ async function readRemoteZipPackages(source, label, tmpDir, o = {}) {
         const whole = got.start === 0 && end === total;
         const short = 'start' in range ? got.start > range.start || end <= range.end : end !== total;
         if (short && !whole)
-            throw new errors/* LayerActionError */.Ic(`${label}: asked for bytes ${(0,src_http/* rangeHeader */.H)(range).slice(6)}, the server sent ${got.start}-${end - 1} of ${total}`);
+            throw new errors/* LayerActionError */.Ic(`${label}: asked for bytes ${(0,src_http/* rangeHeader */.Hq)(range).slice(6)}, the server sent ${got.start}-${end - 1} of ${total}`);
         external_node_fs_default().writeSync(fd, got.data, 0, got.data.length, got.start);
         // contiguous with what is on disk up to the end of the file
         if (end >= Math.min(have, total))
@@ -208,7 +208,7 @@ async function readComparedLayer(req, clientsFor) {
     let unreadable = `its location is ${location ? `'${location.split('?')[0]}'` : 'empty'}`;
     if (/^https?:\/\//.test(location)) {
         try {
-            const http = new src_http/* HttpClient */.Q();
+            const http = new src_http/* HttpClient */.Qq();
             const read = await readZip(range => (0,http_range/* fetchRange */.sj)(location, range, http), base.layerVersionArn, req).finally(() => http.close());
             return { ...base, ...read, source: 'location' };
         }

@@ -77,7 +77,8 @@ function tlsOf(env: Environment, pip: PipNetwork): { ca?: string[]; cert?: strin
   return { ...(ca.length > 0 ? { ca } : {}), ...(pem ? { cert: pem, key: pem } : {}) }
 }
 
-function readPem(file: string, what: string): string {
+/** A PEM file's text; an unreadable one is an error naming the file and what it is for. */
+export function readPem(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8')
   } catch (error) {

@@ -94,14 +94,15 @@ async function post(url: string, body = ''): Promise<Response> {
   return fetch(url, { method: 'POST', body })
 }
 
-export async function startMoto(): Promise<Moto> {
+/** `env`: moto's own settings for this server (e.g. S3_IGNORE_SUBDOMAIN_BUCKETNAME). */
+export async function startMoto(o: { env?: Record<string, string> } = {}): Promise<Moto> {
   const [cmd, ...args] = motoCommand()
   const port = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
   const child = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, MOTO_ACCOUNT_ID: MOTO_ACCOUNT }
+    env: { ...process.env, ...o.env, MOTO_ACCOUNT_ID: MOTO_ACCOUNT }
   })
   running.add(child)
   let stderr = ''

@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
+import net from 'node:net'
 import path from 'node:path'
 import type { Rule } from './fault-proxy'
 
@@ -132,8 +133,11 @@ export async function startPresignedStandIn(
   }
 }
 
-/** A key and a certificate for 127.0.0.1 (openssl), for a process started with NODE_EXTRA_CA_CERTS. */
-export function selfSignedCertificate(dir: string): {
+/** A key and a certificate for 127.0.0.1, or for a host name (openssl), for a process started with NODE_EXTRA_CA_CERTS. */
+export function selfSignedCertificate(
+  dir: string,
+  host = '127.0.0.1'
+): {
   key: string
   cert: string
   certFile: string
@@ -151,9 +155,9 @@ export function selfSignedCertificate(dir: string): {
       '-days',
       '1',
       '-subj',
-      '/CN=127.0.0.1',
+      `/CN=${host}`,
       '-addext',
-      'subjectAltName=IP:127.0.0.1',
+      `subjectAltName=${net.isIP(host) ? 'IP' : 'DNS'}:${host}`,
       '-keyout',
       key,
       '-out',

@@ -4,7 +4,9 @@
  * undici's ProxyAgent sends, and anyone for https:) are tunnelled. Its own connections to the
  * servers behind it leave from `sourceAddress` (127.0.0.2 by default, an address of the loopback
  * interface), so an index that accepts only that address (IndexShape.onlyFrom) is reachable
- * through this proxy alone: a request that bypasses it is refused.
+ * through this proxy alone: a request that bypasses it is refused. `hosts` maps names only this
+ * proxy knows (`aws.example.test:4566` → `127.0.0.1:<port>`) to real addresses, so a client that
+ * does not go through it cannot even resolve the name.
  */
 import http from 'node:http'
 import net from 'node:net'
@@ -23,15 +25,19 @@ export interface RecordingProxy {
   readonly url: string
   readonly sourceAddress: string
   readonly requests: ProxiedRequest[]
+  /** connections clients opened to this proxy so far */
+  readonly connections: number
   close(): Promise<void>
 }
 
 export const PROXY_SOURCE_ADDRESS = '127.0.0.2'
 
 export async function startRecordingProxy(
-  o: { sourceAddress?: string } = {}
+  o: { sourceAddress?: string; hosts?: Readonly<Record<string, string>> } = {}
 ): Promise<RecordingProxy> {
   const sourceAddress = o.sourceAddress ?? PROXY_SOURCE_ADDRESS
+  // `host:port` as the client named it → where this proxy connects
+  const resolve = (hostPort: string): string => o.hosts?.[hostPort] ?? hostPort
   const requests: ProxiedRequest[] = []
   const sockets = new Set<net.Socket>()
   const server = http.createServer((req, res) => {
@@ -48,11 +54,15 @@ export async function startRecordingProxy(
     const headers = { ...req.headers }
     delete headers['proxy-authorization']
     delete headers['proxy-connection']
+    const url = new URL(target)
+    url.host = resolve(url.host)
     const upstream = http.request(
-      target,
+      url,
       { method: req.method, headers, localAddress: sourceAddress },
       up => {
-        res.writeHead(up.statusCode ?? 502, up.headers)
+        // hop-by-hop: the server's `Connection: close` is not the client's connection to this proxy
+        const { connection: _c, 'keep-alive': _k, ...answer } = up.headers
+        res.writeHead(up.statusCode ?? 502, answer)
         up.pipe(res)
       }
     )
@@ -69,7 +79,7 @@ export async function startRecordingProxy(
       target,
       proxyAuthorization: req.headers['proxy-authorization']
     })
-    const [host, port] = target.split(':')
+    const [host, port] = resolve(target).split(':')
     const upstream = net.connect({ host, port: Number(port), localAddress: sourceAddress }, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
       if (head.length > 0) upstream.write(head)
@@ -81,7 +91,9 @@ export async function startRecordingProxy(
     upstream.on('error', () => client.destroy())
     client.on('error', () => upstream.destroy())
   })
+  let connections = 0
   server.on('connection', (socket: net.Socket) => {
+    connections++
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
@@ -91,6 +103,9 @@ export async function startRecordingProxy(
     url: `http://127.0.0.1:${port}`,
     sourceAddress,
     requests,
+    get connections() {
+      return connections
+    },
     close: () =>
       new Promise<void>(resolve => {
         for (const s of sockets) s.destroy()

@@ -126,7 +126,9 @@ test('python/ holds primitives: it imports no stage (resolve, fetch, assemble, s
 })
 
 test('start-up loads no SDK: what main.ts reaches by static imports imports neither the AWS SDK, Octokit, the Actions cache nor CycloneDX (they load on the paths that use them)', () => {
-  const heavy = /^(@aws-sdk\/|@smithy\/|@actions\/github|@actions\/cache|@cyclonedx\/)/
+  // the proxy agents serve the AWS SDK alone (src/aws-network.ts) and load with it
+  const heavy =
+    /^(@aws-sdk\/|@smithy\/|@actions\/github|@actions\/cache|@cyclonedx\/|https?-proxy-agent$)/
   const reached = new Map([[path.join(SRC, 'main.ts'), 'main.ts']])
   for (const [f, via] of reached)
     for (const e of graph.get(f) ?? [])

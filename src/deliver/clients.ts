@@ -1,12 +1,15 @@
 /**
- * The S3, Lambda and SSM clients of one region. Credentials, endpoints (AWS_ENDPOINT_URL,
+ * The S3, Lambda and SSM clients of one region, and the settings every AWS client of the action is
+ * made with (CodeArtifact's too, ../resolve/codeartifact.ts). Credentials, endpoints (AWS_ENDPOINT_URL,
  * AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_LAMBDA, a profile's endpoint_url) and retry settings come
- * from the SDK's own resolution, so whatever configured the job's AWS access configures this too.
+ * from the SDK's own resolution, so whatever configured the job's AWS access configures this too;
+ * the proxy variables and AWS_CA_BUNDLE, which the SDK does not read, from ../aws-network.ts.
  */
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { S3Client } from '@aws-sdk/client-s3'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
+import { awsRequestHandler } from '../aws-network'
 
 export interface AwsClients {
   s3: S3Client
@@ -15,7 +18,8 @@ export interface AwsClients {
 }
 
 export interface ClientOptions {
-  region: string
+  /** undefined: the SDK's default chain (AWS_REGION, the profile) */
+  region?: string
   /** Product token added to the SDK's user agent, e.g. `layer-action/1.4.0`. */
   userAgent?: string
   /** Attempts per call, first one included (the SDK's default is 3; publishing is often throttled). */
@@ -38,20 +42,28 @@ export function s3EndpointFromEnv(env: NodeJS.ProcessEnv = process.env): string 
   return env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined
 }
 
-export function createClients(o: ClientOptions): AwsClients {
+/** The configuration every AWS client of the action is made with (one road, one retry policy). */
+export function clientConfig(o: ClientOptions) {
   const env = o.env ?? process.env
   // AWS_MAX_ATTEMPTS / AWS_RETRY_MODE, when the workflow sets them, win over our defaults
   const fromEnv = Number.parseInt(env.AWS_MAX_ATTEMPTS ?? '', 10)
   const maxAttempts = o.maxAttempts ?? (fromEnv > 0 ? fromEnv : DEFAULT_MAX_ATTEMPTS)
-  const common = {
-    region: o.region,
+  const requestHandler = awsRequestHandler(env)
+  return {
+    ...(o.region ? { region: o.region } : {}),
     customUserAgent: o.userAgent ?? USER_AGENT_NAME,
     maxAttempts,
     ...(env.AWS_RETRY_MODE ? {} : { retryMode: 'standard' }),
     ...(o.retryDelay
       ? { retryStrategy: new ConfiguredRetryStrategy(maxAttempts, o.retryDelay) }
-      : {})
+      : {}),
+    ...(requestHandler ? { requestHandler } : {})
   }
+}
+
+export function createClients(o: ClientOptions & { region: string }): AwsClients {
+  const env = o.env ?? process.env
+  const common = clientConfig(o)
   return {
     s3: new S3Client({
       ...common,

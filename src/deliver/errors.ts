@@ -216,6 +216,7 @@ export function explainAwsError(error: unknown, given: AwsContext): AwsError {
     return make(
       'network',
       `Could not reach AWS for ${ctx.action} in ${ctx.region} (${f.syscall}). Check the runner's network, ` +
+        `its proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY), ` +
         `and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_LAMBDA if you set them.`
     )
   }

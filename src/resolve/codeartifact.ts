@@ -10,11 +10,10 @@ import {
   GetAuthorizationTokenCommand,
   GetRepositoryEndpointCommand
 } from '@aws-sdk/client-codeartifact'
-import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import { ACTION_NAME, ACTION_VERSION, Inputs } from '../constants'
 import { LayerActionError, messageOf } from '../errors'
 import type { CodeArtifactRepository } from './inputs'
-import { DEFAULT_MAX_ATTEMPTS } from '../deliver/clients'
+import { clientConfig, type ClientOptions } from '../deliver/clients'
 import { Redactor } from '../credentials'
 
 /** The token lives as long as the resolve stage may need it, not the 12 hours AWS allows. */
@@ -34,25 +33,11 @@ export const CODEARTIFACT_PERMISSIONS =
  * resolution, as for S3 and Lambda.
  */
 export function createCodeArtifactClient(
-  o: {
-    region?: string
-    maxAttempts?: number
-    retryDelay?: (attempt: number) => number
-    env?: NodeJS.ProcessEnv
-  } = {}
+  o: Omit<ClientOptions, 'userAgent'> = {}
 ): CodeartifactClient {
-  const env = o.env ?? process.env
-  const fromEnv = Number.parseInt(env.AWS_MAX_ATTEMPTS ?? '', 10)
-  const maxAttempts = o.maxAttempts ?? (fromEnv > 0 ? fromEnv : DEFAULT_MAX_ATTEMPTS)
-  return new CodeartifactClient({
-    ...(o.region ? { region: o.region } : {}),
-    customUserAgent: `${ACTION_NAME}/${ACTION_VERSION}`,
-    maxAttempts,
-    ...(env.AWS_RETRY_MODE ? {} : { retryMode: 'standard' }),
-    ...(o.retryDelay
-      ? { retryStrategy: new ConfiguredRetryStrategy(maxAttempts, o.retryDelay) }
-      : {})
-  })
+  return new CodeartifactClient(
+    clientConfig({ ...o, userAgent: `${ACTION_NAME}/${ACTION_VERSION}` })
+  )
 }
 
 /** `https://aws:<token>@host/pypi/repo/simple/` from the repository endpoint and the token. */
