@@ -34,9 +34,15 @@ export async function run(): Promise<void> {
     const layer = await progress.group('assemble', `Assemble ${inputs.publishedName}`, () =>
       assembleLayer(inputs, wheelhouse)
     )
+    let saved: Promise<void> | undefined
     const [zip, smoke] = await core.group('Zip and smoke test', () =>
       Promise.all([
-        progress.step('zip', () => zipLayer(layer.entries, plan.zipPath)),
+        progress.step('zip', async () => {
+          const zipped = await zipLayer(layer.entries, plan.zipPath)
+          // every entry taken from the wheels is verified: now they may be kept for the next run
+          saved = wheelhouse.save?.()
+          return zipped
+        }),
         inputs.smokeTest
           ? progress.step('smoke', () =>
               smokeTestLayer(layer.entries, {
@@ -59,7 +65,7 @@ export async function run(): Promise<void> {
     const handed = await progress.step('hand-off', () =>
       handOff(inputs, plan, zip, { sbom: contents.sbom?.json })
     )
-    await wheelhouse.saved
+    await saved
     const built = builtOnRunner(wheelhouse)
     await progress.step('summary', () =>
       report({ inputs, plan, layer, smoke, zip, ...handed, built, contents })

@@ -26,6 +26,7 @@ import {
   type ServedIndex
 } from '../helpers/wheels'
 import { hermeticPipEnv } from '../helpers/pip-env'
+import { startCacheServer } from '../helpers/cache-server'
 import { createSandbox, commit, git, isolateGit, type Sandbox } from '../helpers/git'
 import { readCentralDirectory } from '../../src/zip/reader'
 import { openSync, closeSync } from 'node:fs'
@@ -222,6 +223,29 @@ test('a wheel whose entry fails its CRC-32: refused in the zip step, naming whee
   assert.match(r.summary, /\| zip \| \*\*failed\*\* \|/)
   assert.match(r.summary, /\| smoke \| (stopped unfinished when the zip step failed|done) \|/)
   assert.match(r.summary, /\| assemble \| done \|/)
+})
+
+test('a wheel that fails its CRC-32 is never kept in the wheel cache (it is saved only once the zip step verified it); a sound one is', async () => {
+  const server = await startCacheServer()
+  const cache = {
+    ACTIONS_CACHE_URL: server.url,
+    ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+    ACTIONS_CACHE_SERVICE_V2: ''
+  }
+  try {
+    await requirements('sound\nbadcrc\n')
+    const bad = await run(base({ 'smoke-test': 'false' }), cache)
+    await failedBeforeUpload(bad, 'zip', /badcrc\/__init__\.py does not match its CRC-32/)
+    assert.doesNotMatch(bad.stdout, /Saved the wheels/)
+    assert.deepEqual(server.entries(), [])
+
+    await requirements('sound\n')
+    const good = ok(await run(base({ 'smoke-test': 'false', publish: 'false', bucket: '' }), cache))
+    assert.match(good.stdout, /Saved the wheels in the Actions cache/)
+    assert.equal(server.entries().length, 1)
+  } finally {
+    await server.close()
+  }
 })
 
 test('a damaged deflate stream: refused, naming wheel and entry; nothing uploaded', async () => {

@@ -117,18 +117,18 @@ export async function fetchWheels(
     if (cached.restored && cached.restored.status !== 'unavailable') {
       const keep = [...wheelhouse.wheels.map(w => path.basename(w.file)), RECORD_FILE]
       await pruneWheelhouse(plan.wheelhouse, keep)
-      // begun now and not awaited here: the archive and its upload (seconds for a large layer on a
-      // hosted runner) overlap the assembly, zip and smoke test; a later failure (size, smoke test,
-      // AWS) still keeps the downloads, since the process ends only once the save has
+      // run() saves once the zip step verified the wheels; the archive and its upload (seconds for
+      // a large layer on a hosted runner) then overlap the smoke test, contents and hand-off
       const restored = cached.restored
-      const saved = saveWheelhouse({ wheelhouse: plan.wheelhouse, restored }).then(
-        () => undefined,
-        (error: unknown) =>
-          core.warning(
-            `Could not save the wheel cache (the layer is not affected): ${messageOf(error)}`
-          )
-      )
-      return { ...wheelhouse, saved }
+      const save = () =>
+        saveWheelhouse({ wheelhouse: plan.wheelhouse, restored }).then(
+          () => undefined,
+          (error: unknown) =>
+            core.warning(
+              `Could not save the wheel cache (the layer is not affected): ${messageOf(error)}`
+            )
+        )
+      return { ...wheelhouse, save }
     }
     return wheelhouse
   } finally {

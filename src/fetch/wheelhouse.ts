@@ -33,10 +33,11 @@ export interface Wheelhouse {
   /** how the Actions cache served this run ('off' with cache: false) */
   readonly cache: 'exact' | 'partial' | 'miss' | 'unavailable' | 'failed' | 'off'
   /**
-   * The save of the wheelhouse to the Actions cache, under way beside assemble, zip and smoke test
-   * (it only reads the files); never rejects. run() awaits it before the summary.
+   * Saves the wheelhouse to the Actions cache (absent when there is nothing to save); never
+   * rejects. run() starts it once the zip step has verified every entry taken from the wheels, so a
+   * damaged wheel is never kept, and lets it run beside the smoke test, contents and hand-off.
    */
-  readonly saved?: Promise<void>
+  readonly save?: () => Promise<void>
 }
 
 /** The wheels built on the runner, as the job summary lists them. */
