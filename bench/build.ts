@@ -32,11 +32,10 @@ import { mb, median } from './stats'
 import { REQUIREMENTS } from './requirements'
 import { coldComparison } from './cold'
 import { runSeeds, seedsScript } from './seeds'
+import { MIRROR, MIRROR_MORE } from './wheels'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const DIST = path.join(ROOT, 'dist', 'index.js')
-const MIRROR = 'file:///opt/pypi/simple'
-const MIRROR_MORE = 'file:///opt/pypi-more/simple'
 const PYTHON_VERSION = '3.11'
 
 /**
@@ -288,12 +287,7 @@ async function exactHits(work: string, requirements: string, runs: number): Prom
   const runnerTemp = path.join(work, 'runner-temp')
   await fs.mkdir(workspace, { recursive: true })
   await fs.writeFile(path.join(workspace, 'requirements.txt'), requirements)
-  const env = {
-    ...hermeticEnv(),
-    ACTIONS_CACHE_URL: server.url,
-    ACTIONS_RUNTIME_TOKEN: 'bench',
-    ACTIONS_CACHE_SERVICE_V2: ''
-  }
+  const env = { ...hermeticEnv(), ...server.env }
   const wheelhouse = path.join(
     runnerTemp,
     'layer-action',
@@ -387,12 +381,7 @@ async function warmBuilds(
       }
       const server = await startCacheServer()
       try {
-        const env = {
-          ...hermeticEnv(),
-          ACTIONS_CACHE_URL: server.url,
-          ACTIONS_RUNTIME_TOKEN: 'bench',
-          ACTIONS_CACHE_SERVICE_V2: ''
-        }
+        const env = { ...hermeticEnv(), ...server.env }
         const fresh = () =>
           fs.rm(path.join(runnerTemp, 'layer-action'), { recursive: true, force: true })
         await fresh()

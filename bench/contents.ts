@@ -3,19 +3,15 @@
 // against, measured in the same process and alternating with it, each part of the contents stage:
 // reading the zip's dist-info, the SBOM (models, serialization, file), the diff against another
 // version read through its pre-signed location (a loopback stand-in serving a second build of the
-// layer: range requests, nothing else of the file), and the wheels' SHA-256 (the shim's share: fetch
-// computes them while it checks hashes).
+// layer: range requests, nothing else of the file). The wheels' SHA-256, which the SBOM takes from
+// the fetch stage (it computed them while checking hashes), are computed once beforehand, untimed.
 //
 //   node --import tsx bench/contents.ts [--runs 5] [--wheels <dir of .whl>]
 //
 // Without --wheels, pip downloads the set from the machine's wheel mirror (/opt/pypi/simple) first.
-import { spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { createReadStream, existsSync, promises as fs } from 'node:fs'
-import { openSync, closeSync } from 'node:fs'
+import { closeSync, existsSync, openSync, promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import { mergeWheels } from '../src/assemble/layer'
 import { slimEntries } from '../src/assemble/slim'
@@ -30,34 +26,9 @@ import { startPresignedStandIn } from '../__tests__/helpers/presigned-standin'
 import { captureLog } from '../__tests__/helpers/log'
 import { median, mb } from './stats'
 import { REQUIREMENTS } from './requirements'
-import { hermeticPipEnv } from '../__tests__/helpers/pip-env'
-import { pipTargetArgs } from '../src/resolve/pip'
+import { downloadWheels, MIRROR } from './wheels'
+import { sha256File } from '../src/digests'
 import { findRuntime, type Runtime } from '../src/runtimes'
-
-const MIRROR = 'file:///opt/pypi/simple'
-const MIRROR_MORE = 'file:///opt/pypi-more/simple'
-
-async function downloadWheels(dir: string): Promise<void> {
-  const r = spawnSync(
-    'python3',
-    [
-      '-m',
-      'pip',
-      'download',
-      '-q',
-      '-d',
-      dir,
-      ...pipTargetArgs(findRuntime('3.11') as Runtime, 'x86_64'),
-      '--index-url',
-      MIRROR,
-      '--extra-index-url',
-      MIRROR_MORE,
-      ...REQUIREMENTS
-    ],
-    { env: hermeticPipEnv(), stdio: 'inherit' }
-  )
-  if (r.status !== 0) throw new Error('pip download from the mirror failed')
-}
 
 async function zipStep(wheels: string[], out: string): Promise<ZipResult> {
   const contents = await Promise.all(wheels.map(f => wheelContent(f)))
@@ -84,7 +55,9 @@ async function main(): Promise<void> {
     if (!dir) {
       if (!existsSync(new URL(MIRROR).pathname)) throw new Error(`needs the wheel mirror ${MIRROR}`)
       const into = path.join(work, 'wheels')
-      ;[download] = await time(() => downloadWheels(into))
+      ;[download] = await time(async () =>
+        downloadWheels(into, REQUIREMENTS, findRuntime('3.11') as Runtime)
+      )
       dir = into
     }
     const wheels = (await fs.readdir(dir))
@@ -97,7 +70,15 @@ async function main(): Promise<void> {
     await zipStep(wheels.slice(0, -1), older).finally(() => log.restore())
     standIn.put('older', await fs.readFile(older))
 
-    const t: Record<string, number[]> = { zip: [], read: [], sbom: [], diff: [], hashes: [] }
+    // what the fetch stage hands the contents stage: each wheel's SHA-256, by project
+    const hashes = new Map<string, { sha256: string; wheel: string }>()
+    for (const w of wheels)
+      hashes.set(path.basename(w).split('-')[0].toLowerCase().replace(/_/g, '-'), {
+        sha256: await sha256File(w),
+        wheel: path.basename(w)
+      })
+
+    const t: Record<string, number[]> = { zip: [], read: [], sbom: [], diff: [] }
     let fetched = 0
     let requests = 0
     let zip: ZipResult | undefined
@@ -116,19 +97,6 @@ async function main(): Promise<void> {
           } finally {
             closeSync(fd)
           }
-        })
-        let hashes = new Map<string, { sha256: string; wheel: string }>()
-        ;[t.hashes[i], hashes] = await time(async () => {
-          const m = new Map<string, { sha256: string; wheel: string }>()
-          for (const w of wheels) {
-            const h = createHash('sha256')
-            await pipeline(createReadStream(w), h)
-            m.set(path.basename(w).split('-')[0].toLowerCase().replace(/_/g, '-'), {
-              sha256: h.digest('hex'),
-              wheel: path.basename(w)
-            })
-          }
-          return m
         })
         ;[t.sbom[i]] = await time(async () => {
           const json = layerSbom(
@@ -165,7 +133,7 @@ async function main(): Promise<void> {
         quiet.restore()
       }
       console.log(
-        `run ${i + 1}: zip step ${t.zip[i].toFixed(2)} s | read dist-info ${t.read[i].toFixed(3)} s, SBOM ${t.sbom[i].toFixed(3)} s, diff ${t.diff[i].toFixed(3)} s, wheel hashes ${t.hashes[i].toFixed(3)} s`
+        `run ${i + 1}: zip step ${t.zip[i].toFixed(2)} s | read dist-info ${t.read[i].toFixed(3)} s, SBOM ${t.sbom[i].toFixed(3)} s, diff ${t.diff[i].toFixed(3)} s`
       )
     }
     const zipS = median(t.zip)
@@ -180,10 +148,7 @@ async function main(): Promise<void> {
     console.log(
       `diff (remote read over HTTP):   median ${median(t.diff).toFixed(3)} s, ${requests} range requests, ${mb(fetched)} of ${mb(olderSize)} (${((100 * fetched) / olderSize).toFixed(1)}%)`
     )
-    console.log(`wheel hashes (shim only):       median ${median(t.hashes).toFixed(3)} s`)
-    console.log(
-      `contents stage / zip step:      ${(contents / zipS).toFixed(3)} (${((contents + median(t.hashes)) / zipS).toFixed(3)} with the shim's hashes)`
-    )
+    console.log(`contents stage / zip step:      ${(contents / zipS).toFixed(3)}`)
     if (download !== undefined)
       console.log(
         `pip download of the set from the local mirror, once: ${download.toFixed(2)} s; contents stage / (that + zip step): ${(contents / (download + zipS)).toFixed(3)}`

@@ -225,9 +225,7 @@ async function main(): Promise<void> {
   const temp = await fsp.mkdtemp(path.join(os.tmpdir(), 'layer-bench-verdict-'))
   const saved = { ...process.env }
   Object.assign(process.env, {
-    ACTIONS_CACHE_URL: server.url,
-    ACTIONS_RUNTIME_TOKEN: 'bench',
-    ACTIONS_CACHE_SERVICE_V2: '',
+    ...server.env,
     RUNNER_TEMP: temp,
     RUNNER_DEBUG: ''
   })

@@ -278,9 +278,7 @@ test('an exact cache hit runs no pip: the recorded resolution is used, and the z
   const cacheEnv = {
     ...env(),
     PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`,
-    ACTIONS_CACHE_URL: server.url,
-    ACTIONS_RUNTIME_TOKEN: 'runtime-token',
-    ACTIONS_CACHE_SERVICE_V2: ''
+    ...server.env
   }
   const inputs = base({ publish: 'false', bucket: '', cache: 'true', 'smoke-test': 'false' })
   // one RUNNER_TEMP, as on a runner: the cache entry's version covers the wheelhouse's path
@@ -315,12 +313,7 @@ test('an exact cache hit runs no pip: the recorded resolution is used, and the z
 
 test('the wheel cache is saved beside the build: a run that fails after the fetch still leaves the wheels in the cache; a service that fails the upload is a warning, and the layer is built', async () => {
   const server = await startCacheServer()
-  const cacheEnv = {
-    ...env(),
-    ACTIONS_CACHE_URL: server.url,
-    ACTIONS_RUNTIME_TOKEN: 'runtime-token',
-    ACTIONS_CACHE_SERVICE_V2: ''
-  }
+  const cacheEnv = { ...env(), ...server.env }
   const runnerTemp = path.join(dir, 'runner-temp-save')
   const go = (inputs: Record<string, string>) =>
     runAction({ inputs, workspace: sandbox.work, env: cacheEnv, tmp: dir, runnerTemp })

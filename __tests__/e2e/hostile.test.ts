@@ -227,11 +227,7 @@ test('a wheel whose entry fails its CRC-32: refused in the zip step, naming whee
 
 test('a wheel that fails its CRC-32 is never kept in the wheel cache (it is saved only once the zip step verified it); a sound one is', async () => {
   const server = await startCacheServer()
-  const cache = {
-    ACTIONS_CACHE_URL: server.url,
-    ACTIONS_RUNTIME_TOKEN: 'runtime-token',
-    ACTIONS_CACHE_SERVICE_V2: ''
-  }
+  const cache = server.env
   try {
     await requirements('sound\nbadcrc\n')
     const bad = await run(base({ 'smoke-test': 'false' }), cache)

@@ -18,6 +18,12 @@ interface Entry {
 export interface CacheServer {
   /** for ACTIONS_CACHE_URL (ends with /) */
   url: string
+  /** the variables that point @actions/cache at this service (its v1 protocol), as a runner sets them */
+  env: {
+    ACTIONS_CACHE_URL: string
+    ACTIONS_RUNTIME_TOKEN: string
+    ACTIONS_CACHE_SERVICE_V2: string
+  }
   entries(): { key: string; size?: number }[]
   /** how many reservations (save attempts that reached the service) were made */
   reservations: number
@@ -131,6 +137,11 @@ export async function startCacheServer(): Promise<CacheServer> {
   const { port } = server.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}/`,
+    env: {
+      ACTIONS_CACHE_URL: `http://127.0.0.1:${port}/`,
+      ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+      ACTIONS_CACHE_SERVICE_V2: ''
+    },
     entries: () =>
       entries.filter(e => e.size !== undefined).map(e => ({ key: e.key, size: e.size })),
     get reservations() {

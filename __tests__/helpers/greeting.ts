@@ -44,11 +44,7 @@ export async function greetingProject(prefix: string): Promise<GreetingProject> 
     index,
     server,
     sandbox,
-    cacheEnv: {
-      ACTIONS_CACHE_URL: server.url,
-      ACTIONS_RUNTIME_TOKEN: 'runtime-token',
-      ACTIONS_CACHE_SERVICE_V2: ''
-    },
+    cacheEnv: server.env,
     async close() {
       await index.close()
       await server.close()

@@ -77,9 +77,7 @@ before(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-verdict-'))
   server = await startCacheServer()
   const env: Record<string, string> = {
-    ACTIONS_CACHE_URL: server.url,
-    ACTIONS_RUNTIME_TOKEN: 'token',
-    ACTIONS_CACHE_SERVICE_V2: '',
+    ...server.env,
     RUNNER_TEMP: path.join(tmp, 'runner-temp')
   }
   for (const [k, v] of Object.entries(env)) {
