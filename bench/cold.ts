@@ -4,6 +4,8 @@
 // wheel mirror (/opt/pypi, /opt/pypi-more). This action (dist/index.js, publish: false, cache off,
 // smoke test on) against the seeds' shell pipeline (pip install -t with the platform flags, find
 // -delete, zip -r9) over the same index, alternating runs, in one process: the ratio is the figure.
+// This action also runs with LAYER_ACTION_LOOKAHEAD=false (pip reading the index itself), so the
+// look-ahead's share is measured in the same run.
 //
 //   node --import tsx bench/cold.ts [--runs 3] [--latency 20] [--mbps 50] [--pip 26.2.1]
 //
@@ -70,7 +72,8 @@ async function runOurs(
   workspace: string,
   index: ShapedIndex,
   more: ShapedIndex,
-  bin?: string
+  bin?: string,
+  lookahead = true
 ): Promise<Run> {
   const marks = new Map<string, number>()
   const runnerTemp = await fs.mkdtemp(path.join(os.tmpdir(), 'runner-temp-'))
@@ -86,7 +89,7 @@ async function runOurs(
       'pip-args': `--extra-index-url ${more.plainUrl}`
     },
     workspace,
-    env: coldEnv(bin),
+    env: { ...coldEnv(bin), ...(lookahead ? {} : { LAYER_ACTION_LOOKAHEAD: 'false' }) },
     runnerTemp,
     onLine: (line, ms) => {
       for (const [name, re] of MARKS) if (!marks.has(name) && re.test(line)) marks.set(name, ms)
@@ -101,7 +104,9 @@ async function runOurs(
   const at = (name: string) => (marks.get(name) ?? NaN) / 1000
   const phases: Record<string, number> = {
     'node start, inputs, plan': at('resolve'),
-    'resolve (pip --dry-run --report: metadata only)': at('fetch') - at('resolve'),
+    [lookahead
+      ? "resolve (pip --dry-run --report, through the look-ahead's loopback index)"
+      : 'resolve (pip --dry-run --report, reading the index itself)']: at('fetch') - at('resolve'),
     'download (parallel, hashes checked)': at('assemble') - at('fetch'),
     'assemble (central directories, merge, slim, sizes)': at('zip') - at('assemble'),
     'zip, and the smoke test beside it': at('smoke done') - at('zip'),
@@ -124,9 +129,9 @@ export async function coldComparison(o: {
   const more = await servePypiShapedIndex('/opt/pypi-more', o)
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-bench-cold-'))
   const requirements = `${REQUIREMENTS.join('\n')}\n`
-  const results = { ours: [] as Run[], seeds: [] as Run[] }
+  const results = { ours: [] as Run[], plain: [] as Run[], seeds: [] as Run[] }
   try {
-    for (const who of ['ours', 'seeds']) {
+    for (const who of ['ours', 'plain', 'seeds']) {
       await fs.mkdir(path.join(work, who))
       await fs.writeFile(path.join(work, who, 'requirements.txt'), requirements)
     }
@@ -146,26 +151,40 @@ export async function coldComparison(o: {
       `\ncold first build over a PyPI-shaped loopback index (${o.latencyMs} ms before each answer, ${mb(o.bytesPerSecond)}/s per connection, PEP 658 metadata, PEP 691 JSON), no cache of any kind, ${o.runs} alternating runs`
     )
     for (let run = 0; run < o.runs; run++) {
-      const order = run % 2 ? (['seeds', 'ours'] as const) : (['ours', 'seeds'] as const)
+      const order =
+        run % 2 ? (['seeds', 'plain', 'ours'] as const) : (['ours', 'plain', 'seeds'] as const)
       for (const who of order) {
         const dir = path.join(work, who)
         const r =
-          who === 'ours' ? await runOurs(dir, index, more) : await runSeeds(dir, script, coldEnv())
+          who === 'seeds'
+            ? await runSeeds(dir, script, coldEnv(bin))
+            : await runOurs(dir, index, more, bin, who === 'ours')
         results[who].push(r)
+        const label = { ours: 'ours', plain: 'ours, no look-ahead', seeds: 'seeds' }[who]
         console.log(
-          `run ${run + 1} ${who.padEnd(5)} ${r.seconds.toFixed(2)} s  zip ${mb(r.zipSize)}`
+          `run ${run + 1} ${label.padEnd(19)} ${r.seconds.toFixed(2)} s  zip ${mb(r.zipSize)}`
         )
       }
     }
     const a = median(results.ours.map(r => r.seconds))
+    const p = median(results.plain.map(r => r.seconds))
     const b = median(results.seeds.map(r => r.seconds))
     console.log(`this action, cold: median ${a.toFixed(2)} s`)
+    console.log(
+      `this action without the look-ahead (LAYER_ACTION_LOOKAHEAD=false): median ${p.toFixed(2)} s, ratio ${(p / b).toFixed(2)}`
+    )
     console.log(`seeds' pipeline, cold: median ${b.toFixed(2)} s`)
     console.log(`cold ratio: ${(a / b).toFixed(2)} (target ≤ 0.2)`)
-    const typical = [...results.ours].sort((x, y) => x.seconds - y.seconds)[Math.floor(o.runs / 2)]
-    console.log(`phases of the median cold run (${typical.seconds.toFixed(2)} s):`)
-    for (const [phase, secs] of Object.entries(typical.phases ?? {}))
-      console.log(`  ${phase.padEnd(52)} ${secs.toFixed(2)} s`)
+    for (const who of ['ours', 'plain'] as const) {
+      const typical = [...results[who]].sort((x, y) => x.seconds - y.seconds)[
+        Math.floor(o.runs / 2)
+      ]
+      console.log(
+        `phases of the median cold run${who === 'plain' ? ' without the look-ahead' : ''} (${typical.seconds.toFixed(2)} s):`
+      )
+      for (const [phase, secs] of Object.entries(typical.phases ?? {}))
+        console.log(`  ${phase.padEnd(72)} ${secs.toFixed(2)} s`)
+    }
     return a / b
   } finally {
     await Promise.all([index.close(), more.close()])

@@ -44,8 +44,8 @@ var external_node_path_ = __webpack_require__(76760);
 var external_node_path_default = /*#__PURE__*/__webpack_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./src/zip/reader.ts + 1 modules
 var reader = __webpack_require__(78118);
-// EXTERNAL MODULE: ./src/contents/packages.ts + 1 modules
-var contents_packages = __webpack_require__(67454);
+// EXTERNAL MODULE: ./src/contents/packages.ts
+var contents_packages = __webpack_require__(28633);
 ;// CONCATENATED MODULE: ./src/contents/remote-zip.ts
 /**
  * The distributions of a zip that is not on this machine, read with range requests: the tail (end

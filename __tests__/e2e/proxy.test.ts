@@ -2,8 +2,8 @@
  * End to end, the persona of a self-hosted runner whose one way out is a corporate proxy: the
  * bundled action run with HTTP_PROXY (with credentials) publishes to an AWS endpoint that only the
  * proxy can reach (`aws.example.test`, a name no resolver knows, which the recording proxy maps to
- * moto), so the S3 upload and PublishLayerVersion succeed only through the proxy. pip and the
- * action's own downloads take the same proxy, and the proxy's password reaches no log line.
+ * moto), so the S3 upload and PublishLayerVersion succeed only through the proxy. The action's own
+ * downloads take the same proxy (pip reads the loopback index, which NO_PROXY names), and the proxy's password reaches no log line.
  */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -42,7 +42,7 @@ after(async () => {
   await project?.close()
 })
 
-test('behind a proxy with credentials: pip, the downloads and every AWS call go through it, and its password is masked', async () => {
+test('behind a proxy with credentials: the index (through the look-ahead), the downloads and every AWS call go through it, and its password is masked', async () => {
   const endpoint = `http://${FAKE_HOST}:${moto.port}`
   const withCredentials = new URL(proxy.url)
   withCredentials.username = 'runner'
@@ -85,11 +85,14 @@ test('behind a proxy with credentials: pip, the downloads and every AWS call go 
     all
   )
   assert.ok(lines.includes(`POST ${endpoint}/2018-10-31/layers/common/versions`), all)
-  // the index: pip's requests and the action's own
+  // the index: the look-ahead's and the fetcher's requests, tunnelled (pip reads the loopback index)
+  const indexHost = new URL(project.index.url).host
+  assert.ok(lines.includes(`CONNECT ${indexHost}`), all)
   assert.ok(
-    lines.some(l => l.startsWith(`GET ${project.index.url}`)),
-    all
+    !lines.some(l => l.includes('localhost:')),
+    `the loopback index went through the proxy:\n${all}`
   )
+  assert.match(r.stdout, /pip resolves through a loopback index/)
   const auth = `Basic ${Buffer.from(`runner:${PASSWORD}`).toString('base64')}`
   const aws = proxy.requests.filter(q => q.target.startsWith(endpoint))
   assert.ok(aws.length >= 2)

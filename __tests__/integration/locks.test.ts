@@ -272,7 +272,7 @@ test('a second run reuses the verified files of the wheelhouse instead of downlo
   const before = index.requests.filter(r => r.startsWith('/files/')).length
   await resolveLock({ kind: 'uv', wheelhouse, name: 'reuse2' })
   assert.equal(index.requests.filter(r => r.startsWith('/files/')).length, before)
-  assert.match(log.text(), /3 wheel\(s\) for .* \(3 already in the wheelhouse\)/)
+  assert.match(log.text(), /3 wheel\(s\) for .* \(3 already in the wheelhouse: /)
   // a file in the wheelhouse with the wrong bytes is fetched again, not trusted
   await fs.writeFile(path.join(wheelhouse, 'depdep-1.0-py3-none-any.whl'), 'corrupt')
   const again = await resolveLock({ kind: 'uv', wheelhouse, name: 'reuse3' })

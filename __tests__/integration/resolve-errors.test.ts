@@ -145,8 +145,10 @@ async function resolve(o: {
     pipArgs: o.pipArgs ?? [],
     cache: false
   } as unknown as ActionInputs
+  // a wheelhouse: pip resolves through the look-ahead where it can (an index without credentials)
   const plan = {
     workDir: path.join(ws, '.work'),
+    wheelhouse: path.join(ws, 'wheelhouse'),
     runtimeLabel: `${runtime.identifier} ${architecture}`
   } as unknown as Plan
   return resolvePinnedSet(inputs, plan, { indexUrl: o.indexUrl, env: hermeticPipEnv() })

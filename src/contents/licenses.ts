@@ -7,7 +7,7 @@ import { LicenseAcknowledgement } from '@cyclonedx/cyclonedx-library/Enums'
 import { Attachment, NamedLicense, type License } from '@cyclonedx/cyclonedx-library/Models'
 import { Factories } from '@cyclonedx/cyclonedx-library/Contrib/License'
 import parseSpdxExpression from 'spdx-expression-parse'
-import type { CoreMetadata } from './metadata'
+import type { CoreMetadata } from '../python/metadata'
 
 const factory = new Factories.LicenseFactory(expression => {
   parseSpdxExpression(expression)

@@ -5,7 +5,7 @@
 import { LayerActionError } from '../errors'
 import { normalizeProject } from '../python/names'
 import { readCentralDirectory, readEntry, type CentralEntry } from '../zip/reader'
-import { parseCoreMetadata, type CoreMetadata } from './metadata'
+import { parseCoreMetadata, type CoreMetadata } from '../python/metadata'
 
 export interface LayerPackage {
   /** PEP 503 normalised */

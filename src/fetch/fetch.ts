@@ -80,7 +80,7 @@ export async function fetchWheelhouse(pinned: PinnedSet, o: FetchOptions): Promi
   )
   const reused = wheels.filter(w => w.reused).length
   core.info(
-    `${wheels.length} wheel(s) for ${o.targetLabel}${reused ? ` (${reused} already in the wheelhouse)` : ''}: ${wheels.map(w => path.basename(w.file)).join(', ')}`
+    `${wheels.length} wheel(s) for ${o.targetLabel}${reused ? ` (${reused} already in the wheelhouse: from the cache, or downloaded as pip resolved)` : ''}: ${wheels.map(w => path.basename(w.file)).join(', ')}`
   )
   const built = wheels.filter(w => w.builtFrom)
   if (built.length > 0)

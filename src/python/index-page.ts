@@ -68,8 +68,14 @@ const HTML_ENTITIES: Record<string, string> = {
   '#39': "'"
 }
 
+/** The five named entities and numeric ones (`&#62;`, `&#x3e;`), as Python's html.unescape reads them. */
 function unescapeHtml(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|apos|#39);/g, (_m, e: string) => HTML_ENTITIES[e])
+  return text.replace(/&(amp|lt|gt|quot|apos|#39|#\d+|#x[0-9a-f]+);/gi, (m, e: string) => {
+    const named = HTML_ENTITIES[e.toLowerCase()]
+    if (named) return named
+    const code = /^#x/i.test(e) ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m
+  })
 }
 
 /** `sha256=abc` → { sha256: 'abc' }; `true` → {} */
@@ -96,13 +102,22 @@ function fileOf(href: string, page: string): { filename: string; url: string; fr
 
 /** A PEP 503 page's links. `page` is the page's URL (relative links resolve against it). */
 export function parseHtmlPage(html: string, page: string): IndexFile[] {
-  const base = /<base\s[^>]*href\s*=\s*["']([^"']*)["']/i.exec(html)?.[1]
+  // what a comment holds is not a link (pip's HTMLParser skips it too)
+  const text = html.replace(/<!--[\s\S]*?-->/g, '')
+  const base = /<base\s[^>]*href\s*=\s*["']([^"']*)["']/i.exec(text)?.[1]
   const pageUrl = base ? new URL(unescapeHtml(base), page).href : page
   const files: IndexFile[] = []
-  for (const m of html.matchAll(/<a\s([^>]*)>/gi)) {
+  // a quoted value may hold `>` (`data-requires-python=">=3.8"`, which some indexes do not escape)
+  for (const m of text.matchAll(/<a\s((?:[^>"']|"[^"]*"|'[^']*')*)>/gi)) {
     const attributes = new Map<string, string>()
-    for (const a of m[1].matchAll(/([a-z][a-z0-9-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/gi))
-      attributes.set(a[1].toLowerCase(), unescapeHtml(a[2] ?? a[3]))
+    // quoted or unquoted; a bare attribute (`<a … data-yanked>`) has no value for pip's HTMLParser
+    // either, so pip reads it as absent: a bare data-yanked does not yank (checked against pip 23.2)
+    for (const a of m[1].matchAll(
+      /([a-z][a-z0-9-]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/gi
+    )) {
+      const value = a[2] ?? a[3] ?? a[4]
+      if (value !== undefined) attributes.set(a[1].toLowerCase(), unescapeHtml(value))
+    }
     const href = attributes.get('href')
     if (!href) continue
     const { filename, url, fragment } = fileOf(href, pageUrl)
@@ -163,7 +178,8 @@ export function parseSimplePage(html: string, page = 'http://index.invalid/simpl
   return [...new Set(parseHtmlPage(html, page).map(f => f.filename))]
 }
 
-function pageUrlOf(index: string, project: string): string {
+/** `<index>/<project>/`, the project name normalised as pip asks for it. */
+export function pageUrlOf(index: string, project: string): string {
   return `${index.replace(/\/*$/, '/')}${normalizeProject(project)}/`
 }
 
@@ -239,6 +255,11 @@ export class IndexReader {
 
   /** PEP 658: the METADATA of `file` without its wheel, hash-checked when the page gave a hash. */
   async metadata(file: IndexFile, signal?: AbortSignal): Promise<string | undefined> {
+    return (await this.metadataBytes(file, signal))?.toString('utf8')
+  }
+
+  /** The same, as the index sent it (pip checks these bytes against the page's hash too). */
+  async metadataBytes(file: IndexFile, signal?: AbortSignal): Promise<Buffer | undefined> {
     if (!file.metadata) return undefined
     const data = (await this.client.get(`${file.url}.metadata`, { signal })).body
     for (const [algorithm, expected] of Object.entries(file.metadata)) {
@@ -248,7 +269,7 @@ export class IndexReader {
           `The metadata of ${file.filename} (${file.url}.metadata) has ${algorithm} ${actual}, but the index page says ${expected}`
         )
     }
-    return data.toString('utf8')
+    return data
   }
 }
 

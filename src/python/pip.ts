@@ -184,20 +184,22 @@ export async function pipNetwork(o: {
 }
 
 /**
- * The indexes `pip download` would read, in pip's own precedence: command line, then PIP_* variables,
- * then the `[download]` and `[global]` sections of its config files, then PyPI.
+ * The indexes `pip <command>` would read, in pip's own precedence: command line, then PIP_*
+ * variables, then the `[<command>]` and `[global]` sections of its config files, then PyPI.
  */
 export async function configuredIndexUrls(o: {
   python: string
   indexUrl?: string
   pipArgs: readonly string[]
   env: NodeJS.ProcessEnv
+  /** default `download` */
+  command?: 'download' | 'install'
 }): Promise<string[]> {
   const config = await pipConfig(o.python, o.env)
   const fromConfig = (key: string): string | undefined =>
     pipVariable(o.env, key) ??
     config.get(`:env:.${key}`) ??
-    config.get(`download.${key}`) ??
+    config.get(`${o.command ?? 'download'}.${key}`) ??
     config.get(`global.${key}`)
   const primary =
     pipOptionValues(o.pipArgs, ['--index-url', '-i']).at(-1) ||

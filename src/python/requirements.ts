@@ -64,6 +64,28 @@ export async function walkRequirementFiles(
   await read(path.resolve(top))
 }
 
+/**
+ * A requirements file as pip reads it: its requirement lines and its option lines (`--index-url …`,
+ * `-c constraints.txt`), with those of every file it includes by `-r`, `${VAR}` expanded.
+ */
+export async function readRequirementLines(
+  top: string,
+  env: NodeJS.ProcessEnv
+): Promise<{ requirements: string[]; options: string[] }> {
+  const requirements: string[] = []
+  const options: string[] = []
+  await walkRequirementFiles(top, async (_file, content, include) => {
+    for (const line of logicalLines(content).lines) {
+      const text = expandEnv(line.text, env)
+      const ref = /^(?:-r|--requirement)(?:\s*=\s*|\s+)(\S+)/.exec(text)?.[1]
+      if (ref) await include(ref)
+      else if (text.startsWith('-')) options.push(text)
+      else requirements.push(text)
+    }
+  })
+  return { requirements, options }
+}
+
 /** A PEP 508 requirement string, split. */
 export interface Requirement {
   /** as written */

@@ -8,13 +8,9 @@ import { mkdtemp } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { sha256File } from '../digests'
+import { parseCoreMetadata } from '../python/metadata'
 import { normalizeProject } from '../python/names'
-import {
-  expandEnv,
-  logicalLines,
-  parseRequirement,
-  walkRequirementFiles
-} from '../python/requirements'
+import { parseRequirement, readRequirementLines } from '../python/requirements'
 import { parseDistributionFile } from '../python/wheel-tags'
 import { readCentralDirectory, readEntry } from '../zip/reader'
 import { downloadWheels, type PipOptions } from './pip'
@@ -49,19 +45,8 @@ export async function downloadedItems(pip: PipOptions): Promise<ReportItem[]> {
 
 /** The names a requirements file asks for directly (and those of the files it includes). */
 async function findRequested(pip: PipOptions): Promise<string[]> {
-  const names: string[] = []
-  await walkRequirementFiles(pip.requirements, async (_file, content, include) => {
-    for (const line of logicalLines(content).lines) {
-      const text = expandEnv(line.text, pip.env ?? process.env)
-      const ref = /^(?:-r|--requirement)(?:\s*=\s*|\s+)(\S+)/.exec(text)?.[1]
-      if (ref) await include(ref)
-      else if (!text.startsWith('-')) {
-        const req = parseRequirement(text)
-        if (req) names.push(req.project)
-      }
-    }
-  })
-  return names
+  const { requirements } = await readRequirementLines(pip.requirements, pip.env ?? process.env)
+  return requirements.flatMap(text => parseRequirement(text)?.project ?? [])
 }
 
 /** Name, Version and Requires-Dist from a wheel's `*.dist-info/METADATA`. */
@@ -74,14 +59,11 @@ async function wheelMetadata(
       /^[^/]+\.dist-info\/METADATA$/.test(e.name)
     )
     if (!entry) return { requiresDist: [] }
-    const text = (await readEntry(fd, entry, file)).toString('utf8')
-    const head = text.split(/\r?\n\r?\n/)[0]
-    const field = (key: string): string[] =>
-      [...head.matchAll(new RegExp(`^${key}:\\s*(.*)$`, 'gmi'))].map(m => m[1].trim())
+    const metadata = parseCoreMetadata((await readEntry(fd, entry, file)).toString('utf8'))
     return {
-      name: field('Name')[0],
-      version: field('Version')[0],
-      requiresDist: field('Requires-Dist')
+      name: metadata?.name,
+      version: metadata?.version,
+      requiresDist: [...(metadata?.requiresDist ?? [])]
     }
   } finally {
     closeSync(fd)

@@ -16,6 +16,7 @@ import type { ProcessResult } from '../python/process'
 import { pipForTarget } from './pip-target'
 import { PIP_TIMEOUT_SECONDS, explainPipFailure, userSetTimeout } from './pip-errors'
 import { readPipReport, type ReportItem } from './pip-report'
+import { startLookahead } from './pip-lookahead'
 
 /** The flags that make pip choose wheels for the Lambda runtime instead of the runner. */
 export function pipTargetArgs(runtime: Runtime, architecture: Architecture): string[] {
@@ -59,6 +60,11 @@ export interface PipOptions {
   findLinks?: readonly string[]
   /** the requirements file as the user named it, for messages (default: requirements) */
   display?: string
+  /**
+   * the wheelhouse: when set, pip resolves through the look-ahead (./pip-lookahead.ts), and the
+   * wheels it downloads are kept here for fetch
+   */
+  keep?: string
 }
 
 /** Progress worth seeing in the log; the rest (pip's resolver chatter) goes to debug. */
@@ -110,8 +116,11 @@ export async function resolveReport(o: PipOptions): Promise<ReportItem[] | 'no-r
   const redactor = pipRedactor(o)
   await fs.mkdir(o.wheelhouse, { recursive: true })
   const scratch = await fs.mkdtemp(path.join(o.wheelhouse, '.report-'))
+  const ahead = o.keep ? await startLookahead(o, o.keep, redactor) : undefined
+  let pipSucceeded = false
   try {
     const report = path.join(scratch, 'report.json')
+    const pip = ahead?.pip ?? o
     const args = [
       'install',
       '--dry-run',
@@ -122,13 +131,18 @@ export async function resolveReport(o: PipOptions): Promise<ReportItem[] | 'no-r
       path.join(scratch, 'target'),
       '-r',
       o.requirements,
-      ...commonArgs(o)
+      ...commonArgs(pip)
     ]
-    const result = await runPipForTarget(o, args, redactor)
+    const result = await runPipForTarget(pip, args, ahead?.redactor ?? redactor)
     if (lacksReport(result)) return 'no-report'
-    if (result.code !== 0) throw await explainPipFailure(o, result, redactor)
-    return readPipReport(await fs.readFile(report, 'utf8'))
+    // explained as if pip had read the real indexes (it did, through the loopback one)
+    if (result.code !== 0)
+      throw await explainPipFailure(o, ahead?.realResult(result) ?? result, redactor)
+    pipSucceeded = true
+    const items = readPipReport(await fs.readFile(report, 'utf8'))
+    return ahead ? items.map(i => ({ ...i, url: ahead.index.realUrl(i.url) })) : items
   } finally {
+    await ahead?.close({ pipSucceeded })
     await fs.rm(scratch, { recursive: true, force: true })
   }
 }

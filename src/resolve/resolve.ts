@@ -99,7 +99,8 @@ export async function resolvePinnedSet(
     indexUrl: o.indexUrl || undefined,
     pipArgs: inputs.pipArgs,
     env,
-    cwd: inputs.workspace
+    cwd: inputs.workspace,
+    keep: plan.wheelhouse
   }
   logIndex({ indexUrl: pip.indexUrl, redactor: pipRedactor(pip) })
   const { items, built, via } = await resolveWithSources({

@@ -1,6 +1,7 @@
 /**
  * The fields of a distribution's core metadata (`*.dist-info/METADATA`, an RFC 822 header block;
- * packaging.python.org "Core metadata specifications") that the SBOM and the diff read. Pure.
+ * packaging.python.org "Core metadata specifications") that the SBOM, the diff, the resolve
+ * look-ahead and the pip-download fallback read. Pure.
  */
 
 export interface CoreMetadata {
