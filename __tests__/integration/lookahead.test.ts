@@ -382,6 +382,43 @@ test('--index-url, -i and --extra-index-url in pip-args are replaced by the loop
   assert.doesNotMatch(log.lines.slice(from2).join('\n'), /reads the index ahead/)
 })
 
+test('the walk reads hashed requirement lines (pip-compile --generate-hashes) and follows Requires-Dist with the specifiers seen: it fetches what pip will ask for before pip asks', async () => {
+  const client = new HttpClient({ env: {} })
+  const lookahead = new Lookahead({
+    indexes: [index.plainUrl],
+    client,
+    target: { runtime, architecture: 'x86_64' },
+    env: markerEnvironment(runtime, 'x86_64'),
+    dir: path.join(tmp, 'walk-kept')
+  })
+  try {
+    const before = index.requests.length
+    lookahead.start([
+      // logical lines as readRequirementLines gives them (continuations joined)
+      'other==1.0     --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000',
+      'win-only; sys_platform == "win32"'
+    ])
+    await lookahead.settled()
+    const asked = index.requests.slice(before).sort()
+    // other's page and metadata, then lib's page and the metadata of lib 1.0 (other wants lib<2)
+    assert.deepEqual(asked, [
+      '/files/lib-1.0-py3-none-any.whl.metadata',
+      '/files/other-1.0-py3-none-any.whl.metadata',
+      '/simple/lib/',
+      '/simple/other/'
+    ])
+    assert.equal(lookahead.stats.asked, 0)
+    assert.equal(
+      lookahead.stats.wheels,
+      0,
+      'no wheel is downloaded before pip asks for its metadata'
+    )
+  } finally {
+    await lookahead.stop({ keepDownloads: false })
+    await client.close()
+  }
+})
+
 test('the loopback index answers only under its token, only for its indexes and files, and is gone once closed', async () => {
   const client = new HttpClient({ env: {} })
   const lookahead = new Lookahead({

@@ -4,9 +4,9 @@
  * specifier seen, the target's wheel tags and Requires-Python, not yanked), its PEP 658 metadata,
  * then its dependencies for the target's markers and extras. pip resolves against the loopback
  * index (./loopback-index.ts), which answers from what this walk already holds: the 150 one-by-one
- * round trips of pip's resolver become a few parallel waves. When pip then downloads the wheels it
- * chose (pip before 25.3 does, even under --dry-run: pypa/pip#12603), the rest of them start
- * downloading at once, into the wheelhouse, where fetch finds them by name and hash.
+ * round trips of pip's resolver become a few parallel waves. The wheel of every file whose metadata
+ * pip reads starts downloading at once, into the wheelhouse: pip before 25.3 downloads it under
+ * --dry-run (pypa/pip#12603) and finds it there, and fetch reuses it by name and hash.
  *
  * A guess, never a decision: pip still resolves, and whatever the walk did not foresee is fetched
  * when pip asks. Nothing here can make pip see something other than the index's own answer.
@@ -36,6 +36,8 @@ export interface LookaheadOptions {
   readonly dir: string
   /** parallel wheel downloads */
   readonly downloads?: number
+  /** pip's --pre: pre-releases are candidates like any other */
+  readonly pre?: boolean
 }
 
 /** What the walk learned, for the log. */
@@ -64,8 +66,6 @@ export class Lookahead {
   private readonly projects = new Map<string, Wanted>()
   private readonly metadataOf = new Map<string, Promise<Buffer | undefined>>()
   private readonly wheelOf = new Map<string, Promise<string>>()
-  /** files whose metadata pip read: the ones it resolved to, once it starts downloading */
-  private readonly chosen = new Map<string, IndexFile>()
   private readonly priority: string[]
   private readonly walks = new Set<Promise<void>>()
   private downloading = 0
@@ -84,7 +84,8 @@ export class Lookahead {
   /** Starts the walk from requirement strings (PEP 508 lines of the requirements file). */
   start(requirements: readonly string[]): void {
     for (const line of requirements) {
-      const req = parseRequirement(line)
+      // per-requirement options (`--hash=sha256:…` of pip-compile --generate-hashes) are pip's
+      const req = parseRequirement(line.replace(/\s+--?[a-z][a-z-]*(=|\s|$).*$/is, ''))
       if (req && !req.url && this.holds(req.marker, new Set())) this.want(req)
     }
   }
@@ -115,9 +116,16 @@ export class Lookahead {
     })
   }
 
-  /** PEP 658 metadata of a file, as the index sent it (hash-checked), fetched once. */
+  /**
+   * PEP 658 metadata of a file, as the index sent it (hash-checked), fetched once. When pip asks
+   * for it, pip is considering that very file: its wheel starts downloading too (pip before 25.3
+   * downloads it under --dry-run, and fetch needs it anyway), so the download overlaps the resolve.
+   */
   metadata(file: IndexFile, byPip = false): Promise<Buffer | undefined> {
-    if (byPip) this.chosen.set(file.url, file)
+    if (byPip)
+      this.download(file).catch((e: unknown) =>
+        core.debug(`look-ahead: ${file.filename}: ${messageOf(e)}`)
+      )
     let loading = this.metadataOf.get(file.url)
     if (!loading) {
       if (byPip) this.stats.asked++
@@ -129,20 +137,9 @@ export class Lookahead {
     return loading
   }
 
-  /**
-   * The wheel pip asks for, downloaded once into the wheelhouse (kept if already there with the
-   * page's hash). Its first request also starts every other wheel whose metadata pip read.
-   */
+  /** The wheel pip asks for, downloaded once into the wheelhouse (kept if already there with the page's hash). */
   wheel(file: IndexFile): Promise<string> {
-    const first = this.wheelOf.size === 0
-    const loading = this.download(file)
-    if (first)
-      for (const other of this.chosen.values())
-        if (other.url !== file.url)
-          this.download(other).catch((e: unknown) =>
-            core.debug(`look-ahead: ${other.filename}: ${messageOf(e)}`)
-          )
-    return loading
+    return this.download(file)
   }
 
   private download(file: IndexFile): Promise<string> {
@@ -282,7 +279,7 @@ export class Lookahead {
       const v = parseVersion(c.version)
       return v !== undefined && v.pre === undefined && v.dev === undefined
     })
-    const pre = specifiers.some(s => /\d(a|b|rc|dev)/i.test(s))
+    const pre = this.o.pre === true || specifiers.some(s => /\d(a|b|rc|dev)/i.test(s))
     const pool = pre || final.length === 0 ? candidates : final
     pool.sort((a, b) => compareVersions(b.version, a.version) || a.rank - b.rank)
     return pool[0]?.f

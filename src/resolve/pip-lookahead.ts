@@ -102,7 +102,8 @@ export async function startLookahead(
     client,
     target: { runtime: o.runtime, architecture: o.architecture },
     env: markerEnvironment(o.runtime, o.architecture),
-    dir: keep
+    dir: keep,
+    pre: o.pipArgs.includes('--pre')
   })
   const index = await serveLoopbackIndex(lookahead, {
     indexes,

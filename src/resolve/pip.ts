@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { platformTags, type Architecture, type Runtime } from '../runtimes'
 import { pipRedactor, redactUrl, type Redactor } from '../credentials'
-import { runPip } from '../python/pip'
+import { pipOptionValues, runPip } from '../python/pip'
 import type { ProcessResult } from '../python/process'
 import { pipForTarget } from './pip-target'
 import { PIP_TIMEOUT_SECONDS, explainPipFailure, userSetTimeout } from './pip-errors'
@@ -79,6 +79,8 @@ function commonArgs(o: PipOptions): string[] {
     '--no-input',
     '--disable-pip-version-check',
     ...(userSetTimeout(o.pipArgs) ? [] : ['--timeout', String(PIP_TIMEOUT_SECONDS)]),
+    // the bar's lines only reach the debug log, and drawing it costs pip CPU on every chunk
+    ...(pipOptionValues(o.pipArgs, ['--progress-bar']).length > 0 ? [] : ['--progress-bar', 'off']),
     ...o.pipArgs
   ]
 }
