@@ -7,6 +7,7 @@
  * error, or a server that stalled.
  */
 import * as core from '@actions/core'
+import { messageOf } from '../errors'
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import { platformTags, type Architecture, type Runtime } from '../runtimes'
@@ -118,7 +119,15 @@ export async function resolveReport(o: PipOptions): Promise<ReportItem[] | 'no-r
   const redactor = pipRedactor(o)
   await fs.mkdir(o.wheelhouse, { recursive: true })
   const scratch = await fs.mkdtemp(path.join(o.wheelhouse, '.report-'))
-  const ahead = o.keep ? await startLookahead(o, o.keep, redactor) : undefined
+  // a look-ahead that cannot start (no loopback port, say) leaves pip to read the index itself
+  const ahead = o.keep
+    ? await startLookahead(o, o.keep, redactor).catch((error: unknown) => {
+        core.debug(
+          `pip reads the indexes itself: the look-ahead did not start (${messageOf(error)})`
+        )
+        return undefined
+      })
+    : undefined
   let pipSucceeded = false
   try {
     const report = path.join(scratch, 'report.json')
