@@ -29,6 +29,14 @@ export interface ImportResult {
   workers: number
   /** CPU seconds of all interpreters together (user + system), as they report at their end */
   cpuSeconds: number
+  /**
+   * module → every file of the layer (relative to python/) its interpreter had read, listed or
+   * mapped by the end of its import, its own and those of the imports before it there: all the
+   * layer's code that ran in that interpreter, so all that could have changed its verdict
+   */
+  observed: Map<string, Set<string>>
+  /** modules whose interpreter asked, by then, for a top-level name left out of the extraction (`absent`) */
+  incomplete: Set<string>
 }
 
 /** Interpreters side by side at most: imports are CPU-bound, and each holds what it imported in memory. */
@@ -55,16 +63,20 @@ export async function importModules(o: {
   /** per import: one still running then counts as failed */
   timeoutMs?: number
   workers?: number
+  /** top-level names of the layer not extracted: a module whose interpreter asks for one is incomplete */
+  absent?: readonly string[]
 }): Promise<ImportResult> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_IMPORT_TIMEOUT_MS
   const queue = [...o.modules]
   const failures: SmokeFailure[] = []
   const timings: ImportTiming[] = []
   let cpuSeconds = 0
+  const observed = new Map<string, Set<string>>()
+  const incomplete = new Set<string>()
   const workers = Math.min(o.workers ?? workerCount(queue.length), Math.max(1, queue.length))
 
   const start = async (): Promise<Worker> => {
-    const worker = new Worker(o.interpreter, o.pythonDir, o.env, o.cwd)
+    const worker = new Worker(o.interpreter, o.pythonDir, o.env, o.cwd, o.absent)
     const up = await worker.started(timeoutMs)
     if (isDeath(up))
       throw new LayerActionError(
@@ -79,11 +91,19 @@ export async function importModules(o: {
   const lane = async (): Promise<void> => {
     let worker: Worker | undefined
     let last: string | undefined
+    // what this lane's interpreter has touched so far: a new interpreter starts with nothing
+    let touched = new Set<string>()
     try {
       for (let module = queue.shift(); module !== undefined; module = queue.shift()) {
-        worker ??= await start()
+        if (!worker) {
+          worker = await start()
+          touched = new Set()
+        }
         const v = await worker.import(module, timeoutMs)
         if (!isDeath(v)) {
+          for (const f of v.files ?? []) touched.add(f)
+          observed.set(module, new Set(touched))
+          if ((v.missing ?? []).length > 0) incomplete.add(module)
           timings.push({ module, seconds: v.seconds ?? 0, cpu: v.cpu ?? 0 })
           if (v.fail) failures.push({ module, error: v.error ?? 'import failed' })
           last = module
@@ -122,5 +142,5 @@ export async function importModules(o: {
   await Promise.all(Array.from({ length: workers }, lane))
   failures.sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : 0))
   timings.sort((a, b) => b.seconds - a.seconds)
-  return { failures, timings, workers, cpuSeconds }
+  return { failures, timings, workers, cpuSeconds, observed, incomplete }
 }

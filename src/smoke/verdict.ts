@@ -36,24 +36,31 @@ async function sha256OfFile(file: string): Promise<string> {
 }
 
 /**
- * The identity of what the smoke test imports, known before anything is zipped or extracted: each
- * file's path, size, mode and content — the CRC-32 the wheel records for it (checked against the
- * bytes when the entry is copied), the SHA-256 of a file from the workspace or written here.
+ * One file's identity: its path, size, mode and content — the CRC-32 the wheel records for it
+ * (checked against the bytes when the entry is copied), the SHA-256 of a file from the workspace or
+ * written here.
  */
+export async function entryLine(e: LayerEntry): Promise<string> {
+  const s = e.source
+  const content =
+    s.kind === 'wheel'
+      ? `crc32:${s.entry.crc.toString(16)}`
+      : s.kind === 'file'
+        ? `sha256:${await sha256OfFile(s.file)}`
+        : `sha256:${createHash('sha256').update(s.data).digest('hex')}`
+  return `${JSON.stringify(e.path)} ${e.size} ${e.executable ? 755 : 644} ${content}`
+}
+
+/** The SHA-256 of a set of files' identities (entryLine), whatever their order. */
+export function digestOfLines(lines: readonly string[]): string {
+  return createHash('sha256')
+    .update([...lines].sort().join('\n'))
+    .digest('hex')
+}
+
+/** The identity of what the smoke test imports, known before anything is zipped or extracted. */
 export async function layerDigest(entries: readonly LayerEntry[]): Promise<string> {
-  const lines = await Promise.all(
-    entries.map(async e => {
-      const s = e.source
-      const content =
-        s.kind === 'wheel'
-          ? `crc32:${s.entry.crc.toString(16)}`
-          : s.kind === 'file'
-            ? `sha256:${await sha256OfFile(s.file)}`
-            : `sha256:${createHash('sha256').update(s.data).digest('hex')}`
-      return `${JSON.stringify(e.path)} ${e.size} ${e.executable ? 755 : 644} ${content}`
-    })
-  )
-  return createHash('sha256').update(lines.sort().join('\n')).digest('hex')
+  return digestOfLines(await Promise.all(entries.map(entryLine)))
 }
 
 /**
@@ -117,8 +124,14 @@ async function verdictCache(): Promise<typeof import('@actions/cache') | undefin
 }
 
 /** The run that is testing now, as the key of its pass will name it. */
-function runOf(env: NodeJS.ProcessEnv): string {
+export function runOf(env: NodeJS.ProcessEnv): string {
   return /^\w+$/.test(env.GITHUB_RUN_ID ?? '') ? (env.GITHUB_RUN_ID as string) : 'local'
+}
+
+/** A run's page, when the runner says which repository this is (the cache is the repository's). */
+export function runUrl(run: string, env: NodeJS.ProcessEnv): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo } = env
+  return run !== 'local' && server && repo ? `${server}/${repo}/actions/runs/${run}` : undefined
 }
 
 /** `<identity>-<python>-run<id>`: the key of a pass. A pass is the key itself; nothing needs downloading to read it. */
@@ -143,10 +156,7 @@ export async function restoreVerdict(
     const named = key ? /^-([\w.]+)-run(\w+)$/.exec(key.slice(identity.length)) : null
     if (!key || !named) return undefined
     const [, python, run] = named
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo } = env
-    const url =
-      run !== 'local' && server && repo ? `${server}/${repo}/actions/runs/${run}` : undefined
-    return { key, python, run, url }
+    return { key, python, run, url: runUrl(run, env) }
   } catch (error) {
     core.debug(`No cached smoke test verdict (${messageOf(error)}): testing`)
     return undefined
