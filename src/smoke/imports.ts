@@ -65,6 +65,8 @@ export async function importModules(o: {
   workers?: number
   /** top-level names of the layer not extracted: a module whose interpreter asks for one is incomplete */
   absent?: readonly string[]
+  /** each module in an interpreter of its own: what it touched is all its own (`observed`) */
+  isolated?: boolean
 }): Promise<ImportResult> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_IMPORT_TIMEOUT_MS
   const queue = [...o.modules]
@@ -107,6 +109,17 @@ export async function importModules(o: {
           timings.push({ module, seconds: v.seconds ?? 0, cpu: v.cpu ?? 0 })
           if (v.fail) failures.push({ module, error: v.error ?? 'import failed' })
           last = module
+          if (o.isolated) {
+            // its interpreter ends here: a crash on the way out is this module's too
+            const end = await worker.close()
+            cpuSeconds += worker.cpu
+            worker = undefined
+            if (end && (end.signal || end.code !== 0) && !v.fail)
+              failures.push({
+                module,
+                error: `the import returned, then its interpreter crashed (${how(end)})`
+              })
+          }
           continue
         }
         core.debug(`smoke test: an interpreter ended: ${worker.lastErrors()}`)

@@ -44,6 +44,8 @@ export interface Imported {
   observed: Map<string, Set<string>>
   /** modules whose interpreter asked for a name not extracted */
   incomplete: Set<string>
+  /** each module was imported in an interpreter of its own */
+  isolated: boolean
 }
 
 /**
@@ -59,20 +61,22 @@ export async function importLayer(
     timeoutMs?: number
     workers?: number
     absent?: readonly string[]
+    isolated?: boolean
   }
 ): Promise<Imported> {
   const started = performance.now()
   const cwd = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-'))
   try {
     const r = await importModules({
-      interpreter: interpreter.path,
+      interpreter: interpreter.executable ?? interpreter.path,
       pythonDir: path.resolve(layerDir, 'python'),
       modules: o.modules,
       env: o.env,
       cwd,
       timeoutMs: o.timeoutMs,
       workers: o.workers,
-      absent: o.absent
+      absent: o.absent,
+      isolated: o.isolated
     })
     const seconds = (performance.now() - started) / 1000
     core.info(
@@ -94,7 +98,8 @@ export async function importLayer(
       workers: r.workers,
       timings: r.timings,
       observed: r.observed,
-      incomplete: r.incomplete
+      incomplete: r.incomplete,
+      isolated: !!o.isolated
     }
   } finally {
     await fs.rm(cwd, { recursive: true, force: true })
@@ -148,17 +153,21 @@ export async function importModulesOf(
     [...ms].sort((a, b) => (weights.get(b) ?? 0) - (weights.get(a) ?? 0))
   const all = entriesForImport(entries, modules)
   let first = { entries: all, absent: [] as string[] }
-  if (plan?.restored) {
+  // with verdicts kept, the few modules left are each imported in an interpreter of its own, so
+  // what they touched is theirs alone (in a shared one, all that ran before counts too)
+  const isolated = (plan?.kept.size ?? 0) > 0
+  if (isolated && plan) {
     const needed = new Set<string>()
     for (const m of modules) {
       for (const u of declaredUnits(plan.units, m)) needed.add(u)
-      for (const u of plan.restored.verdicts.find(v => v.module === m)?.units ?? []) needed.add(u)
+      const before = plan.restored?.verdicts.find(v => v.module === m && v.isolated)
+      for (const u of before?.units ?? []) needed.add(u)
     }
     first = partialExtraction(entries, needed)
   }
   const run = (list: readonly LayerEntry[], ms: Iterable<string>, absent: readonly string[]) =>
     withExtractedLayer(list, o.layerDir, dir =>
-      importLayer(dir, interpreter, { ...o, modules: order(ms), absent })
+      importLayer(dir, interpreter, { ...o, modules: order(ms), absent, isolated })
     )
   const tested = await run(first.entries, modules, first.absent)
   if (tested.incomplete.size === 0) return tested
@@ -204,7 +213,8 @@ export async function keepModuleVerdicts(
     const digest = verdictDigest(plan.settings, plan.units, module, [...units])
     if (!digest) continue
     const url = runUrl(run, env)
-    fresh.push({ module, units: [...units].sort(), digest, run, python: imported.python, url })
+    const { python, isolated } = imported
+    fresh.push({ module, units: [...units].sort(), digest, run, python, url, isolated })
   }
   if (fresh.length === 0) return plan.restored?.key
   const verdicts = [...plan.kept.values(), ...fresh].sort((a, b) =>

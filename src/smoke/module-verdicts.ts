@@ -30,6 +30,8 @@ export interface ModuleVerdict {
   url?: string
   /** `3.11.7` */
   python: string
+  /** imported in an interpreter of its own: `units` are what it needs (else also what ran before it there) */
+  isolated?: boolean
 }
 
 /** What every verdict of the entry shares: the interpreter, the test, this action (verdictKey without a layer). */

@@ -35,7 +35,7 @@ export interface LayerUnits {
   digests: Map<string, string>
   /** module → the units owning its files */
   own: Map<string, Set<string>>
-  /** unit → every unit it requires, directly or not (Requires-Dist for the target, every extra on) */
+  /** unit → every unit it requires, directly or not (Requires-Dist for the target, no extra) */
   requires: Map<string, Set<string>>
   /** a layer path (file or directory, relative to python/) → the units with files at or under it */
   at(path: string): Set<string> | undefined
@@ -55,7 +55,10 @@ async function metadataOf(e: LayerEntry): Promise<string> {
   }
 }
 
-/** name → the distributions it requires, transitively; every extra a distribution provides counts as asked for. */
+/**
+ * wheel → the wheels it requires, transitively, for the target. No extra counts as asked for (the
+ * layer does not record which were): what an extra brings is only counted when an import reads it.
+ */
 async function declaredClosure(
   entries: readonly LayerEntry[],
   runtime: Runtime,
@@ -70,8 +73,7 @@ async function declaredClosure(
       return {
         wheel: (e.owner as { wheel: string }).wheel,
         name: normalizeProject((e.owner as { name: string }).name),
-        requiresDist: field('Requires-Dist'),
-        extras: field('Provides-Extra').map(normalizeProject)
+        requiresDist: field('Requires-Dist')
       }
     })
   )

@@ -224,11 +224,12 @@ export class Worker {
     return this.stderr.trim().split('\n').slice(-3).join(' ')
   }
 
-  /** No more modules: the interpreter reports its CPU time and exits. */
-  async close(): Promise<void> {
+  /** No more modules: the interpreter reports its CPU time and exits. Resolves with how it ended. */
+  async close(): Promise<Death | undefined> {
     this.commands.end()
     const killer = setTimeout(() => this.child.kill('SIGKILL'), 10000)
     await this.ended
     clearTimeout(killer)
+    return this.death
   }
 }
