@@ -155,15 +155,15 @@ function smokeLine(s: SmokeResult): string {
   const kept = s.fromCache ?? []
   if (kept.length === 0)
     return `${plural(n, 'module')} ${n === 1 ? 'imports' : 'import'} on ${where}${key}`
-  const byRun = new Map<string, { url?: string; modules: string[] }>()
+  const byRun = new Map<string, { run: string; url?: string; modules: string[] }>()
   for (const k of kept) {
-    const run = byRun.get(k.run) ?? { url: k.url, modules: [] }
+    const run = byRun.get(k.key) ?? { run: k.run, url: k.url, modules: [] }
     run.modules.push(k.module)
-    byRun.set(k.run, run)
+    byRun.set(k.key, run)
   }
   const runs = [...byRun].map(
-    ([run, r]) =>
-      `run ${r.url ? link(run, r.url) : escapeMarkdown(run)}: ${r.modules.map(code).join(', ')}`
+    ([key, r]) =>
+      `run ${r.url ? link(r.run, r.url) : escapeMarkdown(r.run)}, cache key ${code(key)}: ${r.modules.map(code).join(', ')}`
   )
   const tested = s.tested ?? []
   const now =

@@ -29,7 +29,7 @@ import {
   partialExtraction,
   type LayerUnits
 } from './units'
-import { runOf, runUrl } from './verdict'
+import { passKept, runOf, runUrl } from './verdict'
 
 /** What the imports of one smoke test found. */
 export interface Imported {
@@ -120,18 +120,34 @@ export interface ModulePlan {
 export async function planModules(
   entries: readonly LayerEntry[],
   modules: readonly string[],
-  o: { prefix: string; dir: string; runtime: Runtime; architecture: Architecture }
+  o: {
+    prefix: string
+    dir: string
+    verdictDir: string
+    runtime: Runtime
+    architecture: Architecture
+  }
 ): Promise<ModulePlan> {
   const [units, restored] = await Promise.all([
     layerUnits(entries, o.runtime, o.architecture),
     restoreModuleVerdicts(o.dir, o.prefix)
   ])
   const settings = { prefix: o.prefix, names: modules }
-  const kept = new Map<string, ModuleVerdict>()
+  const holding = new Map<string, ModuleVerdict>()
   for (const m of modules) {
     const v = keptVerdict(restored?.verdicts ?? [], settings, units, m)
-    if (v) kept.set(m, v)
+    if (v) holding.set(m, v)
   }
+  // a verdict holds while the pass of the run that tested it is kept: deleting it tests again
+  const passes = [...new Set([...holding.values()].map(v => v.pass))]
+  const gone = new Set(
+    (
+      await Promise.all(passes.map(async p => ((await passKept(o.verdictDir, p)) ? [] : [p])))
+    ).flat()
+  )
+  for (const p of gone)
+    core.info(`Smoke test: ${p} is no longer in the cache: its modules are imported again`)
+  const kept = new Map([...holding].filter(([, v]) => !gone.has(v.pass)))
   return { settings, units, kept, restored, dir: o.dir }
 }
 
@@ -192,12 +208,14 @@ export async function importModulesOf(
 }
 
 /**
- * Keeps the verdicts that still hold and those of the modules that passed now, when any is new.
- * Returns the entry's key: the one restored when nothing was new, the new one when kept.
+ * Keeps the verdicts that still hold and those of the modules that passed now (naming `pass`, this
+ * run's pass of the whole layer, already kept), when any is new. Returns the entry's key: the one
+ * restored when nothing was new, the new one when kept.
  */
 export async function keepModuleVerdicts(
   plan: ModulePlan,
   imported: Imported | undefined,
+  pass: string,
   env: NodeJS.ProcessEnv
 ): Promise<string | undefined> {
   const run = runOf(env)
@@ -214,7 +232,7 @@ export async function keepModuleVerdicts(
     if (!digest) continue
     const url = runUrl(run, env)
     const { python, isolated } = imported
-    fresh.push({ module, units: [...units].sort(), digest, run, python, url, isolated })
+    fresh.push({ module, units: [...units].sort(), digest, run, pass, python, url, isolated })
   }
   if (fresh.length === 0) return plan.restored?.key
   const verdicts = [...plan.kept.values(), ...fresh].sort((a, b) =>

@@ -4,8 +4,8 @@
  * again. A module's verdict holds for as long as these are the same: the files (path, size, mode,
  * content) of every unit (./units.ts) it depends on — its own, all they declare in Requires-Dist,
  * and every one whose files its interpreter read, listed or mapped up to the end of its import —
- * the layer's set of top-level names, the interpreter, the test and this action. A failure is never
- * kept.
+ * the layer's set of top-level names, the interpreter, the test and this action — and while the
+ * pass of the run that tested it is still in the cache. A failure is never kept.
  */
 import * as core from '@actions/core'
 import { createHash } from 'node:crypto'
@@ -26,6 +26,11 @@ export interface ModuleVerdict {
   digest: string
   /** the run that imported it: `123456789`, or `local` */
   run: string
+  /**
+   * that run's pass of the whole layer (passKey): the verdict holds only while that entry is in the
+   * cache, so `gh cache delete <it>` withdraws the run's per-module verdicts too
+   */
+  pass: string
   /** its page, when the runner says which repository this is */
   url?: string
   /** `3.11.7` */
@@ -100,22 +105,6 @@ export async function restoreModuleVerdicts(
       verdicts?: ModuleVerdict[]
     }
     return { key, verdicts: Array.isArray(read.verdicts) ? read.verdicts : [] }
-  } catch (error) {
-    core.debug(`No per-module smoke test verdicts (${messageOf(error)})`)
-    return undefined
-  }
-}
-
-/** The key of the newest entry for these settings, from a lookup alone (nothing downloaded). Never throws. */
-export async function lookUpModuleVerdicts(
-  dir: string,
-  prefix: string
-): Promise<string | undefined> {
-  try {
-    const cache = await cacheClient()
-    return (
-      (await cache?.restoreCache([dir], prefix, [`${prefix}-`], { lookupOnly: true })) ?? undefined
-    )
   } catch (error) {
     core.debug(`No per-module smoke test verdicts (${messageOf(error)})`)
     return undefined

@@ -18,11 +18,11 @@ import {
   importModulesOf,
   keepModuleVerdicts,
   planModules,
+  type Imported,
   type ModulePlan
 } from './incremental'
-import { lookUpModuleVerdicts } from './module-verdicts'
 import {
-  actionFingerprint,
+  thisActionFingerprint,
   layerDigest,
   passKey,
   restoreVerdict,
@@ -50,8 +50,8 @@ export interface SmokeResult {
   timings?: ImportTiming[]
   /** the modules imported by this run (the others' verdicts were kept), when the verdict was not reused whole */
   tested?: string[]
-  /** modules not imported again: their verdict holds for the same files of all they depend on */
-  fromCache?: { module: string; run: string; url?: string }[]
+  /** modules not imported again: their verdict holds for the same files of all they depend on; `key` is the tested run's pass */
+  fromCache?: { module: string; run: string; url?: string; key: string }[]
   /** the per-module verdicts' Actions cache entry */
   modulesKey?: string
 }
@@ -116,16 +116,21 @@ export async function smokeTest(o: {
 }
 
 /**
- * The interpreter smokeTestLayer will use, probed ahead of it so the probe overlaps the cache
- * restore; an unexpected failure surfaces where the promise is awaited, not as an unhandled one.
+ * The interpreter smokeTestLayer will use, probed ahead of it (and this action's fingerprint read) so
+ * they overlap the cache restore; an unexpected failure surfaces where the promise is awaited, not
+ * as an unhandled one.
  */
 export function probeInterpreter(o: {
   runtime: Runtime
   architecture: Architecture
   env?: NodeJS.ProcessEnv
+  /** verdicts are kept (the `cache` input): the fingerprint is needed */
+  cache?: boolean
 }): Promise<Interpreter | { skipped: string }> {
   const found = smokeInterpreter(o.runtime, o.architecture, o.env ?? process.env)
   found.catch(() => undefined)
+  // the bundle is hashed now too, not beside the zip, which needs the CPU then
+  if (o.cache) void thisActionFingerprint()
   return found
 }
 
@@ -150,28 +155,21 @@ export interface SmokeLayerOptions {
 /** Where the per-module verdicts are restored to and saved from: fixed, beside the whole layer's. */
 const modulesDir = (verdictDir: string) => path.join(path.dirname(verdictDir), 'smoke-imports')
 
-/** How to make the next run import every module again, for the log. */
-function freshRun(key: string | undefined, modulesPrefix: string | undefined): string {
-  const whole = key ? `'gh cache delete ${key}'` : ''
-  const modules = modulesPrefix
-    ? `deleting the per-module verdicts (gh cache list --key ${modulesPrefix} --limit 100 --json id --jq ".[].id" | xargs -n1 gh cache delete)`
-    : ''
-  return `${[whole, modules].filter(Boolean).join(' and ')} make${whole && !modules ? 's' : ''} the next run test again`
-}
-
 /**
  * The verdict's identity for these entries on this interpreter, a pass kept for it, and the prefix
- * of the per-module verdicts' entry (with the key of its newest one when the pass is reused);
- * nothing with `cache: false`.
+ * of the per-module verdicts' entries; nothing with `cache: false`.
  */
 async function lookUpVerdict(
   entries: readonly LayerEntry[],
   interpreter: Interpreter,
   o: SmokeLayerOptions,
   env: NodeJS.ProcessEnv
-): Promise<{ identity?: string; saved?: SavedVerdict; prefix?: string; modulesKey?: string }> {
+): Promise<{ identity?: string; saved?: SavedVerdict; prefix?: string }> {
   if (!o.cache) return {}
-  const [action, layer] = await Promise.all([o.action ?? actionFingerprint(), layerDigest(entries)])
+  const [action, layer] = await Promise.all([
+    o.action ?? thisActionFingerprint(),
+    layerDigest(entries)
+  ])
   if (!action) return {}
   const common = {
     interpreter,
@@ -186,24 +184,21 @@ async function lookUpVerdict(
     /^layer-action-smoke-/,
     'layer-action-imports-'
   )
-  const [saved, modulesKey] = await Promise.all([
-    restoreVerdict(o.verdictDir, identity, env),
-    lookUpModuleVerdicts(modulesDir(o.verdictDir), prefix)
-  ])
-  return { identity, saved, prefix, modulesKey }
+  return { identity, saved: await restoreVerdict(o.verdictDir, identity, env), prefix }
 }
 
-/** Says which modules passed before on the same bytes of what they depend on, by run. */
+/** Says which modules passed before on the same bytes of what they depend on, by run and its key. */
 function reportKept(plan: ModulePlan, total: number, python: string): void {
   const byRun = new Map<string, string[]>()
   for (const v of plan.kept.values()) {
-    const where = v.url ? `run ${v.run} (${v.url})` : `run ${v.run}`
+    const where = `run ${v.run}${v.url ? ` (${v.url})` : ''}, cache key ${v.pass}`
     byRun.set(where, [...(byRun.get(where) ?? []), v.module])
   }
-  const runs = [...byRun].map(([where, ms]) => `${where}: ${ms.join(', ')}`).join('; ')
+  const runs = [...byRun].map(([where, ms]) => `${ms.join(', ')} in ${where}`).join('; ')
   core.info(
     `Smoke test: ${plan.kept.size} of ${total} top-level modules passed on ${python} with the same ` +
-      `files of every distribution they depend on (cache key ${plan.restored?.key}): not imported again. ${runs}`
+      `files of every distribution they depend on, not imported again: ${runs}. ` +
+      `'gh cache delete <that key>' makes the next run import them again`
   )
 }
 
@@ -232,22 +227,23 @@ export async function smokeTestLayer(
   }
   const { path: interpreter, version: python } = found
 
-  const { identity, saved, prefix, modulesKey } = await lookUpVerdict(entries, found, o, env)
+  const { identity, saved, prefix } = await lookUpVerdict(entries, found, o, env)
   if (saved) {
     const where = saved.url ? `run ${saved.run} (${saved.url})` : `run ${saved.run}`
     core.info(
       `Smoke test: passed for these bytes on ${saved.python} in ${where}: not run again ` +
-        `(cache key ${saved.key}; ${freshRun(saved.key, modulesKey && prefix)})`
+        `(cache key ${saved.key}; 'gh cache delete ${saved.key}' makes the next run test again)`
     )
-    return { interpreter, python, modules, failures: [], key: saved.key, cached: saved, modulesKey }
+    return { interpreter, python, modules, failures: [], key: saved.key, cached: saved }
   }
   const key = identity ? passKey(identity, found.version, env) : undefined
   if (key)
     core.info(`No smoke test verdict for these bytes on ${found.version} (${identity}): testing`)
 
   const dir = modulesDir(o.verdictDir)
+  const { verdictDir } = o
   const plan = prefix
-    ? await planModules(entries, modules, { prefix, dir, runtime, architecture })
+    ? await planModules(entries, modules, { prefix, dir, verdictDir, runtime, architecture })
     : undefined
   if (plan && plan.kept.size > 0) reportKept(plan, modules.length, python)
   const toTest = modules.filter(m => !plan?.kept.has(m))
@@ -257,15 +253,13 @@ export async function smokeTestLayer(
       : undefined
   if (imported && imported.failures.length > 0)
     throw new SmokeTestError(imported.failures, { runtime, architecture, tested: toTest.length })
-  const kept = plan ? await keepModuleVerdicts(plan, imported, env) : undefined
-  if (key && (await saveVerdict(o.verdictDir, key, { modules })))
-    core.info(
-      `Kept the smoke test verdict (${key}): unchanged layers skip the test; ${freshRun(key, kept && prefix)}`
-    )
-  const fromCache = [...(plan?.kept.values() ?? [])].map(({ module, run, url }) => ({
+  const kept =
+    key && imported ? await keepPasses(key, modules, plan, imported, o.verdictDir, env) : undefined
+  const fromCache = [...(plan?.kept.values() ?? [])].map(({ module, run, url, pass }) => ({
     module,
     run,
-    url
+    url,
+    key: pass
   }))
   return {
     interpreter,
@@ -277,6 +271,32 @@ export async function smokeTestLayer(
     timings: imported?.timings,
     tested: imported?.modules.slice().sort() ?? [],
     fromCache,
-    modulesKey: kept
+    modulesKey: kept ?? plan?.restored?.key
   }
+}
+
+/**
+ * Keeps what this run found (nothing when it imported nothing): where it imported every module, the
+ * pass of the whole layer under `key`, which exact hits reuse; where it took some modules' verdicts
+ * from earlier runs, `<key>-partial` instead, which no exact hit reads (deleting `key` must withdraw
+ * all it vouches for). Then the per-module verdicts, each naming that entry: deleting it withdraws
+ * them. Returns the per-module entry's key.
+ */
+async function keepPasses(
+  key: string,
+  modules: readonly string[],
+  plan: ModulePlan | undefined,
+  imported: Imported,
+  verdictDir: string,
+  env: NodeJS.ProcessEnv
+): Promise<string | undefined> {
+  const complete = !plan || plan.kept.size === 0
+  const pass = complete ? key : `${key}-partial`
+  if (!(await saveVerdict(verdictDir, pass, { modules }))) return undefined
+  core.info(
+    complete
+      ? `Kept the smoke test verdict (${key}): unchanged layers skip the test; 'gh cache delete ${key}' makes the next run test again`
+      : `Kept this run's smoke test verdicts as ${pass}: 'gh cache delete ${pass}' makes the next run import ${imported.modules.length === 1 ? 'its module' : `its ${imported.modules.length} modules`} again`
+  )
+  return plan ? keepModuleVerdicts(plan, imported, pass, env) : undefined
 }

@@ -63,17 +63,28 @@ export async function layerDigest(entries: readonly LayerEntry[]): Promise<strin
   return digestOfLines(await Promise.all(entries.map(entryLine)))
 }
 
+let running: Promise<string | undefined> | undefined
+
+/** This running action's fingerprint, read once per process (run() starts it while the wheels are restored). */
+export function thisActionFingerprint(): Promise<string | undefined> {
+  running ??= actionFingerprint(process.argv[1])
+  return running
+}
+
 /**
  * This action's version, as the bytes it runs: the SHA-256 of every script of the bundle beside
  * `entry` (dist/index.js and its chunks). Undefined when they cannot be read: then no verdict is
  * trusted, since a new version could test differently.
  */
-export async function actionFingerprint(
+export function actionFingerprint(
   entry: string | undefined = process.argv[1]
 ): Promise<string | undefined> {
-  if (!entry) return undefined
+  return entry ? fingerprintOf(path.resolve(entry)) : Promise.resolve(undefined)
+}
+
+async function fingerprintOf(entry: string): Promise<string | undefined> {
   try {
-    const dir = path.dirname(path.resolve(entry))
+    const dir = path.dirname(entry)
     const scripts = (await fs.readdir(dir)).filter(f => f.endsWith('.js')).sort()
     if (!scripts.includes(path.basename(entry))) return undefined
     const hash = createHash('sha256')
@@ -160,6 +171,20 @@ export async function restoreVerdict(
   } catch (error) {
     core.debug(`No cached smoke test verdict (${messageOf(error)}): testing`)
     return undefined
+  }
+}
+
+/**
+ * Whether the pass `key` (passKey) is still in the cache, from a lookup alone. A per-module verdict
+ * names the pass of the run that tested it: deleting that key withdraws them together. Never throws.
+ */
+export async function passKept(dir: string, key: string): Promise<boolean> {
+  try {
+    const cache = await verdictCache()
+    return (await cache?.restoreCache([dir], key, [], { lookupOnly: true })) === key
+  } catch (error) {
+    core.debug(`Could not look up the smoke test verdict ${key} (${messageOf(error)})`)
+    return false
   }
 }
 
