@@ -13,7 +13,7 @@ import type { LayerEntry } from '../assemble/entries'
 import type { Architecture, Runtime } from '../runtimes'
 import { importModules, type ImportTiming, type SmokeFailure } from './imports'
 import type { Interpreter } from './interpreter'
-import { entriesForImport, moduleWeights } from './modules'
+import { entriesForImport, moduleWeights, topLevelModules } from './modules'
 import {
   keptVerdict,
   restoreModuleVerdicts,
@@ -167,7 +167,9 @@ export async function importModulesOf(
   const weights = moduleWeights(entries)
   const order = (ms: Iterable<string>) =>
     [...ms].sort((a, b) => (weights.get(b) ?? 0) - (weights.get(a) ?? 0))
-  const all = entriesForImport(entries, modules)
+  // every file an import can need, whichever module it is of: what the layer's modules import is
+  // not known before they run
+  const all = entriesForImport(entries, topLevelModules(entries.map(e => e.path)))
   let first = { entries: all, absent: [] as string[] }
   // with verdicts kept, the few modules left are each imported in an interpreter of its own, so
   // what they touched is theirs alone (in a shared one, all that ran before counts too)
