@@ -326,3 +326,53 @@ test("'gh cache delete <key>' withdraws the verdicts of the run that key names: 
   assert.equal(fifth.cached?.run, '503')
   assert.equal(fifth.tested, undefined)
 })
+
+test('a module imported from a partial extraction that tries a name left out (try/except ImportError) is imported again with every file: the fallback it took there is not what the layer does', async () => {
+  const action = 'per-module-6'
+  await smoke(await layer(), options(action, '600'))
+  // beta and what came after it imported each in an interpreter of its own: beta's alone from here
+  assert.deepEqual(
+    (await smoke(await layer(change('beta', 'B = 3')), options(action, '601'))).tested,
+    ['alpha', 'beta', 'delta', 'gamma']
+  )
+  // beta now tries gamma, which is in the layer but lacks what beta wants: with gamma left out of
+  // the extraction the ImportError fallback would pass; with every file it fails, as on Lambda
+  const tries = change(
+    'beta',
+    'try:\n    import gamma\n    gamma.require_v2()\nexcept ImportError:\n    pass'
+  )
+  await assert.rejects(
+    smokeTestLayer(await layer(tries), options(action, '602')),
+    (error: unknown) => {
+      assert.ok(error instanceof SmokeTestError)
+      assert.match(
+        error.message,
+        /beta: AttributeError: module 'gamma' has no attribute 'require_v2'/
+      )
+      return true
+    }
+  )
+  assert.match(log.text(), /beta asked for names left out of the files extracted for it/)
+})
+
+test('an interpreter of its own that crashes on its way out fails the module it imported', async () => {
+  const action = 'per-module-7'
+  await smoke(await layer(), options(action, '700'))
+  // beta passes its import, then its interpreter dies as it exits (SIGKILL instead of os._exit)
+  const dies = change(
+    'beta',
+    'import os, signal\nos._exit = lambda code: os.kill(os.getpid(), signal.SIGKILL)'
+  )
+  await assert.rejects(
+    smokeTestLayer(await layer(dies), options(action, '701')),
+    (error: unknown) => {
+      assert.ok(error instanceof SmokeTestError)
+      assert.match(
+        error.message,
+        /beta: the import returned, then its interpreter crashed \(signal SIGKILL\)/
+      )
+      assert.doesNotMatch(error.message, /alpha|delta|gamma/)
+      return true
+    }
+  )
+})
