@@ -4,13 +4,9 @@
  * python3. A module is imported again exactly when the files of something its import depends on
  * changed: its own distribution, one it declares, or one its interpreter was seen reading.
  */
-import { after, before, beforeEach, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { promises as fs } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes'
 import {
   SmokeTestError,
   smokeTestLayer,
@@ -21,26 +17,16 @@ import type { LayerEntry } from '../../src/assemble/entries'
 import { mergeWheels } from '../../src/assemble/layer'
 import { wheelContent } from '../../src/assemble/wheel'
 import { makeWheel, type WheelSpec } from '../helpers/wheels'
-import { captureLog, type CapturedLog } from '../helpers/log'
-import { startCacheServer, type CacheServer } from '../helpers/cache-server'
+import {
+  architecture,
+  patchedPython,
+  runtime,
+  useSmokeCache,
+  version
+} from '../helpers/smoke-cache'
 
-const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'])
-  .toString()
-  .trim()
-const version = execFileSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])
-  .toString()
-  .trim()
-const machine = execFileSync(python, ['-c', 'import platform; print(platform.machine())'])
-  .toString()
-  .trim()
-const runtime = findRuntime(version) as Runtime
-const architecture: Architecture = machine === 'aarch64' ? 'arm64' : 'x86_64'
-
-let tmp: string
-let server: CacheServer
-let log: CapturedLog
+const cache = useSmokeCache('layer-smoke-modules-')
 let built = 0
-const saved: Record<string, string | undefined> = {}
 
 /** `# ...` to `bytes`: the import order is heaviest first, so these set it. */
 const pad = (bytes: number) => `${'#'.repeat(bytes - 1)}\n`
@@ -97,7 +83,7 @@ const ALL = ['alpha', 'beta', 'delta', 'eps', 'gamma', 'zeta_data']
 
 /** The entries of a layer of BASE with some distributions' files replaced (or added). */
 async function layer(changes: Record<string, Partial<WheelSpec>> = {}): Promise<LayerEntry[]> {
-  const dir = path.join(tmp, `wheels-${built++}`)
+  const dir = path.join(cache.tmp, `wheels-${built++}`)
   const specs = { ...BASE }
   for (const [name, change] of Object.entries(changes))
     specs[name] = { ...(specs[name] ?? { name, version: '1.0', tags: 'py3-none-any' }), ...change }
@@ -109,8 +95,8 @@ function options(action: string, run: string, o: Partial<SmokeLayerOptions> = {}
   return {
     runtime,
     architecture,
-    layerDir: path.join(tmp, 'layer'),
-    verdictDir: path.join(tmp, 'runner-temp', 'layer-action', 'smoke-verdict'),
+    layerDir: path.join(cache.tmp, 'layer'),
+    verdictDir: path.join(cache.tmp, 'runner-temp', 'layer-action', 'smoke-verdict'),
     cache: true,
     env: {
       ...process.env,
@@ -130,38 +116,12 @@ async function smoke(
   entries: LayerEntry[],
   o: SmokeLayerOptions
 ): Promise<SmokeResult & { text: string }> {
-  log.lines.length = 0
+  cache.log.lines.length = 0
   const result = await smokeTestLayer(entries, o)
-  return { ...result, text: log.text() }
+  return { ...result, text: cache.log.text() }
 }
 
 const kept = (r: SmokeResult) => (r.fromCache ?? []).map(k => k.module).sort()
-
-before(async () => {
-  assert.ok(runtime, `python3 is ${version}, which is no Lambda runtime`)
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-modules-'))
-  server = await startCacheServer()
-  const env: Record<string, string> = { ...server.env, RUNNER_TEMP: path.join(tmp, 'runner-temp') }
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k]
-    process.env[k] = v
-  }
-  log = captureLog()
-})
-
-after(async () => {
-  log.restore()
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k]
-    else process.env[k] = v
-  }
-  await server.close()
-  await fs.rm(tmp, { recursive: true, force: true })
-})
-
-beforeEach(() => {
-  log.lines.length = 0
-})
 
 /** One distribution's module file replaced, its weight kept. */
 const change = (dist: string, content: string): Record<string, Partial<WheelSpec>> => {
@@ -196,8 +156,8 @@ test('a module is imported again only when the files of what it depends on chang
   assert.ok(extracted > 0 && extracted <= b3.length - 2, `${extracted} of ${b3.length}`)
   // a run that took verdicts from another keeps no pass of the whole layer under its plain key
   assert.match(second.key ?? '', /-run101$/)
-  assert.ok(server.entries().some(e => e.key === `${second.key}-partial`))
-  assert.ok(!server.entries().some(e => e.key === second.key))
+  assert.ok(cache.server.entries().some(e => e.key === `${second.key}-partial`))
+  assert.ok(!cache.server.entries().some(e => e.key === second.key))
 
   // those four were imported each in an interpreter of its own: now a change of beta is beta's alone
   const third = await smoke(await layer(change('beta', 'B = 4')), options(action, '102'))
@@ -205,13 +165,7 @@ test('a module is imported again only when the files of what it depends on chang
   assert.deepEqual(kept(third), ['alpha', 'delta', 'eps', 'gamma', 'zeta_data'])
 
   // the same layer on another patch release of the interpreter: every module again
-  const bin = path.join(tmp, 'patched-bin')
-  await fs.mkdir(bin, { recursive: true })
-  await fs.writeFile(
-    path.join(bin, `python${version}`),
-    `#!/bin/sh\ncase "$*" in\n  *platform.python_version*) "${python}" "$@" | sed 's/"${version.replace('.', '\\.')}\\.[0-9]*"/"${version}.99"/'; exit ;;\nesac\nexec "${python}" "$@"\n`,
-    { mode: 0o755 }
-  )
+  const bin = await patchedPython(path.join(cache.tmp, 'patched-bin'))
   const patched = await smoke(
     b3,
     options(action, '103', {
@@ -283,16 +237,16 @@ test('a failing module is never kept as passing: nothing is saved, and it is imp
   await smoke(await layer(), options(action, '400'))
   const failing = await layer(change('beta', 'raise ImportError("missing libbeta.so.1")'))
   for (const run of ['401', '402']) {
-    const reservations = server.reservations
-    log.lines.length = 0
+    const reservations = cache.server.reservations
+    cache.log.lines.length = 0
     await assert.rejects(smokeTestLayer(failing, options(action, run)), (error: unknown) => {
       assert.ok(error instanceof SmokeTestError)
       assert.match(error.message, /1 of 4 top-level modules did not import/)
       assert.match(error.message, /beta: ImportError: missing libbeta\.so\.1/)
       return true
     })
-    assert.match(log.text(), /Smoke test with .*: 3 of 4 top-level modules import/)
-    assert.equal(server.reservations, reservations, 'nothing was saved')
+    assert.match(cache.log.text(), /Smoke test with .*: 3 of 4 top-level modules import/)
+    assert.equal(cache.server.reservations, reservations, 'nothing was saved')
   }
 })
 
@@ -309,7 +263,7 @@ test("'gh cache delete <key>' withdraws the verdicts of the run that key names: 
   )
 
   // the first run's pass deleted: its two modules are imported again, the four of run 501 are not
-  server.remove(first.key as string)
+  cache.server.remove(first.key as string)
   const third = await smoke(b2, options(action, '502'))
   assert.match(third.text, new RegExp(`${first.key} is no longer in the cache`))
   assert.deepEqual(third.tested, ['eps', 'zeta_data'])
@@ -317,8 +271,8 @@ test("'gh cache delete <key>' withdraws the verdicts of the run that key names: 
   assert.ok(third.fromCache?.every(k => k.key === partial && k.run === '501'))
 
   // both runs' keys deleted: everything again
-  server.remove(partial)
-  server.remove(`${third.key}-partial`)
+  cache.server.remove(partial)
+  cache.server.remove(`${third.key}-partial`)
   const fourth = await smoke(b2, options(action, '503'))
   assert.deepEqual(fourth.tested, ALL)
   // a run that imported every module keeps the whole layer's pass: the next reuses it whole
@@ -352,7 +306,7 @@ test('a module imported from a partial extraction that tries a name left out (tr
       return true
     }
   )
-  assert.match(log.text(), /beta asked for names left out of the files extracted for it/)
+  assert.match(cache.log.text(), /beta asked for names left out of the files extracted for it/)
 })
 
 test('an interpreter of its own that crashes on its way out fails the module it imported', async () => {
