@@ -12,7 +12,7 @@ import { withExtractedLayer } from '../assemble/extract'
 import type { LayerEntry } from '../assemble/entries'
 import type { Architecture, Runtime } from '../runtimes'
 import { importModules, type ImportTiming, type SmokeFailure } from './imports'
-import type { Interpreter } from './interpreter'
+import { workerCommand, type Interpreter } from './interpreter'
 import { entriesForImport, moduleWeights, topLevelModules } from './modules'
 import {
   keptVerdict,
@@ -68,7 +68,7 @@ export async function importLayer(
   const cwd = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-'))
   try {
     const r = await importModules({
-      interpreter: interpreter.executable ?? interpreter.path,
+      interpreter: await workerCommand(interpreter, o.env),
       pythonDir: path.resolve(layerDir, 'python'),
       modules: o.modules,
       env: o.env,

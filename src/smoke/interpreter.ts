@@ -21,8 +21,10 @@ export interface Interpreter {
   machine: string
   /** `glibc 2.39` */
   libc: string
-  /** sys.executable: the binary `path` runs (a pyenv shim is a script that starts it), to start workers without the detour */
+  /** sys.executable: the binary `path` runs (a pyenv shim is a script that starts it); see workerCommand */
   executable?: string
+  /** what the probe printed, for workerCommand to compare */
+  answer?: string
 }
 
 async function isExecutable(file: string): Promise<boolean> {
@@ -54,19 +56,26 @@ async function probeInterpreter(
   }
 }
 
+const commands = new WeakMap<Interpreter, Promise<string>>()
+
 /**
- * `executable` (sys.executable of `file`) when it is another file that answers the probe exactly as
- * `file` did, started directly in the same environment; else undefined (then workers start `file`).
+ * The file to start the smoke test's interpreters with: sys.executable of `path` when it is another
+ * file that answers the probe exactly as `path` did, started directly in the same environment (no
+ * pyenv shim per worker); else `path`. Asked once, when the first worker starts, so a reused
+ * verdict costs no second probe.
  */
-async function sameInterpreter(
-  file: string,
-  executable: string,
-  answer: string,
-  env: NodeJS.ProcessEnv
-): Promise<string | undefined> {
-  if (!executable || executable === file || !(await isExecutable(executable))) return undefined
-  const again = await probeInterpreter(executable, env)
-  return typeof again !== 'string' && again.stdout === answer ? executable : undefined
+export function workerCommand(interpreter: Interpreter, env: NodeJS.ProcessEnv): Promise<string> {
+  let command = commands.get(interpreter)
+  if (!command) {
+    const { path: file, executable, answer } = interpreter
+    command = (async () => {
+      if (!executable || executable === file || !(await isExecutable(executable))) return file
+      const again = await probeInterpreter(executable, env)
+      return typeof again !== 'string' && again.stdout === answer ? executable : file
+    })()
+    commands.set(interpreter, command)
+  }
+  return command
 }
 
 /** The first `python3.X`, `python3` or `python` on PATH that is CPython of the runtime's version. */
@@ -96,7 +105,8 @@ export async function findInterpreter(
             build,
             machine,
             libc: libc.trim(),
-            executable: await sameInterpreter(file, executable, probe.stdout, env)
+            executable,
+            answer: probe.stdout
           }
       } catch {
         problems.push(`${file} answered ${JSON.stringify(probe.stdout.trim())}`)
