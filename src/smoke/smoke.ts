@@ -279,8 +279,8 @@ export async function smokeTestLayer(
  * Keeps what this run found (nothing when it imported nothing): where it imported every module, the
  * pass of the whole layer under `key`, which exact hits reuse; where it took some modules' verdicts
  * from earlier runs, `<key>-partial` instead, which no exact hit reads (deleting `key` must withdraw
- * all it vouches for). Then the per-module verdicts, each naming that entry: deleting it withdraws
- * them. Returns the per-module entry's key.
+ * all it vouches for). Beside it, the per-module verdicts, each naming that entry: deleting it
+ * withdraws them. Returns the per-module entry's key.
  */
 async function keepPasses(
   key: string,
@@ -292,11 +292,16 @@ async function keepPasses(
 ): Promise<string | undefined> {
   const complete = !plan || plan.kept.size === 0
   const pass = complete ? key : `${key}-partial`
-  if (!(await saveVerdict(verdictDir, pass, { modules }))) return undefined
+  // side by side: a per-module verdict whose pass was not kept only holds for no later run
+  const [kept, modulesKey] = await Promise.all([
+    saveVerdict(verdictDir, pass, { modules }),
+    plan ? keepModuleVerdicts(plan, imported, pass, env) : undefined
+  ])
+  if (!kept) return modulesKey
   core.info(
     complete
       ? `Kept the smoke test verdict (${key}): unchanged layers skip the test; 'gh cache delete ${key}' makes the next run test again`
       : `Kept this run's smoke test verdicts as ${pass}: 'gh cache delete ${pass}' makes the next run import ${imported.modules.length === 1 ? 'its module' : `its ${imported.modules.length} modules`} again`
   )
-  return plan ? keepModuleVerdicts(plan, imported, pass, env) : undefined
+  return modulesKey
 }
