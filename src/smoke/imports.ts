@@ -2,12 +2,16 @@
  * Imports top-level modules in clean interpreters (./worker.ts), one per core up to a cap, each
  * taking the next module from a shared queue, heaviest first. Every module gets its own verdict: an
  * import that raises, exits, crashes the interpreter or hangs is recorded against that module, and
- * a fresh interpreter goes on with the rest.
+ * a fresh interpreter goes on with the rest. Each verdict comes with the layer's files its
+ * interpreter had touched by then (what per-module verdicts depend on).
  */
 import * as core from '@actions/core'
+import { promises as fs } from 'node:fs'
 import os from 'node:os'
+import * as path from 'node:path'
 import { LayerActionError } from '../errors'
 import { isDeath, Worker } from './worker'
+import { workerCommand, type Interpreter } from './interpreter'
 
 export interface SmokeFailure {
   module: string
@@ -156,4 +160,79 @@ export async function importModules(o: {
   failures.sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : 0))
   timings.sort((a, b) => b.seconds - a.seconds)
   return { failures, timings, workers, cpuSeconds, observed, incomplete }
+}
+
+/** What the imports of one smoke test found. */
+export interface Imported {
+  interpreter: string
+  python: string
+  /** the modules imported (not those whose verdict was kept) */
+  modules: string[]
+  failures: SmokeFailure[]
+  workers: number
+  timings: ImportTiming[]
+  /** module → the files of the layer its interpreter had touched by the end of its import */
+  observed: Map<string, Set<string>>
+  /** modules whose interpreter asked for a name not extracted */
+  incomplete: Set<string>
+  /** each module was imported in an interpreter of its own */
+  isolated: boolean
+}
+
+/**
+ * Imports `modules` from `<layerDir>/python` and says so in the log. Never throws for import
+ * failures: they come back in `failures`, one per module.
+ */
+export async function importLayer(
+  layerDir: string,
+  interpreter: Interpreter,
+  o: {
+    modules: string[]
+    env: NodeJS.ProcessEnv
+    timeoutMs?: number
+    workers?: number
+    absent?: readonly string[]
+    isolated?: boolean
+  }
+): Promise<Imported> {
+  const started = performance.now()
+  const cwd = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-'))
+  try {
+    const r = await importModules({
+      interpreter: await workerCommand(interpreter, o.env),
+      pythonDir: path.resolve(layerDir, 'python'),
+      modules: o.modules,
+      env: o.env,
+      cwd,
+      timeoutMs: o.timeoutMs,
+      workers: o.workers,
+      absent: o.absent,
+      isolated: o.isolated
+    })
+    const seconds = (performance.now() - started) / 1000
+    core.info(
+      `Smoke test with ${interpreter.path} (${interpreter.version}, ${r.workers} side by side): ` +
+        `${o.modules.length - r.failures.length} of ${o.modules.length} top-level modules import ` +
+        `(${seconds.toFixed(2)} s, ${r.cpuSeconds.toFixed(2)} s CPU)`
+    )
+    core.debug(
+      `slowest imports: ${r.timings
+        .slice(0, 10)
+        .map(t => `${t.module} ${t.seconds.toFixed(2)} s`)
+        .join(', ')}`
+    )
+    return {
+      interpreter: interpreter.path,
+      python: interpreter.version,
+      modules: o.modules,
+      failures: r.failures,
+      workers: r.workers,
+      timings: r.timings,
+      observed: r.observed,
+      incomplete: r.incomplete,
+      isolated: !!o.isolated
+    }
+  } finally {
+    await fs.rm(cwd, { recursive: true, force: true })
+  }
 }

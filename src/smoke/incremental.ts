@@ -5,14 +5,11 @@
  * has seen another layer than the one built: its modules are imported again with every file there.
  */
 import * as core from '@actions/core'
-import { promises as fs } from 'node:fs'
-import os from 'node:os'
-import * as path from 'node:path'
 import { withExtractedLayer } from '../assemble/extract'
 import type { LayerEntry } from '../assemble/entries'
 import type { Architecture, Runtime } from '../runtimes'
-import { importModules, type ImportTiming, type SmokeFailure } from './imports'
-import { workerCommand, type Interpreter } from './interpreter'
+import { importLayer, type Imported } from './imports'
+import type { Interpreter } from './interpreter'
 import { entriesForImport, moduleWeights, topLevelModules } from './modules'
 import {
   keptVerdict,
@@ -29,82 +26,7 @@ import {
   partialExtraction,
   type LayerUnits
 } from './units'
-import { passKept, runOf, runUrl } from './verdict'
-
-/** What the imports of one smoke test found. */
-export interface Imported {
-  interpreter: string
-  python: string
-  /** the modules imported (not those whose verdict was kept) */
-  modules: string[]
-  failures: SmokeFailure[]
-  workers: number
-  timings: ImportTiming[]
-  /** module → the files of the layer its interpreter had touched by the end of its import */
-  observed: Map<string, Set<string>>
-  /** modules whose interpreter asked for a name not extracted */
-  incomplete: Set<string>
-  /** each module was imported in an interpreter of its own */
-  isolated: boolean
-}
-
-/**
- * Imports `modules` from `<layerDir>/python` and says so in the log. Never throws for import
- * failures: they come back in `failures`, one per module.
- */
-export async function importLayer(
-  layerDir: string,
-  interpreter: Interpreter,
-  o: {
-    modules: string[]
-    env: NodeJS.ProcessEnv
-    timeoutMs?: number
-    workers?: number
-    absent?: readonly string[]
-    isolated?: boolean
-  }
-): Promise<Imported> {
-  const started = performance.now()
-  const cwd = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-'))
-  try {
-    const r = await importModules({
-      interpreter: await workerCommand(interpreter, o.env),
-      pythonDir: path.resolve(layerDir, 'python'),
-      modules: o.modules,
-      env: o.env,
-      cwd,
-      timeoutMs: o.timeoutMs,
-      workers: o.workers,
-      absent: o.absent,
-      isolated: o.isolated
-    })
-    const seconds = (performance.now() - started) / 1000
-    core.info(
-      `Smoke test with ${interpreter.path} (${interpreter.version}, ${r.workers} side by side): ` +
-        `${o.modules.length - r.failures.length} of ${o.modules.length} top-level modules import ` +
-        `(${seconds.toFixed(2)} s, ${r.cpuSeconds.toFixed(2)} s CPU)`
-    )
-    core.debug(
-      `slowest imports: ${r.timings
-        .slice(0, 10)
-        .map(t => `${t.module} ${t.seconds.toFixed(2)} s`)
-        .join(', ')}`
-    )
-    return {
-      interpreter: interpreter.path,
-      python: interpreter.version,
-      modules: o.modules,
-      failures: r.failures,
-      workers: r.workers,
-      timings: r.timings,
-      observed: r.observed,
-      incomplete: r.incomplete,
-      isolated: !!o.isolated
-    }
-  } finally {
-    await fs.rm(cwd, { recursive: true, force: true })
-  }
-}
+import { passKept, runOf, runUrl, saveVerdict } from './verdict'
 
 /** The layer's units and the per-module verdicts kept for these settings that still hold. */
 export interface ModulePlan {
@@ -246,4 +168,50 @@ export async function keepModuleVerdicts(
       `Kept the smoke test verdicts of ${fresh.length} module(s) (${key}): a module is not imported again while the files of every distribution it depends on stay the same`
     )
   return key ?? plan.restored?.key
+}
+
+/** Says which modules passed before on the same bytes of what they depend on, by run and its key. */
+export function reportKept(plan: ModulePlan, total: number, python: string): void {
+  const byRun = new Map<string, string[]>()
+  for (const v of plan.kept.values()) {
+    const where = `run ${v.run}${v.url ? ` (${v.url})` : ''}, cache key ${v.pass}`
+    byRun.set(where, [...(byRun.get(where) ?? []), v.module])
+  }
+  const runs = [...byRun].map(([where, ms]) => `${ms.join(', ')} in ${where}`).join('; ')
+  core.info(
+    `Smoke test: ${plan.kept.size} of ${total} top-level modules passed on ${python} with the same ` +
+      `files of every distribution they depend on, not imported again: ${runs}. ` +
+      `'gh cache delete <that key>' makes the next run import them again`
+  )
+}
+
+/**
+ * Keeps what this run found (nothing when it imported nothing): where it imported every module, the
+ * pass of the whole layer under `key`, which exact hits reuse; where it took some modules' verdicts
+ * from earlier runs, `<key>-partial` instead, which no exact hit reads (deleting `key` must withdraw
+ * all it vouches for). Beside it, the per-module verdicts, each naming that entry: deleting it
+ * withdraws them. Returns the per-module entry's key.
+ */
+export async function keepPasses(
+  key: string,
+  modules: readonly string[],
+  plan: ModulePlan | undefined,
+  imported: Imported,
+  verdictDir: string,
+  env: NodeJS.ProcessEnv
+): Promise<string | undefined> {
+  const complete = !plan || plan.kept.size === 0
+  const pass = complete ? key : `${key}-partial`
+  // side by side: a per-module verdict whose pass was not kept only holds for no later run
+  const [kept, modulesKey] = await Promise.all([
+    saveVerdict(verdictDir, pass, { modules }),
+    plan ? keepModuleVerdicts(plan, imported, pass, env) : undefined
+  ])
+  if (!kept) return modulesKey
+  core.info(
+    complete
+      ? `Kept the smoke test verdict (${key}): unchanged layers skip the test; 'gh cache delete ${key}' makes the next run test again`
+      : `Kept this run's smoke test verdicts as ${pass}: 'gh cache delete ${pass}' makes the next run import ${imported.modules.length === 1 ? 'its module' : `its ${imported.modules.length} modules`} again`
+  )
+  return modulesKey
 }

@@ -2,7 +2,9 @@
  * The smoke test: import every top-level module of the built layer in clean interpreters of the
  * target Python, with only the layer and the standard library on sys.path. A missing shared
  * library or a wheel for the wrong platform fails here, before anything is uploaded. A pass is kept
- * in the Actions cache (./verdict.ts): the same bytes on the same interpreter are not tested twice.
+ * in the Actions cache (./verdict.ts): the same bytes on the same interpreter are not tested twice;
+ * and each module's (./incremental.ts): a module is imported again only when the files of what it
+ * depends on changed.
  */
 import * as core from '@actions/core'
 import * as path from 'node:path'
@@ -13,20 +15,13 @@ import { DEFAULT_IMPORT_TIMEOUT_MS, type ImportTiming, type SmokeFailure } from 
 import { IMPORTER } from './worker'
 import { smokeInterpreter, type Interpreter } from './interpreter'
 import { NEVER_IMPORTED, NOT_MODULES, layerModules, topLevelModules } from './modules'
-import {
-  importLayer,
-  importModulesOf,
-  keepModuleVerdicts,
-  planModules,
-  type Imported,
-  type ModulePlan
-} from './incremental'
+import { importLayer } from './imports'
+import { importModulesOf, keepPasses, planModules, reportKept } from './incremental'
 import {
   thisActionFingerprint,
   layerDigest,
   passKey,
   restoreVerdict,
-  saveVerdict,
   verdictKey,
   type SavedVerdict
 } from './verdict'
@@ -187,21 +182,6 @@ async function lookUpVerdict(
   return { identity, saved: await restoreVerdict(o.verdictDir, identity, env), prefix }
 }
 
-/** Says which modules passed before on the same bytes of what they depend on, by run and its key. */
-function reportKept(plan: ModulePlan, total: number, python: string): void {
-  const byRun = new Map<string, string[]>()
-  for (const v of plan.kept.values()) {
-    const where = `run ${v.run}${v.url ? ` (${v.url})` : ''}, cache key ${v.pass}`
-    byRun.set(where, [...(byRun.get(where) ?? []), v.module])
-  }
-  const runs = [...byRun].map(([where, ms]) => `${ms.join(', ')} in ${where}`).join('; ')
-  core.info(
-    `Smoke test: ${plan.kept.size} of ${total} top-level modules passed on ${python} with the same ` +
-      `files of every distribution they depend on, not imported again: ${runs}. ` +
-      `'gh cache delete <that key>' makes the next run import them again`
-  )
-}
-
 /**
  * The smoke test of a layer not yet on disk: its modules read from the entry names; the verdict
  * reused when these files passed on this interpreter before; otherwise each module whose own
@@ -273,35 +253,4 @@ export async function smokeTestLayer(
     fromCache,
     modulesKey: kept ?? plan?.restored?.key
   }
-}
-
-/**
- * Keeps what this run found (nothing when it imported nothing): where it imported every module, the
- * pass of the whole layer under `key`, which exact hits reuse; where it took some modules' verdicts
- * from earlier runs, `<key>-partial` instead, which no exact hit reads (deleting `key` must withdraw
- * all it vouches for). Beside it, the per-module verdicts, each naming that entry: deleting it
- * withdraws them. Returns the per-module entry's key.
- */
-async function keepPasses(
-  key: string,
-  modules: readonly string[],
-  plan: ModulePlan | undefined,
-  imported: Imported,
-  verdictDir: string,
-  env: NodeJS.ProcessEnv
-): Promise<string | undefined> {
-  const complete = !plan || plan.kept.size === 0
-  const pass = complete ? key : `${key}-partial`
-  // side by side: a per-module verdict whose pass was not kept only holds for no later run
-  const [kept, modulesKey] = await Promise.all([
-    saveVerdict(verdictDir, pass, { modules }),
-    plan ? keepModuleVerdicts(plan, imported, pass, env) : undefined
-  ])
-  if (!kept) return modulesKey
-  core.info(
-    complete
-      ? `Kept the smoke test verdict (${key}): unchanged layers skip the test; 'gh cache delete ${key}' makes the next run test again`
-      : `Kept this run's smoke test verdicts as ${pass}: 'gh cache delete ${pass}' makes the next run import ${imported.modules.length === 1 ? 'its module' : `its ${imported.modules.length} modules`} again`
-  )
-  return modulesKey
 }
