@@ -6,8 +6,9 @@
 // off; on, testing once and keeping its verdict; on, with the verdict cached), and the zip step's
 // peak memory in a process of its own. The whole builds run with cache: false: their smoke test is
 // the cold one (bench/smoke.ts has it alone, and against one interpreter as before). The warm build:
-// the cache restored from the build before, one requirement changed (tabulate 0.8.10 → 0.10.0),
-// against the seeds' pipeline on the same requirements in the same run.
+// the cache restored from the build before (run with the same smoke-test setting, so with the smoke
+// test on its per-module verdicts are in the cache too), one requirement changed (tabulate 0.8.10 →
+// 0.10.0), against the seeds' pipeline on the same requirements in the same run.
 //
 //   node --import tsx bench/build.ts [--runs 3] [--requirements <file>] [--smoke-test false]
 //                                    [--baseline-dist <dir holding another build's index.js>]
@@ -386,7 +387,8 @@ async function warmBuilds(
           fs.rm(path.join(runnerTemp, 'layer-action'), { recursive: true, force: true })
         await fresh()
         await fs.writeFile(path.join(workspace, 'requirements.txt'), before)
-        await runOurs(workspace, false, { cache: true, env, runnerTemp })
+        // the build before ran as configured: with the smoke test, it kept its verdicts too
+        await runOurs(workspace, who === 'on', { cache: true, env, runnerTemp })
         await fresh()
         await fs.writeFile(path.join(workspace, 'requirements.txt'), after)
         const r = await runOurs(workspace, who === 'on', { cache: true, env, runnerTemp })

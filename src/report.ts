@@ -152,7 +152,29 @@ function smokeLine(s: SmokeResult): string {
   const interpreter = s.interpreter ?? 'the target Python'
   const where = escapeMarkdown(s.python ? `${interpreter} (${s.python})` : interpreter)
   const n = s.modules.length
-  return `${plural(n, 'module')} ${n === 1 ? 'imports' : 'import'} on ${where}${key}`
+  const kept = s.fromCache ?? []
+  if (kept.length === 0)
+    return `${plural(n, 'module')} ${n === 1 ? 'imports' : 'import'} on ${where}${key}`
+  const byRun = new Map<string, { run: string; url?: string; modules: string[] }>()
+  for (const k of kept) {
+    const run = byRun.get(k.key) ?? { run: k.run, url: k.url, modules: [] }
+    run.modules.push(k.module)
+    byRun.set(k.key, run)
+  }
+  const runs = [...byRun].map(
+    ([key, r]) =>
+      `run ${r.url ? link(r.run, r.url) : escapeMarkdown(r.run)}, cache key ${code(key)}: ${r.modules.map(code).join(', ')}`
+  )
+  const tested = s.tested ?? []
+  const now =
+    tested.length > 0
+      ? `${tested.map(code).join(', ')} imported by this run`
+      : 'none imported by this run'
+  const entry = s.modulesKey ? `; per-module verdicts ${code(s.modulesKey)}` : ''
+  return (
+    `${plural(n, 'module')} ${n === 1 ? 'imports' : 'import'} on ${where}: ${now}; ` +
+    `${kept.length} passed before on the same files of all they depend on (${runs.join('; ')})${key}${entry}`
+  )
 }
 
 function percent(part: number, whole: number): string {

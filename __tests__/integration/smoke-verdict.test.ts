@@ -1,50 +1,38 @@
 /**
  * The smoke test's verdict in the Actions cache: real @actions/cache round trips (tar and all)
- * against the loopback cache service stand-in (__tests__/helpers/cache-server.ts), layers built
+ * against the loopback cache service stand-in (__tests__/helpers/cache-cache.server.ts), layers built
  * from generated wheels, imported by this machine's python3.
  */
-import { after, before, beforeEach, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { promises as fs } from 'node:fs'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
-import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes'
 import { SmokeTestError, smokeTestLayer, type SmokeLayerOptions } from '../../src/smoke/smoke'
 import type { LayerEntry } from '../../src/assemble/entries'
 import { mergeWheels } from '../../src/assemble/layer'
 import { wheelContent } from '../../src/assemble/wheel'
 import { makeWheel } from '../helpers/wheels'
-import { captureLog, type CapturedLog } from '../helpers/log'
-import { startCacheServer, type CacheServer } from '../helpers/cache-server'
+import {
+  architecture,
+  patchedPython,
+  runtime,
+  useSmokeCache,
+  version
+} from '../helpers/smoke-cache'
 
-const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'])
-  .toString()
-  .trim()
-const version = execFileSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])
-  .toString()
-  .trim()
-const machine = execFileSync(python, ['-c', 'import platform; print(platform.machine())'])
-  .toString()
-  .trim()
-const runtime = findRuntime(version) as Runtime
-const architecture: Architecture = machine === 'aarch64' ? 'arm64' : 'x86_64'
 const RUN_ENV = {
   GITHUB_RUN_ID: '4242',
   GITHUB_SERVER_URL: 'https://github.example',
   GITHUB_REPOSITORY: 'org/repo'
 }
 
-let tmp: string
-let server: CacheServer
-let log: CapturedLog
-const saved: Record<string, string | undefined> = {}
+const cache = useSmokeCache('layer-smoke-verdict-')
 
 /** The layer's entries from wheels with these modules, as the action assembles them. */
 async function layer(name: string, modules: Record<string, string>): Promise<LayerEntry[]> {
-  const wheel = await makeWheel(path.join(tmp, name), {
+  const wheel = await makeWheel(path.join(cache.tmp, name), {
     name: 'pkg',
     version: '1.0',
     tags: 'py3-none-any',
@@ -57,8 +45,8 @@ function options(o: Partial<SmokeLayerOptions> = {}): SmokeLayerOptions {
   return {
     runtime,
     architecture,
-    layerDir: path.join(tmp, 'layer'),
-    verdictDir: path.join(tmp, 'runner-temp', 'layer-action', 'smoke-verdict'),
+    layerDir: path.join(cache.tmp, 'layer'),
+    verdictDir: path.join(cache.tmp, 'runner-temp', 'layer-action', 'smoke-verdict'),
     cache: true,
     env: { ...process.env, ...RUN_ENV },
     action: 'test-action-1',
@@ -67,39 +55,10 @@ function options(o: Partial<SmokeLayerOptions> = {}): SmokeLayerOptions {
 }
 
 const smokeKeys = () =>
-  server
+  cache.server
     .entries()
     .map(e => e.key)
     .filter(k => k.startsWith('layer-action-smoke-'))
-
-before(async () => {
-  assert.ok(runtime, `python3 is ${version}, which is no Lambda runtime`)
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-verdict-'))
-  server = await startCacheServer()
-  const env: Record<string, string> = {
-    ...server.env,
-    RUNNER_TEMP: path.join(tmp, 'runner-temp')
-  }
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k]
-    process.env[k] = v
-  }
-  log = captureLog()
-})
-
-after(async () => {
-  log.restore()
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k]
-    else process.env[k] = v
-  }
-  await server.close()
-  await fs.rm(tmp, { recursive: true, force: true })
-})
-
-beforeEach(() => {
-  log.lines.length = 0
-})
 
 test('a pass is kept and reused only for the same bytes on the same interpreter; a changed byte or another patch release tests again', async () => {
   const modules = { 'pkg/__init__.py': 'VALUE = 1\n', 'pkg/more.py': 'X = "abc"\n' }
@@ -116,26 +75,23 @@ test('a pass is kept and reused only for the same bytes on the same interpreter;
     )
   )
   assert.deepEqual(smokeKeys(), [first.key])
-  assert.match(log.text(), /No smoke test verdict for these bytes on [\d.]+ \(layer-action-smoke-/)
-  assert.match(log.text(), /Smoke test with .*: 1 of 1 top-level modules import/)
+  assert.match(
+    cache.log.text(),
+    /No smoke test verdict for these bytes on [\d.]+ \(layer-action-smoke-/
+  )
+  assert.match(cache.log.text(), /Smoke test with .*: 1 of 1 top-level modules import/)
 
   // one byte changed, same size: the CRC differs, so does the key; the test runs again
   const changed = await layer('changed', { ...modules, 'pkg/more.py': 'X = "abd"\n' })
-  log.lines.length = 0
+  cache.log.lines.length = 0
   const again = await smokeTestLayer(changed, options())
   assert.equal(again.cached, undefined)
   assert.notEqual(again.key, first.key)
-  assert.match(log.text(), /Smoke test with .*: 1 of 1 top-level modules import/)
+  assert.match(cache.log.text(), /Smoke test with .*: 1 of 1 top-level modules import/)
 
   // another patch release of the same Python (a wrapper standing in for an updated interpreter)
-  const bin = path.join(tmp, 'patched-bin')
-  await fs.mkdir(bin, { recursive: true })
-  await fs.writeFile(
-    path.join(bin, `python${version}`),
-    `#!/bin/sh\ncase "$*" in\n  *platform.python_version*) "${python}" "$@" | sed 's/"${version.replace('.', '\\.')}\\.[0-9]*"/"${version}.99"/'; exit ;;\nesac\nexec "${python}" "$@"\n`,
-    { mode: 0o755 }
-  )
-  log.lines.length = 0
+  const bin = await patchedPython(path.join(cache.tmp, 'patched-bin'))
+  cache.log.lines.length = 0
   const patched = await smokeTestLayer(
     entries,
     options({
@@ -152,8 +108,8 @@ test('a pass is kept and reused only for the same bytes on the same interpreter;
   assert.notEqual(newer.key, first.key)
 
   // the same bytes on the same interpreter: reused, without extracting anything (the wheel is gone)
-  await fs.rm(path.join(tmp, 'first'), { recursive: true })
-  log.lines.length = 0
+  await fs.rm(path.join(cache.tmp, 'first'), { recursive: true })
+  cache.log.lines.length = 0
   const reused = await smokeTestLayer(
     entries,
     options({ env: { ...process.env, ...RUN_ENV, GITHUB_RUN_ID: '5555' } })
@@ -163,15 +119,15 @@ test('a pass is kept and reused only for the same bytes on the same interpreter;
   assert.equal(reused.cached?.url, 'https://github.example/org/repo/actions/runs/4242')
   assert.deepEqual(reused.failures, [])
   assert.match(
-    log.text(),
+    cache.log.text(),
     new RegExp(
       `Smoke test: passed for these bytes on ${version.replace('.', '\\.')}\\.\\d+ in run 4242 \\(https://github\\.example/org/repo/actions/runs/4242\\): not run again \\(cache key ${first.key}; 'gh cache delete ${first.key}' makes the next run test again\\)`
     )
   )
-  assert.doesNotMatch(log.text(), /Extracted \d+ files/)
+  assert.doesNotMatch(cache.log.text(), /Extracted \d+ files/)
 
   // gh cache delete <key>: the next run tests again (and, the wheel being gone, fails to extract)
-  server.remove(first.key as string)
+  cache.server.remove(first.key as string)
   await assert.rejects(smokeTestLayer(entries, options()), /ENOENT|Extracting the layer/)
 })
 
@@ -179,27 +135,27 @@ test('a failing layer is never kept as passing: every run tests it again', async
   const entries = await layer('failing', {
     'pkg/__init__.py': 'raise ImportError("missing libfoo.so.1")\n'
   })
-  const reservations = server.reservations
+  const reservations = cache.server.reservations
   for (let run = 0; run < 2; run++) {
-    log.lines.length = 0
+    cache.log.lines.length = 0
     await assert.rejects(smokeTestLayer(entries, options()), (error: unknown) => {
       assert.ok(error instanceof SmokeTestError)
       assert.match(error.message, /pkg: ImportError: missing libfoo\.so\.1/)
       return true
     })
-    assert.match(log.text(), /No smoke test verdict for these bytes/)
+    assert.match(cache.log.text(), /No smoke test verdict for these bytes/)
   }
-  assert.equal(server.reservations, reservations, 'nothing was saved')
+  assert.equal(cache.server.reservations, reservations, 'nothing was saved')
 })
 
 test('with cache: false nothing is looked up or kept', async () => {
   const entries = await layer('nocache', { 'pkg/__init__.py': 'Y = 2\n' })
-  const { lookups, reservations } = server
+  const { lookups, reservations } = cache.server
   const result = await smokeTestLayer(entries, options({ cache: false }))
   assert.equal(result.key, undefined)
   assert.deepEqual(result.failures, [])
-  assert.equal(server.lookups, lookups)
-  assert.equal(server.reservations, reservations)
+  assert.equal(cache.server.lookups, lookups)
+  assert.equal(cache.server.reservations, reservations)
 })
 
 test('a cache service that answers 500 to everything (a loopback stand-in) costs the verdict, not the run', async () => {
@@ -212,7 +168,7 @@ test('a cache service that answers 500 to everything (a loopback stand-in) costs
     const result = await smokeTestLayer(entries, options())
     assert.deepEqual(result.failures, [])
     assert.equal(result.cached, undefined)
-    assert.match(log.text(), /Smoke test with .*: 1 of 1 top-level modules import/)
+    assert.match(cache.log.text(), /Smoke test with .*: 1 of 1 top-level modules import/)
   } finally {
     process.env.ACTIONS_CACHE_URL = url
     broken.closeAllConnections()

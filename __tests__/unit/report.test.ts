@@ -249,3 +249,36 @@ test('a failed health check: the summary names the function, its error, what was
     /This run deleted no old version and wrote no SSM parameter, tag or GitHub Release/
   )
 })
+
+test('the smoke test row names the modules this run imported, and those that passed before with the run and cache key that vouch for them', () => {
+  const s = summaryOf({
+    ...result([delivery('eu-west-1', 7, true)]),
+    smoke: {
+      interpreter: '/usr/bin/python3.12',
+      python: '3.12.7',
+      modules: ['numpy', 'pandas', 'tabulate', 'yaml'],
+      failures: [],
+      key: 'layer-action-smoke-python3.12-x86_64-abc-3.12.7-run9',
+      tested: ['tabulate'],
+      fromCache: [
+        { module: 'numpy', run: '7', url: 'https://github.example/o/r/actions/runs/7', key: 'k7' },
+        { module: 'pandas', run: '7', url: 'https://github.example/o/r/actions/runs/7', key: 'k7' },
+        { module: 'yaml', run: '8', key: 'k8-partial' }
+      ],
+      modulesKey: 'layer-action-imports-python3.12-x86_64-def-run9-0123456789ab'
+    }
+  })
+  const row = /\| Smoke test \| (.*) \|/.exec(s)?.[1] ?? ''
+  assert.match(
+    row,
+    /^4 modules import on \/usr\/bin\/python3\.12 \(3\.12\.7\): <code>tabulate<\/code> imported by this run; 3 passed before/
+  )
+  assert.match(
+    row,
+    /run \[7\]\(<https:\/\/github\.example\/o\/r\/actions\/runs\/7>\), cache key <code>k7<\/code>: <code>numpy<\/code>, <code>pandas<\/code>; run 8, cache key <code>k8-partial<\/code>: <code>yaml<\/code>/
+  )
+  assert.match(
+    row,
+    /per-module verdicts <code>layer-action-imports-python3\.12-x86_64-def-run9-0123456789ab<\/code>/
+  )
+})

@@ -21,9 +21,13 @@ export interface Interpreter {
   machine: string
   /** `glibc 2.39` */
   libc: string
+  /** sys.executable: the binary `path` runs (a pyenv shim is a script that starts it); see workerCommand */
+  executable?: string
+  /** what the probe printed, for workerCommand to compare */
+  answer?: string
 }
 
-async function executable(file: string): Promise<boolean> {
+async function isExecutable(file: string): Promise<boolean> {
   try {
     await fs.access(file, constants.X_OK)
     return (await fs.stat(file)).isFile()
@@ -35,7 +39,7 @@ async function executable(file: string): Promise<boolean> {
 // Python 3.8 syntax: the oldest runtime the table may hold
 const PROBE =
   'import json, platform, sys; print(json.dumps([sys.implementation.name, list(sys.version_info[:2]), ' +
-  'platform.machine(), platform.python_version(), sys.version, " ".join(platform.libc_ver())]))'
+  'platform.machine(), platform.python_version(), sys.version, " ".join(platform.libc_ver()), sys.executable]))'
 
 /** What the probe printed, or why it did not run: the first line of its error, else its exit code. */
 async function probeInterpreter(
@@ -52,6 +56,28 @@ async function probeInterpreter(
   }
 }
 
+const commands = new WeakMap<Interpreter, Promise<string>>()
+
+/**
+ * The file to start the smoke test's interpreters with: sys.executable of `path` when it is another
+ * file that answers the probe exactly as `path` did, started directly in the same environment (no
+ * pyenv shim per worker); else `path`. Asked once, when the first worker starts, so a reused
+ * verdict costs no second probe.
+ */
+export function workerCommand(interpreter: Interpreter, env: NodeJS.ProcessEnv): Promise<string> {
+  let command = commands.get(interpreter)
+  if (!command) {
+    const { path: file, executable, answer } = interpreter
+    command = (async () => {
+      if (!executable || executable === file || !(await isExecutable(executable))) return file
+      const again = await probeInterpreter(executable, env)
+      return typeof again !== 'string' && again.stdout === answer ? executable : file
+    })()
+    commands.set(interpreter, command)
+  }
+  return command
+}
+
 /** The first `python3.X`, `python3` or `python` on PATH that is CPython of the runtime's version. */
 export async function findInterpreter(
   runtime: Runtime,
@@ -62,23 +88,26 @@ export async function findInterpreter(
   for (const name of [`python${runtime.version}`, 'python3', 'python']) {
     for (const dir of dirs) {
       const file = path.join(dir, name)
-      if (!(await executable(file))) continue
+      if (!(await isExecutable(file))) continue
       const probe = await probeInterpreter(file, env)
       if (typeof probe === 'string') {
         problems.push(`${file} does not run: ${probe}`)
         continue
       }
       try {
-        const [impl, [major, minor], machine, version, build, libc] = JSON.parse(probe.stdout) as [
-          string,
-          [number, number],
-          string,
-          string,
-          string,
-          string
-        ]
+        const [impl, [major, minor], machine, version, build, libc, executable] = JSON.parse(
+          probe.stdout
+        ) as [string, [number, number], string, string, string, string, string]
         if (impl === 'cpython' && `${major}.${minor}` === runtime.version)
-          return { path: file, version, build, machine, libc: libc.trim() }
+          return {
+            path: file,
+            version,
+            build,
+            machine,
+            libc: libc.trim(),
+            executable,
+            answer: probe.stdout
+          }
       } catch {
         problems.push(`${file} answered ${JSON.stringify(probe.stdout.trim())}`)
       }

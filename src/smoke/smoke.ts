@@ -2,38 +2,26 @@
  * The smoke test: import every top-level module of the built layer in clean interpreters of the
  * target Python, with only the layer and the standard library on sys.path. A missing shared
  * library or a wheel for the wrong platform fails here, before anything is uploaded. A pass is kept
- * in the Actions cache (./verdict.ts): the same bytes on the same interpreter are not tested twice.
+ * in the Actions cache (./verdict.ts): the same bytes on the same interpreter are not tested twice;
+ * and each module's (./incremental.ts): a module is imported again only when the files of what it
+ * depends on changed.
  */
 import * as core from '@actions/core'
-import { promises as fs } from 'node:fs'
-import os from 'node:os'
 import * as path from 'node:path'
-import { withExtractedLayer } from '../assemble/extract'
 import type { LayerEntry } from '../assemble/entries'
 import { LayerActionError } from '../errors'
 import type { Architecture, Runtime } from '../runtimes'
-import {
-  DEFAULT_IMPORT_TIMEOUT_MS,
-  importModules,
-  type ImportTiming,
-  type SmokeFailure
-} from './imports'
+import { DEFAULT_IMPORT_TIMEOUT_MS, type ImportTiming, type SmokeFailure } from './imports'
 import { IMPORTER } from './worker'
 import { smokeInterpreter, type Interpreter } from './interpreter'
+import { NEVER_IMPORTED, NOT_MODULES, layerModules, topLevelModules } from './modules'
+import { importLayer } from './imports'
+import { importModulesOf, keepPasses, planModules, reportKept } from './incremental'
 import {
-  NEVER_IMPORTED,
-  NOT_MODULES,
-  entriesForImport,
-  layerModules,
-  moduleWeights,
-  topLevelModules
-} from './modules'
-import {
-  actionFingerprint,
+  thisActionFingerprint,
   layerDigest,
   passKey,
   restoreVerdict,
-  saveVerdict,
   verdictKey,
   type SavedVerdict
 } from './verdict'
@@ -55,6 +43,12 @@ export interface SmokeResult {
   workers?: number
   /** the slowest imports first */
   timings?: ImportTiming[]
+  /** the modules imported by this run (the others' verdicts were kept), when the verdict was not reused whole */
+  tested?: string[]
+  /** modules not imported again: their verdict holds for the same files of all they depend on; `key` is the tested run's pass */
+  fromCache?: { module: string; run: string; url?: string; key: string }[]
+  /** the per-module verdicts' Actions cache entry */
+  modulesKey?: string
 }
 
 /** The layer does not import: names each module and its error. smokeTestLayer throws it before any upload. */
@@ -87,52 +81,6 @@ const RECIPE = {
 }
 
 /**
- * Imports `modules` from `<layerDir>/python` and says so in the log. Never throws for import
- * failures: they come back in `failures`, one per module.
- */
-async function importLayer(
-  layerDir: string,
-  interpreter: Interpreter,
-  o: { modules: string[]; env: NodeJS.ProcessEnv; timeoutMs?: number; workers?: number }
-): Promise<SmokeResult> {
-  const started = performance.now()
-  const cwd = await fs.mkdtemp(path.join(os.tmpdir(), 'layer-smoke-'))
-  try {
-    const r = await importModules({
-      interpreter: interpreter.path,
-      pythonDir: path.resolve(layerDir, 'python'),
-      modules: o.modules,
-      env: o.env,
-      cwd,
-      timeoutMs: o.timeoutMs,
-      workers: o.workers
-    })
-    const seconds = (performance.now() - started) / 1000
-    core.info(
-      `Smoke test with ${interpreter.path} (${interpreter.version}, ${r.workers} side by side): ` +
-        `${o.modules.length - r.failures.length} of ${o.modules.length} top-level modules import ` +
-        `(${seconds.toFixed(2)} s, ${r.cpuSeconds.toFixed(2)} s CPU)`
-    )
-    core.debug(
-      `slowest imports: ${r.timings
-        .slice(0, 10)
-        .map(t => `${t.module} ${t.seconds.toFixed(2)} s`)
-        .join(', ')}`
-    )
-    return {
-      interpreter: interpreter.path,
-      python: interpreter.version,
-      modules: o.modules,
-      failures: r.failures,
-      workers: r.workers,
-      timings: r.timings
-    }
-  } finally {
-    await fs.rm(cwd, { recursive: true, force: true })
-  }
-}
-
-/**
  * Imports every top-level module of `<layerDir>/python`, already on disk, in clean interpreters of
  * the target Python. Never throws for import failures (throw SmokeTestError from them); skips, with
  * the reason, where the runner has no such interpreter or is not the target's machine.
@@ -150,20 +98,34 @@ export async function smokeTest(o: {
   const found = await smokeInterpreter(o.runtime, o.architecture, env)
   if ('skipped' in found) return { skipped: found.skipped, modules: [], failures: [] }
   const modules = await layerModules(path.resolve(o.layerDir, 'python'))
-  return importLayer(o.layerDir, found, { ...o, env, modules })
+  const {
+    observed: _o,
+    incomplete: _i,
+    ...result
+  } = await importLayer(o.layerDir, found, {
+    ...o,
+    env,
+    modules
+  })
+  return result
 }
 
 /**
- * The interpreter smokeTestLayer will use, probed ahead of it so the probe overlaps the cache
- * restore; an unexpected failure surfaces where the promise is awaited, not as an unhandled one.
+ * The interpreter smokeTestLayer will use, probed ahead of it (and this action's fingerprint read) so
+ * they overlap the cache restore; an unexpected failure surfaces where the promise is awaited, not
+ * as an unhandled one.
  */
 export function probeInterpreter(o: {
   runtime: Runtime
   architecture: Architecture
   env?: NodeJS.ProcessEnv
+  /** verdicts are kept (the `cache` input): the fingerprint is needed */
+  cache?: boolean
 }): Promise<Interpreter | { skipped: string }> {
   const found = smokeInterpreter(o.runtime, o.architecture, o.env ?? process.env)
   found.catch(() => undefined)
+  // the bundle is hashed now too, not beside the zip, which needs the CPU then
+  if (o.cache) void thisActionFingerprint()
   return found
 }
 
@@ -185,32 +147,47 @@ export interface SmokeLayerOptions {
   workers?: number
 }
 
-/** The verdict's identity for these entries on this interpreter, and a pass kept for it; nothing with `cache: false`. */
+/** Where the per-module verdicts are restored to and saved from: fixed, beside the whole layer's. */
+const modulesDir = (verdictDir: string) => path.join(path.dirname(verdictDir), 'smoke-imports')
+
+/**
+ * The verdict's identity for these entries on this interpreter, a pass kept for it, and the prefix
+ * of the per-module verdicts' entries; nothing with `cache: false`.
+ */
 async function lookUpVerdict(
   entries: readonly LayerEntry[],
   interpreter: Interpreter,
   o: SmokeLayerOptions,
   env: NodeJS.ProcessEnv
-): Promise<{ identity?: string; saved?: SavedVerdict }> {
+): Promise<{ identity?: string; saved?: SavedVerdict; prefix?: string }> {
   if (!o.cache) return {}
-  const [action, layer] = await Promise.all([o.action ?? actionFingerprint(), layerDigest(entries)])
+  const [action, layer] = await Promise.all([
+    o.action ?? thisActionFingerprint(),
+    layerDigest(entries)
+  ])
   if (!action) return {}
-  const identity = verdictKey({
-    layer,
+  const common = {
     interpreter,
     runtime: o.runtime,
     architecture: o.architecture,
     recipe: RECIPE,
     action
-  })
-  return { identity, saved: await restoreVerdict(o.verdictDir, identity, env) }
+  }
+  const identity = verdictKey({ ...common, layer })
+  // the same settings without a layer: per-module verdicts depend on units, not on the whole layer
+  const prefix = verdictKey({ ...common, layer: 'per-module' }).replace(
+    /^layer-action-smoke-/,
+    'layer-action-imports-'
+  )
+  return { identity, saved: await restoreVerdict(o.verdictDir, identity, env), prefix }
 }
 
 /**
  * The smoke test of a layer not yet on disk: its modules read from the entry names; the verdict
- * reused when these files passed on this interpreter before; otherwise the files the imports can
- * need extracted (in /dev/shm, else under `layerDir`), imported, removed, and a pass kept. Throws
- * SmokeTestError when any module failed to import: the run stops before upload.
+ * reused when these files passed on this interpreter before; otherwise each module whose own
+ * verdict does not hold (./incremental.ts) imported from the files it can need (extracted in
+ * /dev/shm, else under `layerDir`, then removed), and the passes kept. Throws SmokeTestError when
+ * any module failed to import: the run stops before upload.
  */
 export async function smokeTestLayer(
   entries: readonly LayerEntry[],
@@ -228,32 +205,52 @@ export async function smokeTestLayer(
     core.notice(`Smoke test skipped: ${found.skipped}`)
     return { skipped: found.skipped, modules: [], failures: [] }
   }
+  const { path: interpreter, version: python } = found
 
-  const { identity, saved } = await lookUpVerdict(entries, found, o, env)
+  const { identity, saved, prefix } = await lookUpVerdict(entries, found, o, env)
   if (saved) {
     const where = saved.url ? `run ${saved.run} (${saved.url})` : `run ${saved.run}`
     core.info(
       `Smoke test: passed for these bytes on ${saved.python} in ${where}: not run again ` +
         `(cache key ${saved.key}; 'gh cache delete ${saved.key}' makes the next run test again)`
     )
-    const { path: interpreter, version: python } = found
     return { interpreter, python, modules, failures: [], key: saved.key, cached: saved }
   }
   const key = identity ? passKey(identity, found.version, env) : undefined
   if (key)
     core.info(`No smoke test verdict for these bytes on ${found.version} (${identity}): testing`)
 
-  const weights = moduleWeights(entries)
-  const order = [...modules].sort((a, b) => (weights.get(b) ?? 0) - (weights.get(a) ?? 0))
-  const result = await withExtractedLayer(entriesForImport(entries, modules), o.layerDir, dir =>
-    importLayer(dir, found, { env, modules: order, timeoutMs: o.timeoutMs, workers: o.workers })
-  )
-  result.modules = modules
-  if (result.failures.length > 0)
-    throw new SmokeTestError(result.failures, { runtime, architecture, tested: modules.length })
-  if (key && (await saveVerdict(o.verdictDir, key, { modules })))
-    core.info(
-      `Kept the smoke test verdict (${key}): unchanged layers skip the test; 'gh cache delete ${key}' makes the next run test again`
-    )
-  return { ...result, key }
+  const dir = modulesDir(o.verdictDir)
+  const { verdictDir } = o
+  const plan = prefix
+    ? await planModules(entries, modules, { prefix, dir, verdictDir, runtime, architecture })
+    : undefined
+  if (plan && plan.kept.size > 0) reportKept(plan, modules.length, python)
+  const toTest = modules.filter(m => !plan?.kept.has(m))
+  const imported =
+    toTest.length > 0
+      ? await importModulesOf(entries, toTest, plan, found, { ...o, env })
+      : undefined
+  if (imported && imported.failures.length > 0)
+    throw new SmokeTestError(imported.failures, { runtime, architecture, tested: toTest.length })
+  const kept =
+    key && imported ? await keepPasses(key, modules, plan, imported, o.verdictDir, env) : undefined
+  const fromCache = [...(plan?.kept.values() ?? [])].map(({ module, run, url, pass }) => ({
+    module,
+    run,
+    url,
+    key: pass
+  }))
+  return {
+    interpreter,
+    python,
+    modules,
+    failures: [],
+    key,
+    workers: imported?.workers,
+    timings: imported?.timings,
+    tested: imported?.modules.slice().sort() ?? [],
+    fromCache,
+    modulesKey: kept ?? plan?.restored?.key
+  }
 }

@@ -36,24 +36,39 @@ async function sha256OfFile(file: string): Promise<string> {
 }
 
 /**
- * The identity of what the smoke test imports, known before anything is zipped or extracted: each
- * file's path, size, mode and content — the CRC-32 the wheel records for it (checked against the
- * bytes when the entry is copied), the SHA-256 of a file from the workspace or written here.
+ * One file's identity: its path, size, mode and content — the CRC-32 the wheel records for it
+ * (checked against the bytes when the entry is copied), the SHA-256 of a file from the workspace or
+ * written here.
  */
+export async function entryLine(e: LayerEntry): Promise<string> {
+  const s = e.source
+  const content =
+    s.kind === 'wheel'
+      ? `crc32:${s.entry.crc.toString(16)}`
+      : s.kind === 'file'
+        ? `sha256:${await sha256OfFile(s.file)}`
+        : `sha256:${createHash('sha256').update(s.data).digest('hex')}`
+  return `${JSON.stringify(e.path)} ${e.size} ${e.executable ? 755 : 644} ${content}`
+}
+
+/** The SHA-256 of a set of files' identities (entryLine), whatever their order. */
+export function digestOfLines(lines: readonly string[]): string {
+  return createHash('sha256')
+    .update([...lines].sort().join('\n'))
+    .digest('hex')
+}
+
+/** The identity of what the smoke test imports, known before anything is zipped or extracted. */
 export async function layerDigest(entries: readonly LayerEntry[]): Promise<string> {
-  const lines = await Promise.all(
-    entries.map(async e => {
-      const s = e.source
-      const content =
-        s.kind === 'wheel'
-          ? `crc32:${s.entry.crc.toString(16)}`
-          : s.kind === 'file'
-            ? `sha256:${await sha256OfFile(s.file)}`
-            : `sha256:${createHash('sha256').update(s.data).digest('hex')}`
-      return `${JSON.stringify(e.path)} ${e.size} ${e.executable ? 755 : 644} ${content}`
-    })
-  )
-  return createHash('sha256').update(lines.sort().join('\n')).digest('hex')
+  return digestOfLines(await Promise.all(entries.map(entryLine)))
+}
+
+let running: Promise<string | undefined> | undefined
+
+/** This running action's fingerprint, read once per process (run() starts it while the wheels are restored). */
+export function thisActionFingerprint(): Promise<string | undefined> {
+  running ??= actionFingerprint(process.argv[1])
+  return running
 }
 
 /**
@@ -61,12 +76,15 @@ export async function layerDigest(entries: readonly LayerEntry[]): Promise<strin
  * `entry` (dist/index.js and its chunks). Undefined when they cannot be read: then no verdict is
  * trusted, since a new version could test differently.
  */
-export async function actionFingerprint(
+export function actionFingerprint(
   entry: string | undefined = process.argv[1]
 ): Promise<string | undefined> {
-  if (!entry) return undefined
+  return entry ? fingerprintOf(path.resolve(entry)) : Promise.resolve(undefined)
+}
+
+async function fingerprintOf(entry: string): Promise<string | undefined> {
   try {
-    const dir = path.dirname(path.resolve(entry))
+    const dir = path.dirname(entry)
     const scripts = (await fs.readdir(dir)).filter(f => f.endsWith('.js')).sort()
     if (!scripts.includes(path.basename(entry))) return undefined
     const hash = createHash('sha256')
@@ -117,8 +135,14 @@ async function verdictCache(): Promise<typeof import('@actions/cache') | undefin
 }
 
 /** The run that is testing now, as the key of its pass will name it. */
-function runOf(env: NodeJS.ProcessEnv): string {
+export function runOf(env: NodeJS.ProcessEnv): string {
   return /^\w+$/.test(env.GITHUB_RUN_ID ?? '') ? (env.GITHUB_RUN_ID as string) : 'local'
+}
+
+/** A run's page, when the runner says which repository this is (the cache is the repository's). */
+export function runUrl(run: string, env: NodeJS.ProcessEnv): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo } = env
+  return run !== 'local' && server && repo ? `${server}/${repo}/actions/runs/${run}` : undefined
 }
 
 /** `<identity>-<python>-run<id>`: the key of a pass. A pass is the key itself; nothing needs downloading to read it. */
@@ -143,13 +167,24 @@ export async function restoreVerdict(
     const named = key ? /^-([\w.]+)-run(\w+)$/.exec(key.slice(identity.length)) : null
     if (!key || !named) return undefined
     const [, python, run] = named
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo } = env
-    const url =
-      run !== 'local' && server && repo ? `${server}/${repo}/actions/runs/${run}` : undefined
-    return { key, python, run, url }
+    return { key, python, run, url: runUrl(run, env) }
   } catch (error) {
     core.debug(`No cached smoke test verdict (${messageOf(error)}): testing`)
     return undefined
+  }
+}
+
+/**
+ * Whether the pass `key` (passKey) is still in the cache, from a lookup alone. A per-module verdict
+ * names the pass of the run that tested it: deleting that key withdraws them together. Never throws.
+ */
+export async function passKept(dir: string, key: string): Promise<boolean> {
+  try {
+    const cache = await verdictCache()
+    return (await cache?.restoreCache([dir], key, [], { lookupOnly: true })) === key
+  } catch (error) {
+    core.debug(`Could not look up the smoke test verdict ${key} (${messageOf(error)})`)
+    return false
   }
 }
 

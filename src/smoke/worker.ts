@@ -14,9 +14,53 @@ import type { Readable, Writable } from 'node:stream'
 export const IMPORTER = `
 import json, os, sys, time, traceback
 layer = sys.argv[1]
+# top-level names of the layer that are not extracted: an import or a read of one makes the run incomplete
+absent = set(json.loads(sys.argv[2])) if len(sys.argv) > 2 else set()
 sys.path[:] = [layer] + [p for p in sys.path if p and os.path.isabs(p)]
+roots = tuple(set([layer + os.sep, os.path.realpath(layer) + os.sep]))
 commands = os.fdopen(3, 'r', encoding='utf-8')
 results = os.fdopen(4, 'w', encoding='utf-8')
+# every file of the layer this interpreter read, listed or mapped so far, relative to the layer
+touched, reported, missing = set(), set(), set()
+def note(p):
+    try:
+        p = os.fsdecode(os.fspath(p))
+    except TypeError:
+        return
+    p = os.path.normpath(os.path.join(os.getcwd(), p))
+    for root in roots:
+        if p.startswith(root):
+            rel = p[len(root):].replace(os.sep, '/')
+            touched.add(rel)
+            if rel.split('/')[0] in absent:
+                missing.add(rel.split('/')[0])
+def audit(event, args):
+    if event in ('open', 'os.listdir', 'os.scandir', 'ctypes.dlopen') and args and args[0] is not None and not isinstance(args[0], int):
+        note(args[0])
+sys.addaudithook(audit)
+class Absent(object):
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name.partition('.')[0] in absent:
+            missing.add(name.partition('.')[0])
+        return None
+sys.meta_path.insert(0, Absent)
+def seen():
+    for m in list(sys.modules.values()):
+        f = getattr(m, '__file__', None)
+        if isinstance(f, str):
+            note(f)
+    try:
+        with open('/proc/self/maps') as maps:
+            for line in maps:
+                parts = line.split(None, 5)
+                if len(parts) == 6:
+                    note(parts[5].strip())
+    except OSError:
+        pass
+    new = sorted(touched - reported)
+    reported.update(new)
+    return {'files': new, 'missing': sorted(missing)}
 def emit(record):
     results.write(json.dumps(record) + '\\n')
     results.flush()
@@ -28,14 +72,16 @@ for line in commands:
     started, cpu = time.perf_counter(), time.process_time()
     try:
         __import__(name)
-        emit({'ok': name, 'seconds': time.perf_counter() - started, 'cpu': time.process_time() - cpu})
+        record = {'ok': name, 'seconds': time.perf_counter() - started, 'cpu': time.process_time() - cpu}
     except BaseException as e:
         frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(layer + os.sep)]
         where = ''
         if frames:
             where = ' (%s, line %s)' % (os.path.relpath(frames[-1].filename, os.path.dirname(layer)), frames[-1].lineno)
         text = str(e).strip().splitlines()
-        emit({'fail': name, 'error': '%s: %s%s' % (type(e).__name__, text[0] if text else '', where), 'seconds': time.perf_counter() - started, 'cpu': time.process_time() - cpu})
+        record = {'fail': name, 'error': '%s: %s%s' % (type(e).__name__, text[0] if text else '', where), 'seconds': time.perf_counter() - started, 'cpu': time.process_time() - cpu}
+    record.update(seen())
+    emit(record)
 t = os.times()
 emit({'end': True, 'cpu': t.user + t.system})
 # threads or atexit hooks an import left behind must not keep the test waiting
@@ -50,6 +96,10 @@ export interface Verdict {
   seconds?: number
   cpu?: number
   end?: boolean
+  /** files of the layer (relative to python/) first read, listed or mapped by this interpreter during this import */
+  files?: string[]
+  /** top-level names left out of the extraction that this interpreter has asked for so far */
+  missing?: string[]
 }
 
 /** How an interpreter ended. */
@@ -76,12 +126,22 @@ export class Worker {
   private readonly ended: Promise<void>
   cpu = 0
 
-  constructor(interpreter: string, pythonDir: string, env: NodeJS.ProcessEnv, cwd: string) {
-    this.child = spawn(interpreter, ['-I', '-S', '-B', '-c', IMPORTER, pythonDir], {
-      env,
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe']
-    })
+  constructor(
+    interpreter: string,
+    pythonDir: string,
+    env: NodeJS.ProcessEnv,
+    cwd: string,
+    absent: readonly string[] = []
+  ) {
+    this.child = spawn(
+      interpreter,
+      ['-I', '-S', '-B', '-c', IMPORTER, pythonDir, JSON.stringify(absent)],
+      {
+        env,
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe']
+      }
+    )
     this.commands = this.child.stdio[3] as Writable
     // a worker killed mid-write must not throw EPIPE at us: its death is reported by 'exit'
     this.commands.on('error', () => undefined)
@@ -164,11 +224,12 @@ export class Worker {
     return this.stderr.trim().split('\n').slice(-3).join(' ')
   }
 
-  /** No more modules: the interpreter reports its CPU time and exits. */
-  async close(): Promise<void> {
+  /** No more modules: the interpreter reports its CPU time and exits. Resolves with how it ended. */
+  async close(): Promise<Death | undefined> {
     this.commands.end()
     const killer = setTimeout(() => this.child.kill('SIGKILL'), 10000)
     await this.ended
     clearTimeout(killer)
+    return this.death
   }
 }
