@@ -229,7 +229,10 @@ test('pip resolves to the same files, URLs and hashes through the look-ahead as 
     })
     const lines = log.lines.slice(from).join('\n')
     assert.match(lines, /pip resolves through a loopback index that reads the index ahead/)
-    assert.match(lines, /Look-ahead: \d+ project\(s\) and \d+ metadata file\(s\) read in parallel/)
+    assert.match(
+      lines,
+      /Look-ahead: the pages of \d+ project\(s\) and \d+ metadata file\(s\) read in parallel/
+    )
     const plain = await resolve({
       content: REQUIREMENTS,
       indexUrl: index.url,

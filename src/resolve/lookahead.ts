@@ -42,7 +42,7 @@ export interface LookaheadOptions {
 
 /** What the walk learned, for the log. */
 export interface LookaheadStats {
-  /** projects whose pages were read */
+  /** projects whose pages were looked up (on every index) */
   pages: number
   metadata: number
   wheels: number
@@ -102,6 +102,7 @@ export class Lookahead {
    */
   async stop(o: { keepDownloads: boolean }): Promise<void> {
     this.stopped = true
+    this.stats.pages = this.projects.size
     this.abort.abort()
     // queued ones start and end at once (keep() sees the signal)
     if (!o.keepDownloads) this.downloads.abort()
@@ -233,7 +234,6 @@ export class Lookahead {
     const pages = await Promise.all(
       this.o.indexes.map((_index, i) => this.page(i, project).catch(() => [] as IndexFile[]))
     )
-    this.stats.pages++
     const file = this.likely(pages.flat(), w.specifiers)
     if (!file || this.stopped) return
     const version = parseDistributionFile(file.filename)?.version ?? ''

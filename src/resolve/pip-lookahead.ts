@@ -141,7 +141,7 @@ export async function startLookahead(
       await client.close()
       const s = lookahead.stats
       core.info(
-        `Look-ahead: ${s.pages} project(s) and ${s.metadata} metadata file(s) read in parallel, ${s.asked} of them first asked for by pip; ${s.wheels} wheel(s) downloaded for pip and kept for fetch; ${index.redirected} request(s) sent on to the index (${((performance.now() - started) / 1000).toFixed(2)} s)`
+        `Look-ahead: the pages of ${s.pages} project(s) and ${s.metadata} metadata file(s) read in parallel, ${s.asked} of the files first asked for by pip; ${s.wheels} wheel(s) downloaded for pip and kept for fetch; ${index.redirected} request(s) sent on to the index (${((performance.now() - started) / 1000).toFixed(2)} s)`
       )
     }
   }
