@@ -1,5 +1,6 @@
 // The units per-module smoke test verdicts depend on (src/smoke/units.ts): distributions, their
 // identities, what they declare for the target, and what a partial extraction leaves out.
+import { wellFormed } from '../../src/smoke/module-verdicts'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Distribution, LayerEntry } from '../../src/assemble/entries'
@@ -120,4 +121,33 @@ test('a partial extraction: the trees of the units needed (a namespace whole), e
   const cc = partialExtraction(entries, new Set(['cc-1.0-py3-none-any.whl']))
   assert.ok(cc.entries.some(e => e.path === 'cc/__init__.py'))
   assert.ok(!cc.entries.some(e => e.path === 'cc/core.h'))
+})
+
+test('a restored entry of per-module verdicts: only well-formed verdicts are taken, the rest tested again; a corrupt file is none', () => {
+  const good = {
+    module: 'tabulate',
+    units: ['tabulate-0.10.0-py3-none-any.whl'],
+    digest: 'ab'.repeat(32),
+    run: '123',
+    pass: 'layer-action-smoke-python3.11-x86_64-abc-3.11.7-run123',
+    python: '3.11.7',
+    isolated: true
+  }
+  assert.deepEqual(
+    wellFormed({
+      verdicts: [
+        good,
+        { ...good, units: 'tabulate' },
+        { ...good, units: [1] },
+        { ...good, digest: undefined },
+        { ...good, isolated: 'yes' },
+        { ...good, url: 42 },
+        null,
+        'tabulate'
+      ]
+    }),
+    [good]
+  )
+  for (const corrupt of [null, 'x', 1, [], { verdicts: 'all' }, { verdicts: null }])
+    assert.deepEqual(wellFormed(corrupt), [])
 })

@@ -90,6 +90,29 @@ async function cacheClient(): Promise<typeof import('@actions/cache') | undefine
   return cache
 }
 
+const isString = (v: unknown): v is string => typeof v === 'string'
+
+/**
+ * The verdicts of a restored entry that have every field of the right type; the others (an entry
+ * from another version of this action, or edited) are passed over: their modules are tested again.
+ */
+export function wellFormed(read: unknown): ModuleVerdict[] {
+  const list = (read as { verdicts?: unknown } | null)?.verdicts
+  if (!Array.isArray(list)) return []
+  return list.filter((v): v is ModuleVerdict => {
+    const x = v as Record<string, unknown> | null
+    return (
+      typeof x === 'object' &&
+      x !== null &&
+      [x.module, x.digest, x.run, x.pass, x.python].every(isString) &&
+      Array.isArray(x.units) &&
+      x.units.every(isString) &&
+      (x.url === undefined || isString(x.url)) &&
+      (x.isolated === undefined || typeof x.isolated === 'boolean')
+    )
+  })
+}
+
 /** The newest entry of per-module verdicts for these settings, downloaded to `dir`. Never throws. */
 export async function restoreModuleVerdicts(
   dir: string,
@@ -101,10 +124,8 @@ export async function restoreModuleVerdicts(
     await fs.rm(dir, { recursive: true, force: true })
     const key = await cache.restoreCache([dir], prefix, [`${prefix}-`])
     if (!key) return undefined
-    const read = JSON.parse(await fs.readFile(path.join(dir, FILE), 'utf8')) as {
-      verdicts?: ModuleVerdict[]
-    }
-    return { key, verdicts: Array.isArray(read.verdicts) ? read.verdicts : [] }
+    const read = JSON.parse(await fs.readFile(path.join(dir, FILE), 'utf8')) as unknown
+    return { key, verdicts: wellFormed(read) }
   } catch (error) {
     core.debug(`No per-module smoke test verdicts (${messageOf(error)})`)
     return undefined
