@@ -15,11 +15,7 @@ import { createHash } from 'node:crypto'
 import * as http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import type { ActionInputs } from '../../src/inputs'
-import type { Plan } from '../../src/plan'
 import { findRuntime, markerEnvironment, type Runtime } from '../../src/runtimes'
-import { inputFormat } from '../../src/resolve/formats'
-import { resolvePinnedSet } from '../../src/resolve/resolve'
 import type { PinnedSet } from '../../src/resolve/pinned'
 import { NoCompatibleWheelError } from '../../src/resolve/pip-errors'
 import { Lookahead } from '../../src/resolve/lookahead'
@@ -28,6 +24,7 @@ import { parseHtmlPage, type IndexFile } from '../../src/python/index-page'
 import { HttpClient } from '../../src/http'
 import { readCentralDirectory, readEntry } from '../../src/zip/reader'
 import { hermeticPipEnv } from '../helpers/pip-env'
+import { resolveRequirements } from '../helpers/resolve'
 import { captureLog, type CapturedLog } from '../helpers/log'
 import { makeWheel, serveIndex, type BuiltWheel, type ServedIndex } from '../helpers/wheels'
 
@@ -172,39 +169,28 @@ after(async () => {
   await fs.rm(tmp, { recursive: true, force: true })
 })
 
-async function resolve(o: {
+function resolve(o: {
   content: string
   indexUrl: string
   lookahead: boolean
   architecture?: 'x86_64' | 'arm64'
   pipArgs?: string[]
 }): Promise<{ pinned: PinnedSet; wheelhouse: string }> {
-  const ws = await fs.mkdtemp(path.join(tmp, 'ws-'))
-  const file = path.join(ws, 'requirements.txt')
-  await fs.writeFile(file, o.content)
-  const architecture = o.architecture ?? 'x86_64'
-  const inputs = {
-    workspace: ws,
-    requirements: file,
-    requirementsFormat: inputFormat(file),
-    extras: [],
-    groups: [],
-    buildSdists: 'pure',
-    runtime,
-    architecture,
-    indexUrl: o.indexUrl,
-    pipArgs: o.pipArgs ?? [],
-    cache: false
-  } as unknown as ActionInputs
-  const wheelhouse = path.join(ws, 'wheelhouse')
-  const plan = {
-    workDir: path.join(ws, '.work'),
-    wheelhouse,
-    runtimeLabel: `${runtime.identifier} ${architecture}`
-  } as unknown as Plan
   const env = hermeticPipEnv(o.lookahead ? {} : { LAYER_ACTION_LOOKAHEAD: 'false' })
-  const pinned = await resolvePinnedSet(inputs, plan, { indexUrl: o.indexUrl, env })
-  return { pinned, wheelhouse }
+  return resolveRequirements({ ...o, parent: tmp, runtime, env })
+}
+
+/** A look-ahead over the test index, for a Lookahead of its own (no pip). */
+function lookaheadOver(dir: string): { lookahead: Lookahead; client: HttpClient } {
+  const client = new HttpClient({ env: {} })
+  const lookahead = new Lookahead({
+    indexes: [index.plainUrl],
+    client,
+    target: { runtime, architecture: 'x86_64' },
+    env: markerEnvironment(runtime, 'x86_64'),
+    dir: path.join(tmp, dir)
+  })
+  return { lookahead, client }
 }
 
 const files = (p: PinnedSet) =>
@@ -386,14 +372,7 @@ test('--index-url, -i and --extra-index-url in pip-args are replaced by the loop
 })
 
 test('the walk reads hashed requirement lines (pip-compile --generate-hashes) and follows Requires-Dist with the specifiers seen: it fetches what pip will ask for before pip asks', async () => {
-  const client = new HttpClient({ env: {} })
-  const lookahead = new Lookahead({
-    indexes: [index.plainUrl],
-    client,
-    target: { runtime, architecture: 'x86_64' },
-    env: markerEnvironment(runtime, 'x86_64'),
-    dir: path.join(tmp, 'walk-kept')
-  })
+  const { lookahead, client } = lookaheadOver('walk-kept')
   try {
     const before = index.requests.length
     lookahead.start([
@@ -423,14 +402,7 @@ test('the walk reads hashed requirement lines (pip-compile --generate-hashes) an
 })
 
 test('the loopback index answers only under its token, only for its indexes and files, and is gone once closed', async () => {
-  const client = new HttpClient({ env: {} })
-  const lookahead = new Lookahead({
-    indexes: [index.plainUrl],
-    client,
-    target: { runtime, architecture: 'x86_64' },
-    env: markerEnvironment(runtime, 'x86_64'),
-    dir: path.join(tmp, 'loopback-kept')
-  })
+  const { lookahead, client } = lookaheadOver('loopback-kept')
   const loopback = await serveLoopbackIndex(lookahead, {
     indexes: [index.plainUrl],
     waitMs: 5000,

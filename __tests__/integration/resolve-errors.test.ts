@@ -13,11 +13,7 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import type { ActionInputs } from '../../src/inputs'
-import type { Plan } from '../../src/plan'
 import { findRuntime, type Architecture } from '../../src/runtimes'
-import { inputFormat } from '../../src/resolve/formats'
-import { resolvePinnedSet } from '../../src/resolve/resolve'
 import {
   IndexAnswerError,
   IndexStallError,
@@ -25,6 +21,7 @@ import {
 } from '../../src/resolve/pip-errors'
 import { InputError } from '../../src/errors'
 import { hermeticPipEnv } from '../helpers/pip-env'
+import { resolveRequirements } from '../helpers/resolve'
 import { captureLog, type CapturedLog } from '../helpers/log'
 import { makeIndex, makeWheel, serveIndex, type ServedIndex } from '../helpers/wheels'
 
@@ -127,31 +124,10 @@ async function resolve(o: {
   architecture?: Architecture
   pipArgs?: string[]
 }) {
-  const ws = await fs.mkdtemp(path.join(tmp, 'ws-'))
-  const file = path.join(ws, o.file)
-  await fs.writeFile(file, o.content)
   const runtime = rt(o.version ?? '3.11')
-  const architecture = o.architecture ?? 'x86_64'
-  const inputs = {
-    workspace: ws,
-    requirements: file,
-    requirementsFormat: inputFormat(file),
-    extras: [],
-    groups: [],
-    buildSdists: 'pure',
-    runtime,
-    architecture,
-    indexUrl: o.indexUrl,
-    pipArgs: o.pipArgs ?? [],
-    cache: false
-  } as unknown as ActionInputs
-  // a wheelhouse: pip resolves through the look-ahead where it can (an index without credentials)
-  const plan = {
-    workDir: path.join(ws, '.work'),
-    wheelhouse: path.join(ws, 'wheelhouse'),
-    runtimeLabel: `${runtime.identifier} ${architecture}`
-  } as unknown as Plan
-  return resolvePinnedSet(inputs, plan, { indexUrl: o.indexUrl, env: hermeticPipEnv() })
+  // with a wheelhouse: pip resolves through the look-ahead where it can (an index without credentials)
+  const r = await resolveRequirements({ ...o, parent: tmp, runtime, env: hermeticPipEnv() })
+  return r.pinned
 }
 
 async function failure(p: Promise<unknown>): Promise<Error> {
@@ -312,28 +288,17 @@ for (const python of OTHER_PIPS) {
   test(`pip of ${python}: the report pins the same way, and the transitive no-wheel names the same chain`, async t => {
     if (!(await fs.stat(python).catch(() => undefined)))
       return t.skip(`${python} is not on this machine`)
-    const ws = await fs.mkdtemp(path.join(tmp, 'ws-'))
-    const file = path.join(ws, 'requirements.txt')
-    const run = async (content: string) => {
-      await fs.writeFile(file, content)
-      const runtime = rt('3.11')
-      const inputs = {
-        workspace: ws,
-        requirements: file,
-        requirementsFormat: 'requirements',
-        extras: [],
-        groups: [],
-        buildSdists: 'pure',
-        runtime,
-        architecture: 'x86_64',
-        pipArgs: []
-      } as unknown as ActionInputs
-      const plan = {
-        workDir: path.join(ws, '.work'),
-        runtimeLabel: 'python3.11'
-      } as unknown as Plan
-      return resolvePinnedSet(inputs, plan, { indexUrl: index.url, env: hermeticPipEnv(), python })
-    }
+    const run = async (content: string) =>
+      (
+        await resolveRequirements({
+          parent: tmp,
+          content,
+          indexUrl: index.url,
+          runtime: rt('3.11'),
+          env: hermeticPipEnv(),
+          python
+        })
+      ).pinned
     const pinned = await run('pyparsing\n')
     assert.deepEqual(
       pinned.entries.map(e => [
