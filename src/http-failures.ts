@@ -172,7 +172,13 @@ function describe(error: unknown, t: HttpTimeouts): string {
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
       return `the connection closed before the answer was complete (${messageOf(error)})`
-    default:
+    default: {
+      // undici's ProxyAgent: `Proxy response (407) !== 200 when HTTP Tunneling`
+      const status = /Proxy response \((\d{3})\)/.exec(messageOf(error))?.[1]
+      if (status === '407')
+        return "the proxy asks for credentials (HTTP 407 Proxy Authentication Required): put them in the proxy URL, http://user:password@host:port, in HTTPS_PROXY / HTTP_PROXY or pip's proxy setting"
+      if (status) return `the proxy refused the connection (HTTP ${status})`
       return redactUrl(messageOf(error))
+    }
   }
 }

@@ -33,8 +33,15 @@ export interface RecordingProxy {
 export const PROXY_SOURCE_ADDRESS = '127.0.0.2'
 
 export async function startRecordingProxy(
-  o: { sourceAddress?: string; hosts?: Readonly<Record<string, string>> } = {}
+  o: {
+    sourceAddress?: string
+    hosts?: Readonly<Record<string, string>>
+    /** `user:password` the proxy demands (407 Proxy Authentication Required without it) */
+    credentials?: string
+  } = {}
 ): Promise<RecordingProxy> {
+  const wanted = o.credentials && `Basic ${Buffer.from(o.credentials).toString('base64')}`
+  const refused = (header: string | undefined): boolean => !!wanted && header !== wanted
   const sourceAddress = o.sourceAddress ?? PROXY_SOURCE_ADDRESS
   // `host:port` as the client named it → where this proxy connects
   const resolve = (hostPort: string): string => o.hosts?.[hostPort] ?? hostPort
@@ -47,6 +54,10 @@ export async function startRecordingProxy(
       target,
       proxyAuthorization: req.headers['proxy-authorization']
     })
+    if (refused(req.headers['proxy-authorization'])) {
+      res.writeHead(407, { 'Proxy-Authenticate': 'Basic realm="proxy"' }).end()
+      return
+    }
     if (!/^https?:\/\//.test(target)) {
       res.writeHead(400).end('a forward proxy takes absolute URLs')
       return
@@ -79,6 +90,12 @@ export async function startRecordingProxy(
       target,
       proxyAuthorization: req.headers['proxy-authorization']
     })
+    if (refused(req.headers['proxy-authorization'])) {
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="proxy"\r\nContent-Length: 0\r\n\r\n'
+      )
+      return
+    }
     const [host, port] = resolve(target).split(':')
     const upstream = net.connect({ host, port: Number(port), localAddress: sourceAddress }, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n')

@@ -209,6 +209,37 @@ test('an index reachable only through a forward proxy: HTTP_PROXY and http_proxy
   }
 })
 
+test("a proxy that wants credentials: without them the error says 407 and where to put them (not undici's words); with them the download goes through", async () => {
+  const guarded = await startRecordingProxy({ credentials: 'runner:pr0xy-pass' })
+  const index = await serve(serveShapedIndex(root, { onlyFrom: guarded.sourceAddress }))
+  const url = `${index.origin}/files/small.bin`
+  const without = new HttpClient({
+    env: { HTTP_PROXY: guarded.url },
+    timeouts: FAST,
+    sleep: async () => {}
+  })
+  const withCredentials = new HttpClient({
+    env: { HTTP_PROXY: guarded.url.replace('http://', 'http://runner:pr0xy-pass@') },
+    timeouts: FAST
+  })
+  try {
+    await assert.rejects(without.get(url), (e: unknown) => {
+      assert.ok(e instanceof HttpError)
+      assert.equal(e.failure, 'proxy')
+      assert.match(e.message, /through the proxy http:\/\/127\.0\.0\.1:\d+/)
+      assert.match(
+        e.message,
+        /the proxy asks for credentials \(HTTP 407 Proxy Authentication Required\): put them in the proxy URL/
+      )
+      assert.doesNotMatch(e.message, /!== 200 when HTTP Tunneling/)
+      return true
+    })
+    assert.equal(sha((await withCredentials.get(url)).body), sha(blobs.get('small.bin') as Buffer))
+  } finally {
+    await Promise.all([without.close(), withCredentials.close(), guarded.close()])
+  }
+})
+
 test("the index's credentials go to its own host only (not across a redirect), never into a message", async () => {
   const index = await serve(
     serveShapedIndex(root, { auth: { username: 'ci', password: 'pa55-word' } })
