@@ -2,6 +2,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { findRuntime, platformTags, type Runtime } from '../../src/runtimes'
 import { pipTargetArgs } from '../../src/resolve/pip'
+import {
+  INDEX_OPTIONS,
+  INDEX_SHORTEST,
+  pipOptionValues,
+  withoutPipOptions
+} from '../../src/python/pip'
 
 const rt = (v: string): Runtime => {
   const r = findRuntime(v)
@@ -68,4 +74,38 @@ test('arm64: aarch64 tags from the runtime glibc down to the 2_17 floor, manylin
   assert.ok(!al2.some(p => p.startsWith('manylinux1') || p.startsWith('manylinux2010')))
   const al2023 = values(pipTargetArgs(rt('3.13'), 'arm64'), '--platform')
   assert.equal(al2023.length, 34 - 17 + 1 + 1)
+})
+
+test('the index options of pip-args, in every spelling pip takes: read by pipOptionValues and taken out by withoutPipOptions alike', () => {
+  const args = [
+    '--index-url',
+    'https://a/simple/',
+    '--ind=https://b/simple/',
+    '-ihttps://c/simple/',
+    '-i',
+    'https://d/simple/',
+    '--extra-index-url=https://e/simple/',
+    '--ext',
+    'https://f/simple/',
+    '--exists-action',
+    'w',
+    '--pre',
+    '--index-url-typo-no'
+  ]
+  assert.deepEqual(pipOptionValues(args, ['--index-url', '-i'], INDEX_SHORTEST), [
+    'https://a/simple/',
+    'https://b/simple/',
+    'https://c/simple/',
+    'https://d/simple/'
+  ])
+  assert.deepEqual(pipOptionValues(args, ['--extra-index-url'], INDEX_SHORTEST), [
+    'https://e/simple/',
+    'https://f/simple/'
+  ])
+  assert.deepEqual(withoutPipOptions(args, INDEX_OPTIONS, INDEX_SHORTEST), [
+    '--exists-action',
+    'w',
+    '--pre',
+    '--index-url-typo-no'
+  ])
 })

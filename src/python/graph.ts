@@ -31,7 +31,7 @@ export function requirementGraph(
     for (const line of (byName.get(name) as GraphNode).requiresDist) {
       const req = parseRequirement(line)
       if (!req || !byName.has(req.project) || req.project === name) continue
-      if (!holds(req.marker, env, active)) continue
+      if (!requirementHolds(req.marker, env, active)) continue
       ;(edges.get(name) as Set<string>).add(req.project)
       const theirs = extras.get(req.project) as Set<string>
       const before = theirs.size
@@ -42,7 +42,15 @@ export function requirementGraph(
   return new Map([...edges].map(([name, to]) => [name, [...to].sort()]))
 }
 
-function holds(marker: string, env: MarkerEnvironment, extras: ReadonlySet<string>): boolean {
+/**
+ * Whether a Requires-Dist marker holds for the target with these extras; an empty one does. A
+ * marker that does not parse holds: pip installed what it guards.
+ */
+export function requirementHolds(
+  marker: string,
+  env: MarkerEnvironment,
+  extras: ReadonlySet<string>
+): boolean {
   if (!marker) return true
   try {
     return evaluateMarker(marker, { env, extras })

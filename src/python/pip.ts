@@ -104,6 +104,26 @@ export function pipOptionValues(
   return values
 }
 
+/** pip-args without the options `flags` and their values, each spelled as pipOptionValues reads it. */
+export function withoutPipOptions(
+  args: readonly string[],
+  flags: readonly string[],
+  shortest: Readonly<Record<string, string>> = {}
+): string[] {
+  const out: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    const long = flags.find(f => f.startsWith('--') && spellsPipOption(arg, f, shortest[f]))
+    const short = flags.find(f => !f.startsWith('--') && arg.startsWith(f))
+    if (long) {
+      if (!arg.includes('=')) i++
+    } else if (short) {
+      if (arg === short) i++
+    } else out.push(arg)
+  }
+  return out
+}
+
 /**
  * Whether a pip-args word is the long option `flag`, as pip's optparse reads it: `--flag`,
  * `--flag=value`, or an abbreviation no shorter than `shortest` (the shortest one pip takes as it).
@@ -183,6 +203,13 @@ export async function pipNetwork(o: {
   return network
 }
 
+/** pip's index options, and the shortest abbreviation its optparse takes for each long one. */
+export const INDEX_OPTIONS = ['--index-url', '-i', '--extra-index-url'] as const
+export const INDEX_SHORTEST: Readonly<Record<string, string>> = {
+  '--index-url': '--ind',
+  '--extra-index-url': '--ext'
+}
+
 /**
  * The indexes `pip <command>` would read, in pip's own precedence: command line, then PIP_*
  * variables, then the `[<command>]` and `[global]` sections of its config files, then PyPI.
@@ -202,12 +229,12 @@ export async function configuredIndexUrls(o: {
     config.get(`${o.command ?? 'download'}.${key}`) ??
     config.get(`global.${key}`)
   const primary =
-    pipOptionValues(o.pipArgs, ['--index-url', '-i']).at(-1) ||
+    pipOptionValues(o.pipArgs, ['--index-url', '-i'], INDEX_SHORTEST).at(-1) ||
     o.indexUrl ||
     fromConfig('index-url') ||
     PYPI_SIMPLE
   const extras = [
-    ...pipOptionValues(o.pipArgs, ['--extra-index-url']),
+    ...pipOptionValues(o.pipArgs, ['--extra-index-url'], INDEX_SHORTEST),
     ...(fromConfig('extra-index-url') ?? '').split(/\s+/)
   ].filter(Boolean)
   return [...new Set([primary, ...extras])]

@@ -20,7 +20,7 @@ import { messageOf } from '../errors'
 import { hashFile } from '../digests'
 import type { MarkerEnvironment } from '../runtimes'
 import { IndexReader, type IndexFile } from '../python/index-page'
-import { MarkerSyntaxError, evaluateMarker } from '../python/markers'
+import { requirementHolds } from '../python/graph'
 import { parseCoreMetadata } from '../python/metadata'
 import { compareVersions, parseVersion, specifierMatches } from '../python/pep440'
 import { parseRequirement, type Requirement } from '../python/requirements'
@@ -61,7 +61,7 @@ interface Wanted {
 const MAX_PROJECTS = 400
 
 export class Lookahead {
-  readonly reader: IndexReader
+  private readonly reader: IndexReader
   readonly stats: LookaheadStats = { pages: 0, metadata: 0, wheels: 0, asked: 0 }
   private readonly projects = new Map<string, Wanted>()
   private readonly metadataOf = new Map<string, Promise<Buffer | undefined>>()
@@ -86,7 +86,7 @@ export class Lookahead {
     for (const line of requirements) {
       // per-requirement options (`--hash=sha256:…` of pip-compile --generate-hashes) are pip's
       const req = parseRequirement(line.replace(/\s+--?[a-z][a-z-]*(=|\s|$).*$/is, ''))
-      if (req && !req.url && this.holds(req.marker, new Set())) this.want(req)
+      if (req && !req.url && requirementHolds(req.marker, this.o.env, new Set())) this.want(req)
     }
   }
 
@@ -124,7 +124,7 @@ export class Lookahead {
    */
   metadata(file: IndexFile, byPip = false): Promise<Buffer | undefined> {
     if (byPip)
-      this.download(file).catch((e: unknown) =>
+      this.wheel(file).catch((e: unknown) =>
         core.debug(`look-ahead: ${file.filename}: ${messageOf(e)}`)
       )
     let loading = this.metadataOf.get(file.url)
@@ -140,10 +140,6 @@ export class Lookahead {
 
   /** The wheel pip asks for, downloaded once into the wheelhouse (kept if already there with the page's hash). */
   wheel(file: IndexFile): Promise<string> {
-    return this.download(file)
-  }
-
-  private download(file: IndexFile): Promise<string> {
     let loading = this.wheelOf.get(file.url)
     if (!loading) {
       loading = this.slot(() => this.keep(file))
@@ -200,16 +196,6 @@ export class Lookahead {
     }
   }
 
-  private holds(marker: string, extras: ReadonlySet<string>): boolean {
-    if (!marker) return true
-    try {
-      return evaluateMarker(marker, { env: this.o.env, extras })
-    } catch (error) {
-      if (error instanceof MarkerSyntaxError) return false
-      throw error
-    }
-  }
-
   private want(req: Requirement): void {
     if (this.stopped) return
     let w = this.projects.get(req.project)
@@ -246,7 +232,12 @@ export class Lookahead {
     if (!metadata || this.stopped) return
     for (const line of metadata.requiresDist) {
       const dep = parseRequirement(line)
-      if (dep && !dep.url && dep.project !== project && this.holds(dep.marker, new Set(extras)))
+      if (
+        dep &&
+        !dep.url &&
+        dep.project !== project &&
+        requirementHolds(dep.marker, this.o.env, new Set(extras))
+      )
         this.want(dep)
     }
   }

@@ -10,7 +10,15 @@ import * as core from '@actions/core'
 import { Redactor } from '../credentials'
 import { HttpClient } from '../http'
 import { markerEnvironment } from '../runtimes'
-import { configuredIndexUrls, pipNetwork, pipOptionValues } from '../python/pip'
+import {
+  INDEX_OPTIONS,
+  INDEX_SHORTEST,
+  configuredIndexUrls,
+  pipNetwork,
+  pipOptionValues,
+  spellsPipOption,
+  withoutPipOptions
+} from '../python/pip'
 import type { ProcessResult } from '../python/process'
 import { readRequirementLines } from '../python/requirements'
 import { Lookahead } from './lookahead'
@@ -53,23 +61,11 @@ async function notEligible(o: PipOptions, indexes: readonly string[]): Promise<s
     if (!(url.protocol === 'https:' || (url.protocol === 'http:' && local)))
       return `the index ${url.protocol}//${url.host} is not https`
   }
-  const rest = withoutIndexOptions(o.pipArgs)
-  if (rest.some(a => /^(--ind|--ext|--no-ind|-i)/.test(a)))
-    return 'pip-args name indexes in a form the action does not read'
+  if (o.pipArgs.some(a => spellsPipOption(a, '--no-index', '--no-ind')))
+    return 'pip-args say --no-index'
   if ((await pipNetwork({ python: o.python, pipArgs: o.pipArgs, env })).proxy)
     return "pip's own --proxy setting"
   return undefined
-}
-
-/** pip-args without `--index-url`, `-i` and `--extra-index-url` (and their values). */
-function withoutIndexOptions(args: readonly string[]): string[] {
-  const out: string[] = []
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]
-    if (a === '-i' || a === '--index-url' || a === '--extra-index-url') i++
-    else if (!/^(--index-url=|--extra-index-url=|-i.)/.test(a)) out.push(a)
-  }
-  return out
 }
 
 /** Starts the look-ahead and its loopback index for this pip run, or says (in debug) why not. */
@@ -116,7 +112,7 @@ export async function startLookahead(
   const pip: PipOptions = {
     ...o,
     indexUrl: undefined,
-    pipArgs: withoutIndexOptions(o.pipArgs),
+    pipArgs: withoutPipOptions(o.pipArgs, INDEX_OPTIONS, INDEX_SHORTEST),
     // variables, not arguments: they beat pip's config files, and `ps` does not show the token
     env: {
       ...env,

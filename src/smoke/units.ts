@@ -7,6 +7,7 @@
 import { closeSync, openSync } from 'node:fs'
 import type { LayerEntry } from '../assemble/entries'
 import { requirementGraph } from '../python/graph'
+import { parseCoreMetadata } from '../python/metadata'
 import { normalizeProject } from '../python/names'
 import { markerEnvironment, type Architecture, type Runtime } from '../runtimes'
 import { readEntry } from '../zip/reader'
@@ -67,13 +68,10 @@ async function declaredClosure(
   const metadata = entries.filter(e => e.owner && /^[^/]+\.dist-info\/METADATA$/.test(e.path))
   const nodes = await Promise.all(
     metadata.map(async e => {
-      const head = (await metadataOf(e)).split(/\r?\n\r?\n/)[0]
-      const field = (key: string): string[] =>
-        [...head.matchAll(new RegExp(`^${key}:\\s*(.*)$`, 'gmi'))].map(m => m[1].trim())
       return {
         wheel: (e.owner as { wheel: string }).wheel,
         name: normalizeProject((e.owner as { name: string }).name),
-        requiresDist: field('Requires-Dist')
+        requiresDist: parseCoreMetadata(await metadataOf(e))?.requiresDist ?? []
       }
     })
   )
