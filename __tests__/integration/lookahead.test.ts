@@ -175,9 +175,11 @@ function resolve(o: {
   lookahead: boolean
   architecture?: 'x86_64' | 'arm64'
   pipArgs?: string[]
+  /** where the workspace is made (default: the test's folder) */
+  parent?: string
 }): Promise<{ pinned: PinnedSet; wheelhouse: string }> {
   const env = hermeticPipEnv(o.lookahead ? {} : { LAYER_ACTION_LOOKAHEAD: 'false' })
-  return resolveRequirements({ ...o, parent: tmp, runtime, env })
+  return resolveRequirements({ ...o, parent: o.parent ?? tmp, runtime, env })
 }
 
 /** A look-ahead over the test index, for a Lookahead of its own (no pip). */
@@ -303,6 +305,109 @@ test('an index whose metadata or wheel is not what its page hashes fails as it d
       }
     }
     assert.equal(outcomes[0], outcomes[1], project)
+  }
+})
+
+/** Every file name under `dir`, recursively. */
+async function allNames(dir: string): Promise<string[]> {
+  return (await fs.readdir(dir, { recursive: true })).map(e => path.basename(e))
+}
+
+test('an index page naming `../` and `..%2F` files: the loopback index leaves that page to pip (the same outcome as without the look-ahead) and nothing is written anywhere under that name', async () => {
+  const root = path.join(tmp, 'sneaky')
+  const wheel = await makeWheel(path.join(tmp, 'built-sneaky'), {
+    name: 'sneaky',
+    version: '1.0',
+    tags: 'py3-none-any'
+  })
+  const digest = sha256(await fs.readFile(wheel.path))
+  await fs.mkdir(path.join(root, 'simple', 'sneaky'), { recursive: true })
+  await fs.mkdir(path.join(root, 'files'), { recursive: true })
+  await fs.copyFile(wheel.path, path.join(root, 'files', wheel.filename))
+  await fs.writeFile(
+    path.join(root, 'simple', 'sneaky', 'index.html'),
+    `<a href="../../files/..%2F${wheel.filename}#sha256=${digest}">x</a>\n` +
+      `<a href="../../files/sub/../../${wheel.filename}#sha256=${digest}">y</a>\n`
+  )
+  const sneaky = await serveIndex(root)
+  const parent = await fs.mkdtemp(path.join(tmp, 'sneaky-runs-'))
+  try {
+    const outcomes: string[] = []
+    for (const lookahead of [true, false]) {
+      try {
+        const r = await resolve({ content: 'sneaky\n', indexUrl: sneaky.url, lookahead, parent })
+        outcomes.push(
+          `resolved: ${files(r.pinned)
+            .map(f => `${f.filename} ${f.url}`)
+            .join(', ')}`
+        )
+      } catch (error) {
+        const m = (error as Error).message
+        assert.doesNotMatch(m, /localhost:\d+\/[0-9a-f]{32}\//)
+        outcomes.push(
+          `failed: ${(error as Error).constructor.name}: ${m.replace(/\/tmp\/[^\s]*/g, '<tmp>')}`
+        )
+      }
+    }
+    assert.equal(outcomes[0], outcomes[1])
+    // whatever pip made of the page, nothing was written under the link's name, nor beside a wheelhouse
+    assert.ok(!(await allNames(tmp)).some(n => n.startsWith('..')), 'a name starting with ..')
+    const copies = (await fs.readdir(tmp, { recursive: true }))
+      .filter(p => path.basename(p) === wheel.filename)
+      .filter(p => !p.startsWith('sneaky/') && !p.startsWith('built-sneaky/'))
+    assert.ok(
+      copies.every(p => path.basename(path.dirname(p)) === 'wheelhouse'),
+      copies.join(', ')
+    )
+  } finally {
+    await sneaky.close()
+  }
+})
+
+test('a pip that fails halfway (a transitive no-wheel, after reading metadata) leaves no half-written download: every wheel the look-ahead kept has its page hash, and a rerun resolves as a clean run does', async () => {
+  const b = path.join(tmp, 'built-halfway')
+  const root = path.join(tmp, 'halfway')
+  const big = (name: string, requires: string[]) =>
+    makeWheel(b, { name, version: '1.0', tags: 'py3-none-any', requires, sizeBytes: 3_000_000 })
+  await writeIndex(root, [
+    { wheel: await big('first', ['second']) },
+    { wheel: await big('second', ['nowheel']) },
+    {
+      wheel: await makeWheel(b, {
+        name: 'nowheel',
+        version: '1.0',
+        tags: 'cp313-cp313-manylinux_2_17_x86_64.manylinux2014_x86_64'
+      })
+    },
+    { wheel: await big('fine', []) }
+  ])
+  const halfway = await serveIndex(root)
+  try {
+    const parent = await fs.mkdtemp(path.join(tmp, 'halfway-runs-'))
+    await assert.rejects(
+      resolve({ content: 'first\n', indexUrl: halfway.url, lookahead: true, parent }),
+      NoCompatibleWheelError
+    )
+    const [ws] = await fs.readdir(parent)
+    const house = path.join(parent, ws, 'wheelhouse')
+    const kept = await fs.readdir(house).catch(() => [] as string[])
+    assert.deepEqual(
+      kept.filter(f => !f.endsWith('.whl')),
+      [],
+      'a part file was left'
+    )
+    for (const f of kept)
+      assert.equal(
+        sha256(await fs.readFile(path.join(house, f))),
+        sha256(await fs.readFile(path.join(root, 'files', f))),
+        f
+      )
+    // the rerun (another requirement, as after a fix) gives what a clean run gives
+    const rerun = await resolve({ content: 'fine\n', indexUrl: halfway.url, lookahead: true })
+    const clean = await resolve({ content: 'fine\n', indexUrl: halfway.url, lookahead: false })
+    assert.deepEqual(files(rerun.pinned), files(clean.pinned))
+  } finally {
+    await halfway.close()
   }
 })
 
