@@ -38,7 +38,9 @@ export async function run(): Promise<void> {
     const [zip, smoke] = await core.group('Zip and smoke test', () =>
       Promise.all([
         progress.step('zip', async () => {
-          const zipped = await zipLayer(layer.entries, plan.zipPath)
+          const zipped = await zipLayer(layer.entries, plan.zipPath, {
+            verifiedBefore: wheelhouse.verifiedBefore
+          })
           // every entry taken from the wheels is verified: now they may be kept for the next run
           saved = wheelhouse.save?.()
           return zipped

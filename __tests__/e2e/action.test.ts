@@ -306,6 +306,13 @@ test('an exact cache hit runs no pip: the recorded resolution is used, and the z
     const calls = await readFile(log, 'utf8').catch(() => '')
     assert.doesNotMatch(calls, /pip\._internal|-m pip/, calls)
     assert.equal(second.outputs['code-sha256'], first.outputs['code-sha256'])
+    // the first run inflated every wheel entry before it saved the cache; the exact hit, holding
+    // the same wheel bytes (their SHA-256 checked), does not inflate them again
+    assert.match(first.stdout, /\d+ files from wheels, each checked against its CRC-32 and size\)/)
+    assert.match(
+      second.stdout,
+      /(\d+) files from wheels, each checked against its CRC-32 and size when the same wheel bytes \(by SHA-256\) were cached\)/
+    )
   } finally {
     await server.close()
   }

@@ -23,7 +23,7 @@ import zlib from 'node:zlib'
 import { LayerActionError, messageOf } from '../errors'
 import { dataOffset } from '../zip/reader'
 import { DEFLATED, STORED, type EntryRecord } from '../zip/records'
-import { verifyEntries } from '../zip/verify'
+import { verifyEntries, type EntryToVerify, type VerifiedBefore } from '../zip/verify'
 import { ZipWriter } from '../zip/writer'
 import type { LayerEntry } from './entries'
 import { plural } from '../words'
@@ -36,6 +36,11 @@ export interface ZipOptions {
   largeFileBytes?: number
   /** false only for the bench's baseline: the wheel entries are then copied unchecked */
   verify?: boolean
+  /**
+   * Entries verified in a run before, for the same wheel bytes: not inflated again. Told of every
+   * wheel verified here once the whole zip is, so the next run finds them.
+   */
+  verifiedBefore?: VerifiedBefore
 }
 
 export interface ZipResult {
@@ -145,12 +150,18 @@ export async function zipLayer(
   const fromWheels = entries.flatMap(e =>
     e.source.kind === 'wheel' ? [{ wheel: e.source.wheel, entry: e.source.entry }] : []
   )
+  const { toVerify, checkedBefore } = split(fromWheels, o.verifiedBefore)
   const stopVerifying = new AbortController()
   let verifyFailure: unknown
   const verified =
     o.verify === false
       ? Promise.resolve()
-      : verifyEntries(fromWheels, { signal: stopVerifying.signal }).catch((error: unknown) => {
+      : verifyEntries(
+          toVerify.flatMap(([, items]) => items),
+          {
+            signal: stopVerifying.signal
+          }
+        ).catch((error: unknown) => {
           verifyFailure = error
         })
   let unzippedSize = 0
@@ -207,6 +218,12 @@ export async function zipLayer(
     await verified
     if (verifyFailure) throw verifyFailure
     const written = out.finish()
+    if (o.verify !== false)
+      for (const [wheel, items] of toVerify)
+        o.verifiedBefore?.verified(
+          wheel,
+          items.map(i => i.entry)
+        )
     const zip: ZipResult = {
       path: zipPath,
       zipSize: written.size,
@@ -216,10 +233,16 @@ export async function zipLayer(
       entries: written.entries,
       stored
     }
+    const before =
+      checkedBefore === 0
+        ? ''
+        : checkedBefore === fromWheels.length
+          ? ' when the same wheel bytes (by SHA-256) were cached'
+          : `, ${checkedBefore.toLocaleString('en-US')} of them when the same wheel bytes (by SHA-256) were cached`
     const checked =
       o.verify === false
         ? 'not verified'
-        : `${plural(fromWheels.length, 'file')} from wheels, each checked against its CRC-32 and size`
+        : `${plural(fromWheels.length, 'file')} from wheels, each checked against its CRC-32 and size${before}`
     core.info(
       `${zip.path}: ${formatBytes(zip.zipSize)} zipped, ${formatBytes(zip.unzippedSize)} unzipped, ${plural(zip.entries, 'entry', 'entries')} (${zip.stored} stored; ${checked}), CodeSha256 ${zip.sha256}`
     )
@@ -238,6 +261,35 @@ export async function zipLayer(
   } finally {
     for (const fd of wheels.values()) fs.closeSync(fd)
   }
+}
+
+/**
+ * The wheels' entries grouped by wheel, in the order met: those to verify now, and how many a run
+ * before verified (a wheel counts only when every entry the layer takes from it was).
+ */
+function split(
+  items: readonly EntryToVerify[],
+  before: VerifiedBefore | undefined
+): { toVerify: [string, EntryToVerify[]][]; checkedBefore: number } {
+  const byWheel = new Map<string, EntryToVerify[]>()
+  for (const i of items) {
+    const list = byWheel.get(i.wheel)
+    if (list) list.push(i)
+    else byWheel.set(i.wheel, [i])
+  }
+  const toVerify: [string, EntryToVerify[]][] = []
+  let checkedBefore = 0
+  for (const [wheel, list] of byWheel) {
+    if (
+      before?.covers(
+        wheel,
+        list.map(i => i.entry)
+      )
+    )
+      checkedBefore += list.length
+    else toVerify.push([wheel, list])
+  }
+  return { toVerify, checkedBefore }
 }
 
 function record(

@@ -24,6 +24,7 @@ import {
 } from './cache'
 import { fetchWheelhouse } from './fetch'
 import { RECORD_FILE, recordedPinnedSet, writeRecord } from './record'
+import { VERIFIED_FILE, VerifiedWheels } from './verified'
 import type { Wheelhouse } from './wheelhouse'
 
 export interface CachedWheels {
@@ -115,20 +116,29 @@ export async function fetchWheels(
     })
     await writeRecord(wheelhouse, cached.key)
     if (cached.restored && cached.restored.status !== 'unavailable') {
-      const keep = [...wheelhouse.wheels.map(w => path.basename(w.file)), RECORD_FILE]
+      const keep = [
+        ...wheelhouse.wheels.map(w => path.basename(w.file)),
+        RECORD_FILE,
+        VERIFIED_FILE
+      ]
       await pruneWheelhouse(plan.wheelhouse, keep)
+      // the entries a run before verified, for these very wheel bytes: the zip step skips them
+      const verifiedBefore = await VerifiedWheels.read(plan.wheelhouse, wheelhouse.wheels)
       // run() saves once the zip step verified the wheels; the archive and its upload (seconds for
       // a large layer on a hosted runner) then overlap the smoke test, contents and hand-off
       const restored = cached.restored
       const save = () =>
-        saveWheelhouse({ wheelhouse: plan.wheelhouse, restored }).then(
-          () => undefined,
-          (error: unknown) =>
-            core.warning(
-              `Could not save the wheel cache (the layer is not affected): ${messageOf(error)}`
-            )
-        )
-      return { ...wheelhouse, save }
+        verifiedBefore
+          .write()
+          .then(() => saveWheelhouse({ wheelhouse: plan.wheelhouse, restored }))
+          .then(
+            () => undefined,
+            (error: unknown) =>
+              core.warning(
+                `Could not save the wheel cache (the layer is not affected): ${messageOf(error)}`
+              )
+          )
+      return { ...wheelhouse, verifiedBefore, save }
     }
     return wheelhouse
   } finally {

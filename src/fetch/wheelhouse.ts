@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import type { PinnedSet } from '../resolve/pinned'
+import type { VerifiedBefore } from '../zip/verify'
 
 /** One wheel of the layer, in the wheelhouse. */
 export interface HouseWheel {
@@ -32,6 +33,11 @@ export interface Wheelhouse {
   readonly pinned: PinnedSet
   /** how the Actions cache served this run ('off' with cache: false) */
   readonly cache: 'exact' | 'partial' | 'miss' | 'unavailable' | 'failed' | 'off'
+  /**
+   * The entries runs before verified in these wheels (with the cache on; src/fetch/verified.ts): the
+   * zip step does not inflate them again, and tells it what it verified, for save() to keep.
+   */
+  readonly verifiedBefore?: VerifiedBefore
   /**
    * Saves the wheelhouse to the Actions cache (absent when there is nothing to save); never
    * rejects. run() starts it once the zip step has verified every entry taken from the wheels, so a

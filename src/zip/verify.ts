@@ -20,6 +20,17 @@ export interface EntryToVerify {
   readonly entry: CentralEntry
 }
 
+/**
+ * Entries a run before verified, for the same wheel bytes (src/fetch/verified.ts keeps them with the
+ * wheelhouse): the zip step does not inflate those again.
+ */
+export interface VerifiedBefore {
+  /** whether exactly these entries of this wheel were verified before, for the bytes it holds now */
+  covers(wheel: string, entries: readonly CentralEntry[]): boolean
+  /** these entries of this wheel have just been verified */
+  verified(wheel: string, entries: readonly CentralEntry[]): void
+}
+
 export interface VerifyOptions {
   /** stops the workers (the zip failed for another reason) */
   signal?: AbortSignal
