@@ -7,9 +7,10 @@
 import * as core from '@actions/core'
 import { actionsCache } from '../actions-cache'
 import { createHash } from 'node:crypto'
-import { createReadStream, promises as fs } from 'node:fs'
+import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { LayerEntry } from '../assemble/entries'
+import { sha256File } from '../digests'
 import { messageOf } from '../errors'
 import type { Architecture, Runtime } from '../runtimes'
 import type { Interpreter } from './interpreter'
@@ -29,12 +30,6 @@ export interface SavedVerdict {
   url?: string
 }
 
-async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
-  return hash.digest('hex')
-}
-
 /**
  * One file's identity: its path, size, mode and content — the CRC-32 the wheel records for it
  * (checked against the bytes when the entry is copied), the SHA-256 of a file from the workspace or
@@ -46,7 +41,7 @@ export async function entryLine(e: LayerEntry): Promise<string> {
     s.kind === 'wheel'
       ? `crc32:${s.entry.crc.toString(16)}`
       : s.kind === 'file'
-        ? `sha256:${await sha256OfFile(s.file)}`
+        ? `sha256:${await sha256File(s.file)}`
         : `sha256:${createHash('sha256').update(s.data).digest('hex')}`
   return `${JSON.stringify(e.path)} ${e.size} ${e.executable ? 755 : 644} ${content}`
 }
