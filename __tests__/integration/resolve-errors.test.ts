@@ -87,13 +87,13 @@ after(async () => {
 
 /** A loopback index stand-in: `answer` decides each response; the rest is served from the index folder. */
 async function standIn(
-  answer: (urlPath: string, res: http.ServerResponse) => boolean
+  answer: (urlPath: string, res: http.ServerResponse, req: http.IncomingMessage) => boolean
 ): Promise<string> {
   const root = path.join(tmp, 'index')
   const server = http.createServer((req, res) => {
     void (async () => {
       const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
-      if (answer(urlPath, res)) return
+      if (answer(urlPath, res, req)) return
       let file = path.join(root, path.normalize(urlPath))
       try {
         if ((await fs.stat(file)).isDirectory()) file = path.join(file, 'index.html')
@@ -180,9 +180,12 @@ test('the same for a requirement written directly: matplotlib==3.9.2 → contour
   )
 })
 
-test('an index that answers 500 (a loopback stand-in) is said so, with the URL: not "no compatible wheel"', async () => {
-  const url = await standIn((p, res) => {
+test('an index that answers 500 (a loopback stand-in) is said so, with the URL: not "no compatible wheel"; the look-ahead asks once and leaves the retries to pip', async () => {
+  // who asked, in order: the look-ahead's walk says layer-action, pip says pip/<version>
+  const askers: string[] = []
+  const url = await standIn((p, res, req) => {
     if (!p.startsWith('/simple/')) return false
+    askers.push(/^pip\//.test(req.headers['user-agent'] ?? '') ? 'pip' : 'layer-action')
     res.writeHead(500).end('internal error')
     return true
   })
@@ -203,6 +206,10 @@ test('an index that answers 500 (a loopback stand-in) is said so, with the URL: 
     )
   )
   assert.doesNotMatch(error.message, /No wheel/)
+  // the walk asks once, then pip makes its two attempts (--retries 1), redirected from the loopback
+  // index: a walk that retried (4 attempts over 7 s, then the loopback's 10 s wait) held pip back;
+  // after pip, the explanation's own probe of the index
+  assert.deepEqual(askers.slice(0, 3), ['layer-action', 'pip', 'pip'], askers.join(', '))
 })
 
 test('an index that refuses the credentials (401) is said so, the password removed from the URL', async () => {

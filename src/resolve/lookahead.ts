@@ -19,7 +19,7 @@ import type { HttpClient } from '../http'
 import { messageOf } from '../errors'
 import { hashFile } from '../digests'
 import type { MarkerEnvironment } from '../runtimes'
-import { IndexReader, type IndexFile } from '../python/index-page'
+import { IndexReader, pageUrlOf, type IndexFile } from '../python/index-page'
 import { requirementHolds } from '../python/graph'
 import { parseCoreMetadata } from '../python/metadata'
 import { compareVersions, parseVersion, specifierMatches } from '../python/pep440'
@@ -64,6 +64,11 @@ export class Lookahead {
   private readonly reader: IndexReader
   readonly stats: LookaheadStats = { pages: 0, metadata: 0, wheels: 0, asked: 0 }
   private readonly projects = new Map<string, Wanted>()
+  /**
+   * Each page and metadata file is asked for once (a client without retries): a failure is kept, so
+   * pip's request for it is redirected at once to the real URL, where pip's own retries apply.
+   */
+  private readonly pageOf = new Map<string, Promise<readonly IndexFile[]>>()
   private readonly metadataOf = new Map<string, Promise<Buffer | undefined>>()
   private readonly wheelOf = new Map<string, Promise<string>>()
   private readonly priority: string[]
@@ -111,10 +116,17 @@ export class Lookahead {
 
   /** Project page on index `i` (the walk's, shared with pip's request for it). */
   page(i: number, project: string): Promise<readonly IndexFile[]> {
-    return this.reader.project(this.o.indexes[i], project, this.abort.signal).then(p => {
-      if (p.notFound) throw new NotListed(p.url)
-      return p.files
-    })
+    const url = pageUrlOf(this.o.indexes[i], project)
+    let loading = this.pageOf.get(url)
+    if (!loading) {
+      loading = this.reader.project(this.o.indexes[i], project, this.abort.signal).then(p => {
+        if (p.notFound) throw new NotListed(p.url)
+        return p.files
+      })
+      loading.catch(() => undefined) // kept, failed or not; awaited by whoever asks
+      this.pageOf.set(url, loading)
+    }
+    return loading
   }
 
   /**
@@ -133,7 +145,7 @@ export class Lookahead {
       this.stats.metadata++
       loading = this.reader.metadataBytes(file, this.abort.signal)
       this.metadataOf.set(file.url, loading)
-      loading.catch(() => this.metadataOf.delete(file.url))
+      loading.catch(() => undefined)
     }
     return loading
   }

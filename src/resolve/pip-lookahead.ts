@@ -92,7 +92,9 @@ export async function startLookahead(
     return undefined
   }
   const timeout = Number(pipOptionValues(o.pipArgs, ['--timeout']).at(-1)) || PIP_TIMEOUT_SECONDS
-  const client = new HttpClient({ env })
+  // one attempt: a request that fails is pip's to make (redirected to the real URL), with pip's
+  // own retries (--retries); the walk retrying would only hold pip back (a 500 page: 12 s, not 2)
+  const client = new HttpClient({ env, timeouts: { attempts: 1 } })
   const lookahead = new Lookahead({
     indexes,
     client,
