@@ -278,6 +278,41 @@ test('an index that answers 500: requirements.txt and a lock fail saying HTTP 50
   }
 })
 
+test('a proxy that wants credentials, none given: pip (with the look-ahead, without it, with its own --proxy) and a lock each fail saying 407 and where the credentials go, never "no compatible wheel"', async () => {
+  const demanding = await startRecordingProxy({ credentials: 'corp:secret' })
+  const index = await serve(serveShapedIndex(indexRoot, { onlyFrom: demanding.sourceAddress }))
+  const says407 = (what: string) => (e: unknown) => {
+    assert.ok(e instanceof Error)
+    assert.match(
+      e.message,
+      /through the proxy http:\/\/127\.0\.0\.1:\d+: the proxy asks for credentials \(HTTP 407 Proxy Authentication Required\): put them in the proxy URL/,
+      `${what}: ${e.message}`
+    )
+    assert.ok(e.message.includes(`${index.origin}/simple/`), `${what}: ${e.message}`)
+    assert.doesNotMatch(e.message, /no compatible wheel|No wheel of/i, what)
+    return true
+  }
+  try {
+    await keepingEnv(async () => {
+      process.env.HTTP_PROXY = demanding.url
+      process.env.HTTPS_PROXY = demanding.url
+      await assert.rejects(wheelsOf('requirements', index), says407('look-ahead'))
+      await assert.rejects(wheelsOf('poetry', index), says407('poetry.lock'))
+      process.env.LAYER_ACTION_LOOKAHEAD = 'false'
+      await assert.rejects(wheelsOf('requirements', index), says407('pip alone'))
+    })
+    await assert.rejects(
+      wheelsOf('requirements', index, undefined, { 'pip-args': `--proxy ${demanding.url}` }),
+      says407("pip's --proxy")
+    )
+    // pip itself met the 407 in each requirements run (a GET through the proxy, refused)
+    assert.ok(demanding.requests.some(r => r.method === 'GET' && !r.proxyAuthorization))
+    assert.equal(index.requests.length, 0, 'nothing reached the index')
+  } finally {
+    await demanding.close()
+  }
+})
+
 test('a lock whose files are all in the wheelhouse builds with no network and no Python process at all', async () => {
   const index = await serve(serveShapedIndex(indexRoot))
   const runner = path.join(tmp, 'runner', 'kept')
