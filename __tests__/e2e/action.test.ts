@@ -318,6 +318,34 @@ test('an exact cache hit runs no pip: the recorded resolution is used, and the z
   }
 })
 
+test('a record of verified entries that cannot be written (a directory in its place) is a warning: the wheels are saved all the same, and the next run checks every entry again', async () => {
+  const server = await startCacheServer()
+  const cacheEnv = { ...env(), ...server.env }
+  const runnerTemp = path.join(dir, 'runner-temp-unwritable')
+  const inputs = base({ publish: 'false', bucket: '', cache: 'true', 'smoke-test': 'false' })
+  const go = () =>
+    runAction({ inputs, workspace: sandbox.work, env: cacheEnv, tmp: dir, runnerTemp })
+  try {
+    const wheelhouse = path.join(runnerTemp, 'layer-action', 'wheels', `python${PY}-x86_64`)
+    await mkdir(path.join(wheelhouse, 'layer-action-verified.json'), { recursive: true })
+    const first = ok(await go())
+    assert.match(
+      first.stdout,
+      /::warning::Could not record which wheel entries were verified \(the next run checks them again\): EISDIR/
+    )
+    assert.match(first.stdout, /Saved the wheels in the Actions cache/)
+    assert.equal(server.entries().length, 1)
+
+    await rm(path.join(runnerTemp, 'layer-action'), { recursive: true, force: true })
+    const next = ok(await go())
+    assert.match(next.summary, /cache: exact/)
+    assert.match(next.stdout, /\d+ files from wheels, each checked against its CRC-32 and size\)/)
+    assert.equal(next.outputs['code-sha256'], first.outputs['code-sha256'])
+  } finally {
+    await server.close()
+  }
+})
+
 test('the wheel cache is saved beside the build: a run that fails after the fetch still leaves the wheels in the cache; a service that fails the upload is a warning, and the layer is built', async () => {
   const server = await startCacheServer()
   const cacheEnv = { ...env(), ...server.env }
@@ -337,6 +365,8 @@ test('the wheel cache is saved beside the build: a run that fails after the fetc
     await rm(path.join(runnerTemp, 'layer-action'), { recursive: true, force: true })
     const next = ok(await go(base({ publish: 'false', bucket: '', 'smoke-test': 'false' })))
     assert.match(next.summary, /cache: exact/)
+    // the failed run's zip step had verified every entry: that was kept with the wheels
+    assert.match(next.stdout, /each checked against its CRC-32 and size when the same wheel bytes/)
 
     // changed requirements, and the service fails the upload: a warning, and the layer is built
     await writeFile(path.join(sandbox.work, 'requirements.txt'), 'greeting\n')

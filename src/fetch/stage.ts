@@ -130,6 +130,12 @@ export async function fetchWheels(
       const save = () =>
         verifiedBefore
           .write()
+          .catch((error: unknown) =>
+            // the wheels are kept all the same: the next run then verifies their entries again
+            core.warning(
+              `Could not record which wheel entries were verified (the next run checks them again): ${messageOf(error)}`
+            )
+          )
           .then(() => saveWheelhouse({ wheelhouse: plan.wheelhouse, restored }))
           .then(
             () => undefined,
