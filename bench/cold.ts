@@ -7,7 +7,10 @@
 // This action also runs with LAYER_ACTION_LOOKAHEAD=false (pip reading the index itself), so the
 // look-ahead's share is measured in the same run.
 //
-//   node --import tsx bench/cold.ts [--runs 3] [--latency 20] [--mbps 50] [--pip 26.2.1]
+//   node --import tsx bench/cold.ts [--runs 3] [--latency 20] [--mbps 50] [--pip 26.2.1] [--no-pep658]
+//
+// --no-pep658 serves no PEP 658 metadata files and plain PEP 503 pages, as older Artifactory, Nexus
+// and devpi do: pip can read a project's dependencies only from its wheel.
 //
 // --pip puts a virtualenv with that pip (installed offline from /opt/pypi) first on PATH for both
 // sides, as a runner after actions/setup-python has it: pip before 25.3 downloads every wheel in
@@ -121,6 +124,8 @@ export async function coldComparison(o: {
   latencyMs: number
   bytesPerSecond: number
   pip?: string
+  /** false: no PEP 658 metadata, no PEP 691 JSON */
+  pep658?: boolean
 }): Promise<number> {
   if (!existsSync('/opt/pypi/simple'))
     throw new Error('This bench serves the machine wheel mirror /opt/pypi: it is not here')
@@ -148,7 +153,7 @@ export async function coldComparison(o: {
       extraIndex: more.plainUrl
     })
     console.log(
-      `\ncold first build over a PyPI-shaped loopback index (${o.latencyMs} ms before each answer, ${mb(o.bytesPerSecond)}/s per connection, PEP 658 metadata, PEP 691 JSON), no cache of any kind, ${o.runs} alternating runs`
+      `\ncold first build over a PyPI-shaped loopback index (${o.latencyMs} ms before each answer, ${mb(o.bytesPerSecond)}/s per connection, ${o.pep658 === false ? 'no PEP 658 metadata, PEP 503 pages only' : 'PEP 658 metadata, PEP 691 JSON'}), no cache of any kind, ${o.runs} alternating runs`
     )
     for (let run = 0; run < o.runs; run++) {
       const order =
@@ -198,13 +203,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       runs: { type: 'string', default: '3' },
       latency: { type: 'string', default: '20' },
       mbps: { type: 'string', default: '50' },
-      pip: { type: 'string' }
+      pip: { type: 'string' },
+      'no-pep658': { type: 'boolean', default: false }
     }
   })
   await coldComparison({
     runs: Number(values.runs),
     latencyMs: Number(values.latency),
     bytesPerSecond: Number(values.mbps) * 1e6,
-    pip: values.pip
+    pip: values.pip,
+    pep658: !values['no-pep658']
   })
 }

@@ -44,6 +44,8 @@ var external_node_path_ = __webpack_require__(76760);
 var external_node_path_default = /*#__PURE__*/__webpack_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./src/zip/reader.ts + 1 modules
 var reader = __webpack_require__(78118);
+// EXTERNAL MODULE: ./src/python/wheel-metadata.ts
+var wheel_metadata = __webpack_require__(41299);
 // EXTERNAL MODULE: ./src/contents/packages.ts
 var contents_packages = __webpack_require__(28633);
 ;// CONCATENATED MODULE: ./src/contents/remote-zip.ts
@@ -54,6 +56,7 @@ var contents_packages = __webpack_require__(28633);
  * (src/zip/reader.ts) reads it as it reads any zip; the bytes never fetched read as zeros and are
  * never looked at. A server that ignores `Range` sends the whole file once, which works too.
  */
+
 
 
 
@@ -102,7 +105,7 @@ async function readRemoteZipPackages(source, label, tmpDir, o = {}) {
         const central = await centralDirectory(() => fd, label, tail, () => have, fetchInto);
         if (have > 0)
             await fetchEntries(central, total, have, fetchInto, o.concurrency ?? 8);
-        const packages = await (0,contents_packages/* readZipPackages */.d2)(fd, label, 'layer', central);
+        const packages = await (0,contents_packages/* readZipPackages */.d)(fd, label, 'layer', central);
         return { ...packages, read: { requests, bytes, total } };
     }
     finally {
@@ -129,8 +132,8 @@ async function centralDirectory(fd, label, tail, have, fetchInto) {
 /** Each METADATA entry from its local header up to the next entry (or as far as it can reach). */
 async function fetchEntries(central, total, have, fetchInto, concurrency) {
     const offsets = [...new Set(central.map(e => e.localHeaderOffset))].sort((a, b) => a - b);
-    const ranges = (0,contents_packages/* metadataEntries */.g$)(central, 'layer')
-        .filter(e => e.size <= contents_packages/* METADATA_MAX */.LL && e.localHeaderOffset < have)
+    const ranges = (0,contents_packages/* metadataEntries */.g)(central, 'layer')
+        .filter(e => e.size <= wheel_metadata/* METADATA_MAX */.LL && e.localHeaderOffset < have)
         .map(e => {
         const next = offsets.find(offset => offset > e.localHeaderOffset) ?? total;
         const reach = e.localHeaderOffset + LOCAL_HEADER_MAX + e.compressedSize;

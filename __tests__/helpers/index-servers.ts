@@ -338,14 +338,17 @@ export function serveFailingIndex(root: string, paths = /./): Promise<ShapedInde
   return serveShapedIndex(root, { fail: paths })
 }
 
-/** Like pypi.org and files.pythonhosted.org: 20 ms before each answer, 50 MB/s a connection, PEP 658. */
+/**
+ * Like pypi.org and files.pythonhosted.org: 20 ms before each answer, 50 MB/s a connection, PEP 658
+ * (`pep658: false`: like an older Artifactory, Nexus or devpi, plain PEP 503 pages and no metadata files).
+ */
 export function servePypiShapedIndex(
   root: string,
-  o: { latencyMs?: number; bytesPerSecond?: number } = {}
+  o: { latencyMs?: number; bytesPerSecond?: number; pep658?: boolean } = {}
 ): Promise<ShapedIndex> {
   return serveShapedIndex(root, {
     latencyMs: o.latencyMs ?? 20,
     bytesPerSecond: o.bytesPerSecond ?? 50e6,
-    pep658: true
+    pep658: o.pep658 ?? true
   })
 }

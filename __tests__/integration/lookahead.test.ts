@@ -49,6 +49,8 @@ let tmp: string
 let log: CapturedLog
 let index: ServedIndex
 let lying: ServedIndex
+/** the same files as `index`, with no PEP 658 metadata at all (older Artifactory, Nexus, devpi) */
+let bare: ServedIndex
 const runtime = findRuntime('3.12') as Runtime
 
 async function metadataOf(wheel: string): Promise<Buffer> {
@@ -155,6 +157,11 @@ before(async () => {
   ]
   await writeIndex(path.join(tmp, 'index'), listed)
   index = await serveIndex(path.join(tmp, 'index'))
+  await writeIndex(
+    path.join(tmp, 'bare'),
+    listed.map(l => ({ ...l, metadata: 'none' as const }))
+  )
+  bare = await serveIndex(path.join(tmp, 'bare'))
   await writeIndex(path.join(tmp, 'lying'), [
     { wheel: await w('meta-lies', '1.0'), metadata: 'lies' },
     { wheel: await w('hash-lies', '1.0'), hashLies: true }
@@ -165,7 +172,7 @@ before(async () => {
 
 after(async () => {
   log.restore()
-  await Promise.all([index.close(), lying.close()])
+  await Promise.all([index.close(), lying.close(), bare.close()])
   await fs.rm(tmp, { recursive: true, force: true })
 })
 
@@ -252,6 +259,85 @@ test('pip resolves to the same files, URLs and hashes through the look-ahead as 
           e.artifact.url?.startsWith(index.plainUrl.replace(/simple\/$/, 'files/')),
           e.artifact.url
         )
+  }
+})
+
+test('an index without PEP 658 metadata: the walk reads each likely wheel itself and goes on to its dependencies; pip resolves to the same files, and each wheel crosses the network once', async () => {
+  const from = log.lines.length
+  const before = bare.requests.length
+  const ahead = await resolve({ content: REQUIREMENTS, indexUrl: bare.url, lookahead: true })
+  const asked = bare.requests.slice(before)
+  const lines = log.lines.slice(from).join('\n')
+  // app, other, pick, native, local-ver, then lib, extra-dep and speed (win-only's marker is false
+  // on Lambda): the dependencies were reached through the wheels, as pip reaches them
+  assert.match(lines, /Look-ahead: the pages of 8 project\(s\) and 0 metadata file\(s\)/)
+  for (const e of ahead.pinned.entries) {
+    if (e.artifact.kind !== 'file') continue
+    const name = e.artifact.filename
+    const downloads = asked.filter(a => a === `/files/${name}`)
+    assert.equal(downloads.length, 1, `${name}: ${downloads.length} downloads`)
+  }
+  const plain = await resolve({ content: REQUIREMENTS, indexUrl: bare.url, lookahead: false })
+  assert.deepEqual(files(ahead.pinned), files(plain.pinned))
+})
+
+test('a wheel the walk guessed and pip never asked for is abandoned when pip is done: the stalled download is cut, nothing half-written is left', async () => {
+  // the bare index, except that every wheel sends its headers and a first chunk, then nothing
+  const root = path.join(tmp, 'bare')
+  const sockets: { url: string; closed: boolean }[] = []
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
+    const file = path.join(root, path.normalize(url))
+    void fs
+      .stat(file)
+      .then(async st => {
+        if (url.endsWith('.whl')) {
+          const seen = { url, closed: false }
+          sockets.push(seen)
+          req.socket.on('close', () => (seen.closed = true))
+          res.writeHead(200, { 'content-length': st.size }).write(Buffer.alloc(100))
+          return
+        }
+        const body = await fs.readFile(st.isDirectory() ? path.join(file, 'index.html') : file)
+        res.writeHead(200, { 'content-type': 'text/html' }).end(body)
+      })
+      .catch(() => res.writeHead(404).end())
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  const client = new HttpClient({ env: {}, timeouts: { attempts: 1 } })
+  const dir = path.join(tmp, 'abandoned')
+  const lookahead = new Lookahead({
+    indexes: [`http://127.0.0.1:${port}/simple/`],
+    client,
+    target: { runtime, architecture: 'x86_64' },
+    env: markerEnvironment(runtime, 'x86_64'),
+    dir
+  })
+  try {
+    lookahead.start(['app'])
+    // (bounded waits: a hang guard, not a time measured)
+    for (let i = 0; !sockets.some(s => s.url === '/files/app-1.0-py3-none-any.whl'); i++) {
+      assert.ok(i < 500, 'the walk never asked for the wheel it needs the metadata of')
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    // pip succeeded without ever asking for it: the guess is not waited for
+    const stopped = await Promise.race([
+      lookahead.stop({ keepDownloads: true }).then(() => 'stopped'),
+      new Promise(resolve => setTimeout(resolve, 10_000, 'still waiting'))
+    ])
+    assert.equal(stopped, 'stopped', 'stop() waited on a stalled guess pip never asked for')
+    await new Promise(resolve => setImmediate(resolve))
+    assert.ok(
+      sockets.every(s => s.closed),
+      sockets.map(s => `${s.url} ${s.closed ? 'closed' : 'open'}`).join(', ')
+    )
+    assert.deepEqual(await fs.readdir(dir).catch(() => []), [], 'no part file is left')
+    assert.equal(lookahead.stats.wheels, 0)
+  } finally {
+    await client.close()
+    server.closeAllConnections()
+    await new Promise(resolve => server.close(resolve))
   }
 })
 

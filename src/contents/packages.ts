@@ -2,10 +2,10 @@
  * The distributions a layer zip holds, read from its `*.dist-info/METADATA` entries through the
  * central directory (nothing else is read): this run's zip, or another version's.
  */
-import { LayerActionError } from '../errors'
 import { normalizeProject } from '../python/names'
 import { readCentralDirectory, readEntry, type CentralEntry } from '../zip/reader'
 import { parseCoreMetadata, type CoreMetadata } from '../python/metadata'
+import { METADATA_MAX, WHEEL_METADATA } from '../python/wheel-metadata'
 
 export interface LayerPackage {
   /** PEP 503 normalised */
@@ -30,10 +30,6 @@ export interface ZipPackages {
  */
 const LAYER_METADATA =
   /^python\/(?:lib\/python\d+\.\d+\/site-packages\/)?[^/]+\.dist-info\/METADATA$/
-const WHEEL_METADATA = /^[^/]+\.dist-info\/METADATA$/
-
-/** Larger than any real METADATA (the long description included): refused rather than inflated. */
-export const METADATA_MAX = 8 * 1024 * 1024
 
 /** The METADATA entries of a layer zip (`layer`) or a wheel (`wheel`). */
 export function metadataEntries(
@@ -71,16 +67,6 @@ export async function readZipPackages(
     unzippedSize: central.reduce((n, e) => n + e.size, 0),
     skipped
   }
-}
-
-/** The one METADATA of a wheel; a wheel without one is not a wheel. */
-export async function readWheelMetadata(fd: number, label: string): Promise<CoreMetadata> {
-  const { packages } = await readZipPackages(fd, label, 'wheel')
-  if (packages.length !== 1)
-    throw new LayerActionError(
-      `${label} holds ${packages.length} readable *.dist-info/METADATA files at its root (a wheel holds one)`
-    )
-  return packages[0].metadata
 }
 
 function compare(a: string, b: string): number {

@@ -12,7 +12,8 @@ import { LayerActionError } from '../errors'
 import { readCentralDirectory, ZipFormatError, type CentralEntry } from '../zip/reader'
 import { rangeHeader } from '../http'
 import type { RangeBytes, RangeRequest, RangeSource } from './http-range'
-import { METADATA_MAX, metadataEntries, readZipPackages, type ZipPackages } from './packages'
+import { METADATA_MAX } from '../python/wheel-metadata'
+import { metadataEntries, readZipPackages, type ZipPackages } from './packages'
 
 export interface RemoteRead {
   /** range requests made */

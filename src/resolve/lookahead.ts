@@ -6,7 +6,11 @@
  * index (./loopback-index.ts), which answers from what this walk already holds: the 150 one-by-one
  * round trips of pip's resolver become a few parallel waves. The wheel of every file whose metadata
  * pip reads starts downloading at once, into the wheelhouse: pip before 25.3 downloads it under
- * --dry-run (pypa/pip#12603) and finds it there, and fetch reuses it by name and hash.
+ * --dry-run (pypa/pip#12603) and finds it there, and fetch reuses it by name and hash. An index
+ * without PEP 658 metadata (older Artifactory, Nexus, devpi) gives pip no way to read a file's
+ * dependencies but the wheel itself: there the walk downloads the likely wheel and reads its METADATA,
+ * so pip's one-by-one downloads are answered from the wheelhouse too. A download pip never asked for
+ * (a wrong guess) is abandoned when pip is done.
  *
  * A guess, never a decision: pip still resolves, and whatever the walk did not foresee is fetched
  * when pip asks. Nothing here can make pip see something other than the index's own answer.
@@ -21,7 +25,8 @@ import { hashFile } from '../digests'
 import type { MarkerEnvironment } from '../runtimes'
 import { IndexReader, pageUrlOf, type IndexFile } from '../python/index-page'
 import { requirementHolds } from '../python/graph'
-import { parseCoreMetadata } from '../python/metadata'
+import { parseCoreMetadata, type CoreMetadata } from '../python/metadata'
+import { wheelCoreMetadata } from '../python/wheel-metadata'
 import { compareVersions, parseVersion, specifierMatches } from '../python/pep440'
 import { parseRequirement, type Requirement } from '../python/requirements'
 import { parseDistributionFile, tagPriority, wheelRank, type Target } from '../python/wheel-tags'
@@ -71,6 +76,10 @@ export class Lookahead {
   private readonly pageOf = new Map<string, Promise<readonly IndexFile[]>>()
   private readonly metadataOf = new Map<string, Promise<Buffer | undefined>>()
   private readonly wheelOf = new Map<string, Promise<string>>()
+  /** each download's own abort (a guess pip never asked for is abandoned at stop) */
+  private readonly abortOf = new Map<string, AbortController>()
+  /** the files pip asked for, or whose metadata it read: their downloads are pip's */
+  private readonly askedByPip = new Set<string>()
   private readonly priority: string[]
   private readonly walks = new Set<Promise<void>>()
   private downloading = 0
@@ -78,8 +87,6 @@ export class Lookahead {
   private stopped = false
   /** aborts the walk's page and metadata requests when pip is done */
   private readonly abort = new AbortController()
-  /** aborts the wheel downloads when pip failed */
-  private readonly downloads = new AbortController()
 
   constructor(private readonly o: LookaheadOptions) {
     this.reader = new IndexReader(o.client)
@@ -101,16 +108,18 @@ export class Lookahead {
   }
 
   /**
-   * The walk stops (its requests are aborted). The wheel downloads under way finish when pip
+   * The walk stops (its requests are aborted). The wheel downloads pip asked for finish when pip
    * succeeded (fetch takes them), else they are aborted too: a stalled server must not hold a
-   * failed run for longer than pip took to fail.
+   * failed run for longer than pip took to fail. The walk's own guesses that pip never asked for
+   * are abandoned either way.
    */
   async stop(o: { keepDownloads: boolean }): Promise<void> {
     this.stopped = true
     this.stats.pages = this.projects.size
     this.abort.abort()
     // queued ones start and end at once (keep() sees the signal)
-    if (!o.keepDownloads) this.downloads.abort()
+    for (const [url, abort] of this.abortOf)
+      if (!o.keepDownloads || !this.askedByPip.has(url)) abort.abort()
     await Promise.allSettled([...this.wheelOf.values()])
   }
 
@@ -136,7 +145,7 @@ export class Lookahead {
    */
   metadata(file: IndexFile, byPip = false): Promise<Buffer | undefined> {
     if (byPip)
-      this.wheel(file).catch((e: unknown) =>
+      this.wheel(file, true).catch((e: unknown) =>
         core.debug(`look-ahead: ${file.filename}: ${messageOf(e)}`)
       )
     let loading = this.metadataOf.get(file.url)
@@ -150,11 +159,17 @@ export class Lookahead {
     return loading
   }
 
-  /** The wheel pip asks for, downloaded once into the wheelhouse (kept if already there with the page's hash). */
-  wheel(file: IndexFile): Promise<string> {
+  /**
+   * A wheel downloaded once into the wheelhouse (kept if already there with the page's hash): one
+   * pip asks for (`byPip`), or the walk's guess on an index without PEP 658 metadata.
+   */
+  wheel(file: IndexFile, byPip = false): Promise<string> {
+    if (byPip) this.askedByPip.add(file.url)
     let loading = this.wheelOf.get(file.url)
     if (!loading) {
-      loading = this.slot(() => this.keep(file))
+      const abort = new AbortController()
+      this.abortOf.set(file.url, abort)
+      loading = this.slot(() => this.keep(file, abort.signal))
       this.wheelOf.set(file.url, loading)
       loading.catch(() => this.wheelOf.delete(file.url))
     }
@@ -175,8 +190,8 @@ export class Lookahead {
   }
 
   /** The file in the wheelhouse under its own name, its bytes checked against the page's hashes. */
-  private async keep(file: IndexFile): Promise<string> {
-    this.downloads.signal.throwIfAborted()
+  private async keep(file: IndexFile, signal: AbortSignal): Promise<string> {
+    signal.throwIfAborted()
     const dest = path.join(this.o.dir, file.filename)
     const expected = Object.entries(file.hashes)
     if (expected.length === 0) throw new Error(`${file.url}: the page gives no hash`)
@@ -190,7 +205,7 @@ export class Lookahead {
     const hashes = expected.map(([a, d]) => ({ a, d, h: createHash(a) }))
     try {
       await this.o.client.download(file.url, part, {
-        signal: this.downloads.signal,
+        signal,
         onData: chunk => {
           for (const x of hashes) x.h.update(chunk)
         }
@@ -239,8 +254,7 @@ export class Lookahead {
     const key = `${version}|${extras.join(',')}`
     if (w.walked.has(key)) return
     w.walked.add(key)
-    const bytes = await this.metadata(file)
-    const metadata = bytes && parseCoreMetadata(bytes.toString('utf8'))
+    const metadata = await this.requiresOf(file)
     if (!metadata || this.stopped) return
     for (const line of metadata.requiresDist) {
       const dep = parseRequirement(line)
@@ -252,6 +266,16 @@ export class Lookahead {
       )
         this.want(dep)
     }
+  }
+
+  /** The file's metadata: its PEP 658 file, else (an index without them) the wheel's own. */
+  private async requiresOf(file: IndexFile): Promise<CoreMetadata | undefined> {
+    if (file.metadata) {
+      const bytes = await this.metadata(file)
+      return bytes && parseCoreMetadata(bytes.toString('utf8'))
+    }
+    if (!file.filename.endsWith('.whl') || this.stopped) return undefined
+    return wheelCoreMetadata(await this.wheel(file))
   }
 
   /** The best wheel of the newest version pip would accept, as far as the page tells. */

@@ -144,7 +144,7 @@ export async function serveLoopbackIndex(
     }
     if (name !== f.filename) return void res.writeHead(404).end()
     try {
-      const kept = await within(lookahead.wheel(f), o.wheelWaitMs)
+      const kept = await within(lookahead.wheel(f, true), o.wheelWaitMs)
       const size = (await stat(kept)).size
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
