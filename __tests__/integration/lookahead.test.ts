@@ -164,7 +164,9 @@ before(async () => {
   bare = await serveIndex(path.join(tmp, 'bare'))
   await writeIndex(path.join(tmp, 'lying'), [
     { wheel: await w('meta-lies', '1.0'), metadata: 'lies' },
-    { wheel: await w('hash-lies', '1.0'), hashLies: true }
+    { wheel: await w('hash-lies', '1.0'), hashLies: true },
+    // no PEP 658 file: the walk downloads this wheel itself, before pip asks for it
+    { wheel: await w('bare-hash-lies', '1.0'), hashLies: true, metadata: 'none' }
   ])
   lying = await serveIndex(path.join(tmp, 'lying'))
   log = captureLog()
@@ -362,7 +364,7 @@ test('the wheels pip downloads through the loopback index are kept in the wheelh
 })
 
 test('an index whose metadata or wheel is not what its page hashes fails as it does without the look-ahead, and nothing it sent is kept', async () => {
-  for (const project of ['meta-lies', 'hash-lies']) {
+  for (const project of ['meta-lies', 'hash-lies', 'bare-hash-lies']) {
     const outcomes: string[] = []
     for (const lookahead of [true, false]) {
       try {
@@ -374,7 +376,7 @@ test('an index whose metadata or wheel is not what its page hashes fails as it d
         )
         const kept = await fs.readdir(r.wheelhouse).catch(() => [] as string[])
         assert.deepEqual(
-          kept.filter(f => f.startsWith(project.replace('-', '_'))),
+          kept.filter(f => f.startsWith(project.replace(/-/g, '_'))),
           [],
           `${project} kept`
         )
