@@ -374,7 +374,10 @@ test('the wheel cache is saved beside the build: a run that fails after the fetc
     const refused = ok(await go(base({ publish: 'false', bucket: '', 'smoke-test': 'false' })))
     assert.match(refused.summary, /cache: partial/)
     // a partial hit: greeting's wheel is the one verified before, by its SHA-256, so not inflated again
-    assert.match(refused.stdout, /each checked against its CRC-32 and size when the same wheel bytes/)
+    assert.match(
+      refused.stdout,
+      /each checked against its CRC-32 and size when the same wheel bytes/
+    )
     assert.match(refused.stdout, /::warning::Failed to save/)
     assert.ok(refused.outputs['code-sha256'])
     assert.equal(server.entries().length, 1)
