@@ -631,10 +631,12 @@ function createClients(o) {
 /* harmony export */ });
 /* unused harmony export AwsError */
 /* harmony import */ var _errors__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(83916);
+/* harmony import */ var _http_failures__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(14559);
 /**
  * AWS errors people meet when publishing a layer, turned into messages that say what to do.
  * The SDK has already retried throttling and 5xx by the time an error reaches here.
  */
+
 
 /** A failed AWS call, explained. `kind` lets callers (and tests) tell the cases apart. */
 class AwsError extends _errors__WEBPACK_IMPORTED_MODULE_0__/* .LayerActionError */ .Ic {
@@ -782,6 +784,12 @@ function explainAwsError(error, given) {
         return make('network', `Could not reach AWS for ${ctx.action} in ${ctx.region} (${f.syscall}). Check the runner's network, ` +
             `its proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY), ` +
             `and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_LAMBDA if you set them.`);
+    }
+    if (f.syscall && _http_failures__WEBPACK_IMPORTED_MODULE_1__/* .UNTRUSTED_CERTIFICATE */ .LB.has(f.syscall)) {
+        return make('untrusted-certificate', `The certificate presented for ${ctx.action} in ${ctx.region} is not trusted (${f.syscall}): a ` +
+            `TLS-intercepting proxy, or an endpoint signed by a private CA. Point AWS_CA_BUNDLE at that ` +
+            `CA's PEM bundle, as for the AWS CLI (NODE_EXTRA_CA_CERTS is added to it; ca_bundle in ` +
+            `~/.aws/config is not read).`);
     }
     if (code === 'ResourceNotFoundException' || code === 'NoSuchKey' || f.status === 404) {
         return make('not-found', `${ctx.action} on ${ctx.resource}: not found.`);

@@ -78,6 +78,20 @@ function fields(error: unknown): ErrorFields {
   return { ...e, code: e.code ?? cause.code }
 }
 
+/**
+ * Node's codes for a certificate chain it does not trust: the CA of a TLS-intercepting proxy or a
+ * private index (or AWS endpoint) that the CA bundle in use does not hold.
+ */
+export const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE'
+])
+
 /** The pause before the next attempt: Retry-After when the server sent one, else doubling backoff. */
 function delayOf(error: unknown, failures: number, t: HttpTimeouts): number {
   const retryAfter = fields(error).headers?.['retry-after']
@@ -155,6 +169,12 @@ function describe(error: unknown, t: HttpTimeouts): string {
       return 'the server broke off the answer and cannot resume it (no Range support)'
     return `HTTP ${f.statusCode}`
   }
+  if (f.code !== undefined && UNTRUSTED_CERTIFICATE.has(f.code))
+    return (
+      `the server's certificate is not trusted (${messageOf(error)}): behind a TLS-intercepting ` +
+      "proxy or with a private CA, name the CA's PEM bundle as pip reads it: REQUESTS_CA_BUNDLE, " +
+      "pip's cert setting or SSL_CERT_FILE (NODE_EXTRA_CA_CERTS is added to it)"
+    )
   switch (f.code) {
     case 'UND_ERR_BODY_TIMEOUT':
       return `the server stopped sending (no byte for ${seconds(t.stallMs)})`

@@ -26,6 +26,7 @@ import {
 } from '../helpers/aws-fixtures'
 import { selfSignedCertificate } from '../helpers/presigned-standin'
 import { deliverLayer } from '../../src/deliver/deliver'
+import { AwsError } from '../../src/deliver/errors'
 import { createCodeArtifactClient } from '../../src/resolve/codeartifact'
 import { GetRepositoryEndpointCommand } from '@aws-sdk/client-codeartifact'
 
@@ -199,7 +200,7 @@ test('the CodeArtifact client takes the same road', async () => {
   )
 })
 
-test('https: a CONNECT tunnel through HTTPS_PROXY, verified with AWS_CA_BUNDLE', async () => {
+test('https: a CONNECT tunnel through HTTPS_PROXY, verified with AWS_CA_BUNDLE; without it, the untrusted certificate is said so with what to set, and nothing is published', async () => {
   // TLS for aws.example.test in front of moto; its certificate is trusted through AWS_CA_BUNDLE only
   const tlsDir = await mkdtemp(path.join(dir, 'tls-'))
   const tls = selfSignedCertificate(tlsDir, FAKE_HOST)
@@ -224,6 +225,19 @@ test('https: a CONNECT tunnel through HTTPS_PROXY, verified with AWS_CA_BUNDLE',
     hosts: { [`${FAKE_HOST}:443`]: `127.0.0.1:${port}` }
   })
   try {
+    // without the bundle: the certificate is said to be untrusted, with what to set; nothing published
+    await withEnv({ AWS_ENDPOINT_URL: `https://${FAKE_HOST}`, HTTPS_PROXY: tunnelling.url }, () =>
+      assert.rejects(publish(), (e: unknown) => {
+        assert.ok(e instanceof AwsError, String(e))
+        assert.equal(e.kind, 'untrusted-certificate', e.message)
+        assert.match(
+          e.message,
+          /^The certificate presented for lambda:ListLayerVersions in us-east-1 is not trusted \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\): a TLS-intercepting proxy, or an endpoint signed by a private CA\. Point AWS_CA_BUNDLE at that CA's PEM bundle/
+        )
+        return true
+      })
+    )
+    assert.deepEqual(await layerVersions(motoClients(moto, REGION).lambda), [])
     const r = await withEnv(
       {
         AWS_ENDPOINT_URL: `https://${FAKE_HOST}`,

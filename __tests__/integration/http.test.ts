@@ -404,6 +404,11 @@ test("an https index signed by a private CA (a TLS-intercepting proxy's): truste
         e.message,
         new RegExp(`Could not download ${url.replace(/[.]/g, '\\.')}: .*certificate`, 'i')
       )
+      // what to do about it, not only Node's words
+      assert.match(
+        e.message,
+        /the server's certificate is not trusted \(.+\): behind a TLS-intercepting proxy or with a private CA, name the CA's PEM bundle as pip reads it: REQUESTS_CA_BUNDLE/
+      )
       return true
     })
   } finally {

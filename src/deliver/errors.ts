@@ -3,6 +3,7 @@
  * The SDK has already retried throttling and 5xx by the time an error reaches here.
  */
 import { LayerActionError, messageOf } from '../errors'
+import { UNTRUSTED_CERTIFICATE } from '../http-failures'
 
 export type AwsErrorKind =
   | 'no-such-bucket'
@@ -12,6 +13,7 @@ export type AwsErrorKind =
   | 'throttled'
   | 'server'
   | 'network'
+  | 'untrusted-certificate'
   | 'not-found'
   | 'other'
 
@@ -218,6 +220,15 @@ export function explainAwsError(error: unknown, given: AwsContext): AwsError {
       `Could not reach AWS for ${ctx.action} in ${ctx.region} (${f.syscall}). Check the runner's network, ` +
         `its proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY), ` +
         `and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_LAMBDA if you set them.`
+    )
+  }
+  if (f.syscall && UNTRUSTED_CERTIFICATE.has(f.syscall)) {
+    return make(
+      'untrusted-certificate',
+      `The certificate presented for ${ctx.action} in ${ctx.region} is not trusted (${f.syscall}): a ` +
+        `TLS-intercepting proxy, or an endpoint signed by a private CA. Point AWS_CA_BUNDLE at that ` +
+        `CA's PEM bundle, as for the AWS CLI (NODE_EXTRA_CA_CERTS is added to it; ca_bundle in ` +
+        `~/.aws/config is not read).`
     )
   }
   if (code === 'ResourceNotFoundException' || code === 'NoSuchKey' || f.status === 404) {
