@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { promises as fs } from 'node:fs'
 import * as http from 'node:http'
+import * as https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -24,6 +25,7 @@ import { hermeticPipEnv } from '../helpers/pip-env'
 import { resolveRequirements } from '../helpers/resolve'
 import { captureLog, type CapturedLog } from '../helpers/log'
 import { makeIndex, makeWheel, serveIndex, type ServedIndex } from '../helpers/wheels'
+import { selfSignedCertificate } from '../helpers/presigned-standin'
 
 const PASSWORD = 'err0r-s3cret-Qx7'
 const CP311 = 'cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64'
@@ -85,12 +87,16 @@ after(async () => {
   await fs.rm(tmp, { recursive: true, force: true })
 })
 
-/** A loopback index stand-in: `answer` decides each response; the rest is served from the index folder. */
+/**
+ * A loopback index stand-in: `answer` decides each response; the rest is served from the index
+ * folder. With `tls`, over https with that key and certificate.
+ */
 async function standIn(
-  answer: (urlPath: string, res: http.ServerResponse, req: http.IncomingMessage) => boolean
+  answer: (urlPath: string, res: http.ServerResponse, req: http.IncomingMessage) => boolean,
+  tls?: { key: string; cert: string }
 ): Promise<string> {
   const root = path.join(tmp, 'index')
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     void (async () => {
       const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
       if (answer(urlPath, res, req)) return
@@ -104,10 +110,11 @@ async function standIn(
         res.writeHead(404).end('not found')
       }
     })()
-  })
+  }
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler)
   servers.push(server)
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/simple/`
+  return `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}/simple/`
 }
 
 const rt = (v: string) => {
@@ -210,6 +217,25 @@ test('an index that answers 500 (a loopback stand-in) is said so, with the URL: 
   // index: a walk that retried (4 attempts over 7 s, then the loopback's 10 s wait) held pip back;
   // after pip, the explanation's own probe of the index
   assert.deepEqual(askers.slice(0, 3), ['layer-action', 'pip', 'pip'], askers.join(', '))
+})
+
+test('an https index whose certificate neither pip nor the action trusts (a TLS-intercepting proxy\'s CA not given): said so with what to set, not "no compatible wheel"', async () => {
+  const tls = selfSignedCertificate(await fs.mkdtemp(path.join(tmp, 'tls-')))
+  const url = await standIn(() => false, tls)
+  const error = await failure(
+    resolve({
+      file: 'requirements.txt',
+      content: 'pyparsing\n',
+      indexUrl: url,
+      pipArgs: ['--retries', '0']
+    })
+  )
+  assert.match(
+    error.message,
+    /the server's certificate is not trusted \(.+\): behind a TLS-intercepting proxy or with a private CA, name the CA's PEM bundle as pip reads it: REQUESTS_CA_BUNDLE/
+  )
+  assert.ok(error.message.includes(`${url}pyparsing/`), error.message)
+  assert.doesNotMatch(error.message, /No wheel|localhost:\d+\/[0-9a-f]{32}/)
 })
 
 test('an index that refuses the credentials (401) is said so, the password removed from the URL', async () => {
