@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { findRuntime, type Architecture, type Runtime } from '../../src/runtimes'
+import type { SmokeLayerOptions } from '../../src/smoke/smoke'
 import { captureLog, type CapturedLog } from './log'
 import { startCacheServer, type CacheServer } from './cache-server'
 
@@ -70,4 +71,35 @@ export async function patchedPython(dir: string): Promise<string> {
     { mode: 0o755 }
   )
   return dir
+}
+
+/** The run variables of run `run` of org/repo on github.example, as the runner sets them. */
+export function runEnv(run: string): Record<string, string> {
+  return {
+    GITHUB_RUN_ID: run,
+    GITHUB_SERVER_URL: 'https://github.example',
+    GITHUB_REPOSITORY: 'org/repo'
+  }
+}
+
+/**
+ * smokeTestLayer's options as a run of `action` gives them, in run `run`, with the test file's
+ * folders and the cache on; `o` overrides any of them.
+ */
+export function smokeOptions(
+  state: SmokeCache,
+  action: string,
+  run: string,
+  o: Partial<SmokeLayerOptions> = {}
+): SmokeLayerOptions {
+  return {
+    runtime,
+    architecture,
+    layerDir: path.join(state.tmp, 'layer'),
+    verdictDir: path.join(state.tmp, 'runner-temp', 'layer-action', 'smoke-verdict'),
+    cache: true,
+    env: { ...process.env, ...runEnv(run) },
+    action,
+    ...o
+  }
 }

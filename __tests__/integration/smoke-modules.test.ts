@@ -17,13 +17,7 @@ import type { LayerEntry } from '../../src/assemble/entries'
 import { mergeWheels } from '../../src/assemble/layer'
 import { wheelContent } from '../../src/assemble/wheel'
 import { makeWheel, type WheelSpec } from '../helpers/wheels'
-import {
-  architecture,
-  patchedPython,
-  runtime,
-  useSmokeCache,
-  version
-} from '../helpers/smoke-cache'
+import { patchedPython, smokeOptions, useSmokeCache, version } from '../helpers/smoke-cache'
 
 const cache = useSmokeCache('layer-smoke-modules-')
 let built = 0
@@ -92,23 +86,8 @@ async function layer(changes: Record<string, Partial<WheelSpec>> = {}): Promise<
 }
 
 function options(action: string, run: string, o: Partial<SmokeLayerOptions> = {}) {
-  return {
-    runtime,
-    architecture,
-    layerDir: path.join(cache.tmp, 'layer'),
-    verdictDir: path.join(cache.tmp, 'runner-temp', 'layer-action', 'smoke-verdict'),
-    cache: true,
-    env: {
-      ...process.env,
-      GITHUB_RUN_ID: run,
-      GITHUB_SERVER_URL: 'https://github.example',
-      GITHUB_REPOSITORY: 'org/repo'
-    },
-    action,
-    // one interpreter: the order of the first run's imports is known
-    workers: 1,
-    ...o
-  }
+  // one interpreter: the order of the first run's imports is known
+  return smokeOptions(cache, action, run, { workers: 1, ...o })
 }
 
 /** A smoke test as a run does it, its log kept apart. */

@@ -17,16 +17,14 @@ import { makeWheel } from '../helpers/wheels'
 import {
   architecture,
   patchedPython,
+  runEnv,
   runtime,
+  smokeOptions,
   useSmokeCache,
   version
 } from '../helpers/smoke-cache'
 
-const RUN_ENV = {
-  GITHUB_RUN_ID: '4242',
-  GITHUB_SERVER_URL: 'https://github.example',
-  GITHUB_REPOSITORY: 'org/repo'
-}
+const RUN_ENV = runEnv('4242')
 
 const cache = useSmokeCache('layer-smoke-verdict-')
 
@@ -42,16 +40,7 @@ async function layer(name: string, modules: Record<string, string>): Promise<Lay
 }
 
 function options(o: Partial<SmokeLayerOptions> = {}): SmokeLayerOptions {
-  return {
-    runtime,
-    architecture,
-    layerDir: path.join(cache.tmp, 'layer'),
-    verdictDir: path.join(cache.tmp, 'runner-temp', 'layer-action', 'smoke-verdict'),
-    cache: true,
-    env: { ...process.env, ...RUN_ENV },
-    action: 'test-action-1',
-    ...o
-  }
+  return smokeOptions(cache, 'test-action-1', '4242', o)
 }
 
 const smokeKeys = () =>
