@@ -121,3 +121,21 @@ test('a wheel checked once and then altered in place (same size, same modificati
   const sha512 = createHash('sha512').update('wheel a').digest('hex')
   assert.equal((await hashFile(a, ['sha512'])).get('sha512'), sha512)
 })
+
+test("a symlink under the record's name (a restored cache entry can bring one) is replaced, never written through: the file it points at is untouched", async () => {
+  const outside = path.join(path.dirname(dir), `outside-${process.pid}.txt`)
+  await fs.writeFile(outside, 'not yours\n')
+  const record = path.join(dir, RECORD_FILE)
+  await fs.rm(record, { force: true })
+  await fs.symlink(outside, record)
+  await writeRecord(house, 'key-1')
+  assert.equal(await fs.readFile(outside, 'utf8'), 'not yours\n')
+  assert.ok((await fs.lstat(record)).isFile(), 'the record is a file of its own now')
+  assert.ok(await quietly(() => recordedPinnedSet(dir, 'key-1')))
+  assert.deepEqual(
+    (await fs.readdir(dir)).filter(f => f.endsWith('.part')),
+    [],
+    'no part file is left'
+  )
+  await fs.rm(outside)
+})

@@ -219,3 +219,15 @@ test('the record keeps only the wheels still in the wheelhouse', async () => {
   ])
   assert.ok(!(betaSha in record.wheels))
 })
+
+test("a symlink under the record's name is replaced, never written through", async () => {
+  const dir = await wheelhouse()
+  const outside = path.join(tmp, `outside-${++n}.txt`)
+  fs.writeFileSync(outside, 'not yours\n')
+  fs.symlinkSync(outside, path.join(dir, VERIFIED_FILE))
+  assert.ok((await zipRun(dir)).zip)
+  assert.equal(fs.readFileSync(outside, 'utf8'), 'not yours\n')
+  assert.ok(fs.lstatSync(path.join(dir, VERIFIED_FILE)).isFile())
+  // and what it holds is this run's: the next zip skips the inflation
+  assert.match(summaryOf((await zipRun(dir)).log) ?? '', /were cached\)$/)
+})

@@ -51,7 +51,23 @@ export async function writeRecord(wheelhouse: Wheelhouse, key: string): Promise<
       ...(w.sourceSha256 ? { sourceSha256: w.sourceSha256 } : {})
     }))
   }
-  await fs.writeFile(path.join(wheelhouse.dir, RECORD_FILE), `${JSON.stringify(record, null, 1)}\n`)
+  await replaceFile(path.join(wheelhouse.dir, RECORD_FILE), `${JSON.stringify(record, null, 1)}\n`)
+}
+
+/**
+ * Writes `file` whole under a name of its own, then renames it into place: whatever was under that
+ * name (a symlink a restored cache entry brought, say) is replaced, never written through, and a
+ * run stopped halfway leaves the old file or the new one, not half of one.
+ */
+export async function replaceFile(file: string, text: string): Promise<void> {
+  const part = `${file}.${process.pid}.part`
+  await fs.rm(part, { force: true })
+  try {
+    await fs.writeFile(part, text, { flag: 'wx' })
+    await fs.rename(part, file)
+  } finally {
+    await fs.rm(part, { force: true })
+  }
 }
 
 /** The record in `dir`, whatever its key; undefined when there is none this version reads. */

@@ -17,6 +17,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { CentralEntry } from '../zip/reader'
 import type { VerifiedBefore } from '../zip/verify'
+import { replaceFile } from './record'
 import type { HouseWheel } from './wheelhouse'
 
 /** In the wheelhouse, so it travels with the cache entry; never pruned. */
@@ -75,7 +76,7 @@ export class VerifiedWheels implements VerifiedBefore {
     const present = new Set(this.sha256Of.values())
     const wheels = Object.fromEntries([...this.known].filter(([sha256]) => present.has(sha256)))
     const file: VerifiedFile = { format: FORMAT, wheels }
-    await fs.writeFile(path.join(this.dir, VERIFIED_FILE), `${JSON.stringify(file, null, 1)}\n`)
+    await replaceFile(path.join(this.dir, VERIFIED_FILE), `${JSON.stringify(file, null, 1)}\n`)
   }
 }
 
