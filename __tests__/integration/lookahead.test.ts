@@ -64,6 +64,14 @@ async function metadataOf(wheel: string): Promise<Buffer> {
   }
 }
 
+/** A file named as a wheel that holds no zip. */
+async function garbageWheel(dir: string, filename: string): Promise<BuiltWheel> {
+  await fs.mkdir(dir, { recursive: true })
+  const file = path.join(dir, filename)
+  await fs.writeFile(file, Buffer.from('PK\x03\x04 this is no wheel, only its first four bytes'))
+  return { path: file, filename }
+}
+
 // `>` left as it is inside quotes, as some indexes write it (HTML allows it)
 const attr = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;')
@@ -166,7 +174,12 @@ before(async () => {
     { wheel: await w('meta-lies', '1.0'), metadata: 'lies' },
     { wheel: await w('hash-lies', '1.0'), hashLies: true },
     // no PEP 658 file: the walk downloads this wheel itself, before pip asks for it
-    { wheel: await w('bare-hash-lies', '1.0'), hashLies: true, metadata: 'none' }
+    { wheel: await w('bare-hash-lies', '1.0'), hashLies: true, metadata: 'none' },
+    // not a zip at all, its page hash true to these bytes: the walk cannot read it, pip must refuse it
+    {
+      wheel: await garbageWheel(path.join(tmp, 'built'), 'bare_corrupt-1.0-py3-none-any.whl'),
+      metadata: 'none'
+    }
   ])
   lying = await serveIndex(path.join(tmp, 'lying'))
   log = captureLog()
@@ -364,7 +377,7 @@ test('the wheels pip downloads through the loopback index are kept in the wheelh
 })
 
 test('an index whose metadata or wheel is not what its page hashes fails as it does without the look-ahead, and nothing it sent is kept', async () => {
-  for (const project of ['meta-lies', 'hash-lies', 'bare-hash-lies']) {
+  for (const project of ['meta-lies', 'hash-lies', 'bare-hash-lies', 'bare-corrupt']) {
     const outcomes: string[] = []
     for (const lookahead of [true, false]) {
       try {
