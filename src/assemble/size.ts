@@ -6,7 +6,7 @@
  * name in `python/`.
  */
 import { LayerActionError } from '../errors'
-import { plural } from '../words'
+import { count, plural } from '../words'
 import type { Distribution } from './entries'
 
 /**
@@ -89,8 +89,8 @@ function tooLargeMessage(report: SizeReport, limit: number): string {
     p => `  ${label(p).padEnd(width)}  ${formatBytes(p.bytes).padStart(9)}  ${p.paths.join(' ')}`
   )
   return [
-    `The layer is ${formatBytes(report.totalBytes)} unzipped (${report.totalBytes.toLocaleString('en-US')} bytes in ${plural(report.files, 'file')}), ` +
-      `over Lambda's limit of ${formatBytes(limit)} (${limit.toLocaleString('en-US')} bytes) by ${formatBytes(report.totalBytes - limit)}.`,
+    `The layer is ${formatBytes(report.totalBytes)} unzipped (${count(report.totalBytes)} bytes in ${plural(report.files, 'file')}), ` +
+      `over Lambda's limit of ${formatBytes(limit)} (${count(limit)} bytes) by ${formatBytes(report.totalBytes - limit)}.`,
     `Largest packages:`,
     ...lines,
     `To fit: leave out what the function never uses with the 'exclude' input (globs relative to ` +

@@ -26,7 +26,7 @@ import { DEFLATED, STORED, type EntryRecord } from '../zip/records'
 import { verifyEntries, type EntryToVerify, type VerifiedBefore } from '../zip/verify'
 import { ZipWriter } from '../zip/writer'
 import type { LayerEntry } from './entries'
-import { plural } from '../words'
+import { count, plural } from '../words'
 import { formatBytes } from './size'
 
 export interface ZipOptions {
@@ -238,7 +238,7 @@ export async function zipLayer(
         ? ''
         : checkedBefore === fromWheels.length
           ? ' when the same wheel bytes (by SHA-256) were cached'
-          : `, ${checkedBefore.toLocaleString('en-US')} of them when the same wheel bytes (by SHA-256) were cached`
+          : `, ${count(checkedBefore)} of them when the same wheel bytes (by SHA-256) were cached`
     const checked =
       o.verify === false
         ? 'not verified'
