@@ -11,7 +11,7 @@
  */
 import { createWriteStream, readFileSync } from 'node:fs'
 import type { IncomingHttpHeaders } from 'node:http'
-import { Agent, ProxyAgent, RetryHandler, interceptors, type Dispatcher } from 'undici'
+import type { Agent, Dispatcher, RetryHandler } from 'undici'
 import { messageOf } from './errors'
 import { takeBasicAuth, withoutUserInfo } from './credentials'
 import { caFileFor, pipNetworkOfRun, proxyFor, type Environment, type PipNetwork } from './proxies'
@@ -86,8 +86,17 @@ export function readPem(file: string, what: string): string {
   }
 }
 
-/** The agents' settings once pip's options are known. */
+/**
+ * undici itself, loaded on the first request (a chunk of its own): a run that downloads nothing,
+ * such as a rebuild on an exact cache hit, does not parse it at start-up.
+ */
+type Undici = typeof import('undici')
+
+/** The agents' settings once pip's options are known, and undici to dispatch with. */
 interface Road {
+  readonly undici: Undici
+  /** every request goes through here: redirects followed, then the agent `origin` takes */
+  readonly dispatch: Dispatcher['dispatch']
   readonly pip: PipNetwork
   readonly tls: { ca?: string[]; cert?: string; key?: string }
   readonly agentOptions: Agent.Options
@@ -103,7 +112,6 @@ export class HttpClient {
   private road?: Promise<Road>
   private ready?: Road
   private readonly agents = new Map<string, Dispatcher>()
-  private readonly dispatch: Dispatcher['dispatch']
 
   constructor(o: HttpClientOptions = {}) {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts }
@@ -114,17 +122,24 @@ export class HttpClient {
       .map(u => new URL(u))
     this.pip = o.pip
     this.connections = o.connections ?? 16
-    // reached only after roadAhead(): request() waits for it before dispatching
-    const route: Dispatcher['dispatch'] = (opts, handler) =>
-      this.agentFor(String(opts.origin), this.ready as Road).dispatch(opts, handler)
-    this.dispatch = interceptors.redirect({ maxRedirections: 10 })(route)
   }
 
-  /** pip's options (read once, on the first request: a run that downloads nothing starts no pip) and the TLS they make. */
+  /**
+   * pip's options and undici (read and loaded once, on the first request: a run that downloads
+   * nothing starts no pip and parses no undici) and the TLS they make.
+   */
   private roadAhead(): Promise<Road> {
-    this.road ??= (this.pip ? Promise.resolve(this.pip) : pipNetworkOfRun(this.env)).then(pip => {
+    this.road ??= Promise.all([
+      this.pip ? Promise.resolve(this.pip) : pipNetworkOfRun(this.env),
+      import('undici')
+    ]).then(([pip, undici]) => {
       const tls = tlsOf(this.env, pip)
+      // reached only once `ready` is set: request() waits for the road before dispatching
+      const route: Dispatcher['dispatch'] = (opts, handler) =>
+        this.agentFor(String(opts.origin), this.ready as Road).dispatch(opts, handler)
       this.ready = {
+        undici,
+        dispatch: undici.interceptors.redirect({ maxRedirections: 10 })(route),
         pip,
         tls,
         agentOptions: {
@@ -147,13 +162,13 @@ export class HttpClient {
       // the client certificate goes to the index, not to the proxy (urllib3 gives it to the tunnelled connection)
       const { cert: _cert, key: _key, ...proxyTls } = road.tls
       agent = proxy
-        ? new ProxyAgent({
+        ? new road.undici.ProxyAgent({
             ...road.agentOptions,
             uri: proxy,
             requestTls: road.tls,
             proxyTls
           })
-        : new Agent(road.agentOptions)
+        : new road.undici.Agent(road.agentOptions)
       this.agents.set(proxy, agent)
     }
     return agent
@@ -236,14 +251,14 @@ export class HttpClient {
       method: 'GET',
       headers
     }
-    const handler = new RetryHandler(
+    const handler = new road.undici.RetryHandler(
       {
         ...opts,
         retryOptions: { retry, statusCodes: RETRIED_STATUS, methods: ['GET'], throwOnError: true }
       },
-      { dispatch: this.dispatch, handler: sink }
+      { dispatch: road.dispatch, handler: sink }
     )
-    this.dispatch(opts, handler)
+    road.dispatch(opts, handler)
     try {
       const answer = await sink.done
       if (answer.status >= 300)
