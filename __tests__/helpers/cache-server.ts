@@ -12,6 +12,8 @@ interface Entry {
   version: string
   chunks: { start: number; data: Buffer }[]
   size?: number
+  /** the whole archive, put together once at commit as a real service stores one blob */
+  archive?: Buffer
   created: number
 }
 
@@ -116,12 +118,14 @@ export async function startCacheServer(): Promise<CacheServer> {
       }
       if (entry && req.method === 'POST') {
         entry.size = (JSON.parse((await body(req)).toString()) as { size: number }).size
+        entry.archive = archive(entry)
+        entry.chunks = []
         return json(204)
       }
       const download = /^\/archives\/(\d+)$/.exec(url.pathname)
       const stored = download ? committed.find(e => e.id === Number(download[1])) : undefined
       if (stored && req.method === 'GET') {
-        const data = archive(stored)
+        const data = stored.archive ?? Buffer.alloc(0)
         res
           .writeHead(200, {
             'Content-Type': 'application/octet-stream',
