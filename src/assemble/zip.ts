@@ -217,7 +217,7 @@ export async function zipLayer(
     }
     await verified
     if (verifyFailure) throw verifyFailure
-    const written = out.finish()
+    const written = await out.finish()
     if (o.verify !== false)
       for (const [wheel, items] of toVerify)
         o.verifiedBefore?.verified(

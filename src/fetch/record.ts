@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs'
 import path from 'node:path'
 import type { PinnedArtifact, PinnedSet } from '../resolve/pinned'
 import type { HouseWheel, Wheelhouse } from './wheelhouse'
-import { hashFile } from '../digests'
+import { hashFiles } from '../digests'
 
 /** In the wheelhouse, so it travels with the cache entry; never pruned. */
 export const RECORD_FILE = 'layer-action-wheelhouse.json'
@@ -103,13 +103,11 @@ export async function recordedPinnedSet(dir: string, key: string): Promise<Pinne
     core.info('The inputs name a local path package: they are resolved again, to build it afresh')
     return undefined
   }
-  const checked = await Promise.all(
-    record.wheels.map(async w => {
-      const digests = await hashFile(path.join(dir, path.basename(w.file))).catch(() => undefined)
-      return digests?.get('sha256') === w.sha256
-    })
-  )
-  if (checked.includes(false)) {
+  // this thread and the hashing worker beside it: the check is most of an exact hit's own work
+  const digests = await hashFiles(
+    record.wheels.map(w => path.join(dir, path.basename(w.file)))
+  ).catch(() => undefined)
+  if (!digests || record.wheels.some((w, i) => digests[i].get('sha256') !== w.sha256)) {
     core.info('The cached wheels do not match the recorded pinned set: resolving again')
     return undefined
   }

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Inputs } from '../constants'
 import { Redactor } from '../credentials'
+import { warmDigests } from '../digests'
 import { messageOf } from '../errors'
 import { HttpClient } from '../http'
 import type { ActionInputs } from '../inputs'
@@ -47,6 +48,9 @@ export async function restoreWheels(
   plan: Plan,
   indexUrl: string
 ): Promise<CachedWheels> {
+  // the wheels restored are hashed next, and the zip as it is written: the worker that does it
+  // starts while this thread waits on the cache download
+  if (inputs.cache) warmDigests()
   const { key, restored } = await restoreWheelhouseFor({
     requirementFiles: [
       ...(await inputFiles(inputs)),

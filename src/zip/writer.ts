@@ -1,11 +1,12 @@
 /**
  * Writes a zip front to back: each entry's local header then its data, the central directory and
- * the end records last. Written through one reused buffer and hashed on the way, so the zip's
- * SHA-256 is known when it is closed. Synchronous on purpose: the page cache answers in
- * microseconds, and callers yield between entries when something else must run meanwhile.
+ * the end records last. Written through one reused buffer and hashed on the way (each flushed range
+ * read back by the hashing worker, ../digests.ts), so the zip's SHA-256 is known when it is closed.
+ * Synchronous on purpose: the page cache answers in microseconds, and callers yield between entries
+ * when something else must run meanwhile.
  */
-import { createHash } from 'node:crypto'
 import fs from 'node:fs'
+import { digestOfWrites, type HashOptions, type WriteDigest } from '../digests'
 import { centralHeader, endRecords, localHeader, type EntryRecord } from './records'
 
 const WRITE_BUFFER = 1 << 20
@@ -21,13 +22,19 @@ export class ZipWriter {
   offset = 0
   private readonly buffer = Buffer.allocUnsafeSlow(WRITE_BUFFER)
   private used = 0
-  private readonly hash = createHash('sha256')
+  /** bytes in the file: `offset` less what waits in the buffer */
+  private flushed = 0
+  private readonly digest: WriteDigest
   private readonly fd: number
   private readonly central: Buffer[] = []
   private pending = 0
 
-  constructor(private readonly file: string) {
+  constructor(
+    private readonly file: string,
+    o: HashOptions = {}
+  ) {
     this.fd = fs.openSync(file, 'w')
+    this.digest = digestOfWrites(file, o)
   }
 
   /** Starts an entry: its data (exactly `record.compressedSize` bytes) must follow. */
@@ -52,7 +59,6 @@ export class ZipWriter {
       const want = Math.min(length - done, this.buffer.length - this.used)
       const n = fs.readSync(fd, this.buffer, this.used, want, position + done)
       if (n === 0) throw new Error(`${length - done} bytes missing at offset ${position + done}`)
-      this.hash.update(this.buffer.subarray(this.used, this.used + n))
       this.used += n
       this.offset += n
       done += n
@@ -60,18 +66,19 @@ export class ZipWriter {
   }
 
   /** Writes the central directory and end records, closes the file. */
-  finish(): WrittenZip {
+  async finish(): Promise<WrittenZip> {
     if (this.pending !== 0) throw new Error(`zip entry cut short by ${this.pending} bytes`)
     const cdOffset = this.offset
     for (const c of this.central) this.write(c)
     this.write(endRecords(this.central.length, this.offset - cdOffset, cdOffset))
     this.flush()
     fs.closeSync(this.fd)
-    return { size: this.offset, sha256: this.hash.digest(), entries: this.central.length }
+    return { size: this.offset, sha256: await this.digest.digest(), entries: this.central.length }
   }
 
   /** Closes and removes the partial zip. */
   abort(): void {
+    this.digest.drop()
     try {
       fs.closeSync(this.fd)
     } catch {
@@ -81,19 +88,21 @@ export class ZipWriter {
   }
 
   private write(b: Buffer): void {
-    this.hash.update(b)
     this.offset += b.length
     if (this.used + b.length > this.buffer.length) this.flush()
-    if (b.length >= this.buffer.length) writeFully(this.fd, b)
+    if (b.length >= this.buffer.length) this.writeOut(b)
     else this.used += b.copy(this.buffer, this.used)
   }
 
   private flush(): void {
-    writeFully(this.fd, this.buffer.subarray(0, this.used))
+    if (this.used > 0) this.writeOut(this.buffer.subarray(0, this.used))
     this.used = 0
   }
-}
 
-function writeFully(fd: number, b: Buffer): void {
-  for (let done = 0; done < b.length;) done += fs.writeSync(fd, b, done, b.length - done)
+  /** Into the file at `flushed`, then told to the digest. */
+  private writeOut(b: Buffer): void {
+    for (let done = 0; done < b.length;) done += fs.writeSync(this.fd, b, done, b.length - done)
+    this.digest.written(this.flushed, this.flushed + b.length, b)
+    this.flushed += b.length
+  }
 }
