@@ -27,6 +27,8 @@ async function remembered(
   wanted: readonly string[]
 ): Promise<{ identity: string; known?: Map<string, string> }> {
   const s = await stat(file, { bigint: true })
+  // a FIFO would block the read for ever, a device (a link to /dev/zero) never end it
+  if (!s.isFile()) throw new Error(`${file} is not a regular file`)
   const identity = `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
   const seen = digested.get(path.resolve(file))
   const known =
@@ -73,7 +75,13 @@ export async function hashFiles(
   o: HashOptions = {}
 ): Promise<Map<string, string>[]> {
   const wanted = [...new Set(['sha256', ...algorithms])]
-  const sizes = await Promise.all(files.map(f => stat(f).then(s => s.size)))
+  const sizes = await Promise.all(
+    files.map(async f => {
+      const s = await stat(f)
+      if (!s.isFile()) throw new Error(`${f} is not a regular file`)
+      return s.size
+    })
+  )
   const left = files.map((file, index) => ({ file, index }))
   left.sort((a, b) => sizes[b.index] - sizes[a.index])
   const results: Map<string, string>[] = new Array<Map<string, string>>(files.length)

@@ -57,11 +57,18 @@ for (const worker of [true, false]) {
     )
   })
 
-  test(`hashFiles (${how}): a directory in a file's place rejects as reading it does here`, async () => {
-    // stat succeeds, the read fails: whichever thread takes it, the error is this thread's own
+  test(`hashFiles (${how}): a directory, a FIFO or a link to a device in a file's place rejects at once`, async () => {
+    // a restored cache entry can bring either: one would block the read for ever, the other never end it
+    const fifo = path.join(dir, `fifo-${worker}.whl`)
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0)
+    const device = path.join(dir, `zero-${worker}.whl`)
+    await fs.symlink('/dev/zero', device)
     const folder = path.join(dir, `folder-${worker}.whl`)
     await fs.mkdir(folder)
-    await assert.rejects(hashFiles([folder, ...files], [], { worker }), { code: 'EISDIR' })
+    for (const odd of [fifo, device, folder]) {
+      await assert.rejects(hashFiles([...files, odd], [], { worker }), /is not a regular file/)
+      await assert.rejects(hashFile(odd), /is not a regular file/)
+    }
   })
 
   test(`hashFiles (${how}): a file changed after it was hashed is read again`, async () => {
