@@ -75,13 +75,7 @@ export async function hashFiles(
   o: HashOptions = {}
 ): Promise<Map<string, string>[]> {
   const wanted = [...new Set(['sha256', ...algorithms])]
-  const sizes = await Promise.all(
-    files.map(async f => {
-      const s = await stat(f)
-      if (!s.isFile()) throw new Error(`${f} is not a regular file`)
-      return s.size
-    })
-  )
+  const sizes = await Promise.all(files.map(async f => (await stat(f)).size))
   const left = files.map((file, index) => ({ file, index }))
   left.sort((a, b) => sizes[b.index] - sizes[a.index])
   const results: Map<string, string>[] = new Array<Map<string, string>>(files.length)
@@ -148,10 +142,10 @@ async function inWorker(
 /** The SHA-256 of a file written front to back, taken as each range of it is written. */
 export interface WriteDigest {
   /**
-   * Bytes [start, end) of the file are written, each range after the one before: `bytes` holds
-   * them (read only when hashing here; the worker reads the file itself, up to `end`).
+   * The next bytes of the file are written, after those told before (read only when hashing here;
+   * the worker reads the file itself, up to where they end).
    */
-  written(start: number, end: number, bytes: Buffer): void
+  written(bytes: Buffer): void
   /** the SHA-256 of everything written: ask once the file is complete */
   digest(): Promise<Buffer>
   /** the file is abandoned */
@@ -169,7 +163,7 @@ export function digestOfWrites(file: string, o: HashOptions = {}): WriteDigest {
   if (!w) {
     const hash = createHash('sha256')
     return {
-      written: (_start, _end, bytes) => void hash.update(bytes),
+      written: bytes => void hash.update(bytes),
       digest: () => Promise.resolve(hash.digest()),
       drop: () => undefined
     }
@@ -183,8 +177,8 @@ export function digestOfWrites(file: string, o: HashOptions = {}): WriteDigest {
     from = to
   }
   return {
-    written: (_start, end) => {
-      to = end
+    written: bytes => {
+      to += bytes.length
       if (to - from >= TELL_EVERY) tell()
     },
     digest: async () => {

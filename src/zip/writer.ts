@@ -22,8 +22,6 @@ export class ZipWriter {
   offset = 0
   private readonly buffer = Buffer.allocUnsafeSlow(WRITE_BUFFER)
   private used = 0
-  /** bytes in the file: `offset` less what waits in the buffer */
-  private flushed = 0
   private readonly digest: WriteDigest
   private readonly fd: number
   private readonly central: Buffer[] = []
@@ -99,10 +97,9 @@ export class ZipWriter {
     this.used = 0
   }
 
-  /** Into the file at `flushed`, then told to the digest. */
+  /** Into the file, then told to the digest. */
   private writeOut(b: Buffer): void {
     for (let done = 0; done < b.length;) done += fs.writeSync(this.fd, b, done, b.length - done)
-    this.digest.written(this.flushed, this.flushed + b.length, b)
-    this.flushed += b.length
+    this.digest.written(b)
   }
 }
